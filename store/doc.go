@@ -1,0 +1,35 @@
+// Package store defines the task record, its lifecycle, and the persistence
+// contract that every backend implements.
+//
+// # The record and its lifecycle
+//
+// A [Task] moves through the statuses
+//
+//	created ──run──▶ queued ──claim──▶ running ──▶ completed | failed | cancelled
+//	                   ▲                  │
+//	                   │   release        ├──▶ retry ──claim──▶ running …
+//	                   └──────────────────┘
+//
+// and [CanTransition] is the single table of legal moves. A task is
+// claimed under a lease (LockedBy, LeaseExpiresAt) that its worker extends
+// with heartbeats; every outcome a worker writes is fenced by that lease
+// (worker name and attempt number), so a worker that lost its lease cannot
+// overwrite the task: its write changes nothing and reports [ErrLeaseLost].
+//
+// # Backends
+//
+// [Store] is the half the HTTP API uses. The worker half (claim, heartbeat,
+// finish, rescue) is the taskqueue package's Queue interface, defined where
+// it is consumed. Both halves are implemented by
+//
+//   - store/memstore: in memory, the embedded default; not durable.
+//   - store/pgstore: PostgreSQL, durable and shared by many processes.
+//
+// and store/storetest is the conformance suite both pass.
+//
+// # Errors
+//
+// Errors wrap the package's sentinels ([ErrNotFound], [ErrAmbiguousID],
+// [ErrInvalidID], [ErrConflict], [ErrInvalidTransition], [ErrInvalidTask],
+// [ErrLeaseLost], ...): test them with [errors.Is].
+package store

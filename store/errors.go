@@ -1,0 +1,36 @@
+package store
+
+import "errors"
+
+// Sentinel errors returned (wrapped) by every backend. Test for them with
+// [errors.Is].
+var (
+	// ErrNotFound is returned when no task has the given ID or prefix.
+	ErrNotFound = errors.New("store: task not found")
+	// ErrAmbiguousID is returned by Get when an ID prefix matches more than
+	// one task.
+	ErrAmbiguousID = errors.New("store: ambiguous task id prefix")
+	// ErrInvalidID is returned for an ID or prefix that is empty, too long or
+	// holds characters a UUID cannot contain (so "%" and "_" never act as
+	// wildcards).
+	ErrInvalidID = errors.New("store: invalid task id")
+	// ErrConflict is returned when a write collides with an existing task,
+	// such as an explicit ID that is already taken.
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalidTransition is returned when an operation asks for a status
+	// change that [CanTransition] forbids, such as cancelling a completed task
+	// or running a task that is not created.
+	ErrInvalidTransition = errors.New("store: invalid status transition")
+	// ErrInvalidTask is returned when a NewTask fails validation.
+	ErrInvalidTask = errors.New("store: invalid task")
+	// ErrInvalidStatus is returned for an unknown status name.
+	ErrInvalidStatus = errors.New("store: invalid status")
+	// ErrInvalidCursor is returned by List for a cursor it did not issue.
+	ErrInvalidCursor = errors.New("store: invalid cursor")
+	// ErrLeaseLost is reported for an outcome or lease operation by a worker
+	// that no longer holds the task's lease (it expired and was rescued, the
+	// task was claimed again, or it is not running). Nothing was changed.
+	ErrLeaseLost = errors.New("store: lease lost")
+	// ErrClosed is returned by a store that has been closed.
+	ErrClosed = errors.New("store: closed")
+)

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Store is what the HTTP API and Go callers need from a backend: create,
+// look up, list, release, cancel and count tasks. Every backend in this
+// module (memstore, pgstore) implements it together with the worker half,
+// [taskqueue.Queue]; the storetest package holds the one conformance suite
+// they both pass.
+//
+// All times are the backend's: a PostgreSQL store compares against the
+// database's now(), never the client's clock.
+type Store interface {
+	// Create stores a new task. It validates t with [NewTask.Normalize]. When
+	// t.IdempotencyKey is set and a task with that key exists, Create returns
+	// that task and created == false, and stores nothing. An explicit ID that
+	// is already taken returns an error wrapping ErrConflict.
+	Create(ctx context.Context, t NewTask) (task Task, created bool, err error)
+	// Get returns the task whose ID is id or, for a shorter input, the only
+	// task whose ID starts with it. Errors wrap ErrInvalidID, ErrNotFound or
+	// ErrAmbiguousID.
+	Get(ctx context.Context, idOrPrefix string) (Task, error)
+	// List returns one page of tasks, newest first, matching f.
+	List(ctx context.Context, f Filter) (Page, error)
+	// Run releases a created task to the workers (created → queued). Any
+	// other status returns an error wrapping ErrInvalidTransition.
+	Run(ctx context.Context, id string) (Task, error)
+	// Cancel cancels a task. A created, queued or retry task becomes
+	// cancelled at once. A running task gets CancelRequested set and stays
+	// running until its holder ends it (as cancelled) or its lease is
+	// rescued (as cancelled). A terminal task returns an error wrapping
+	// ErrInvalidTransition.
+	Cancel(ctx context.Context, id string) (Task, error)
+	// Counts returns the number of tasks in each status (every status is
+	// present, zero or not).
+	Counts(ctx context.Context) (map[Status]int, error)
+	// Ping reports whether the backend answers.
+	Ping(ctx context.Context) error
+}
+
+// Default and maximum page sizes for [Filter.Limit].
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 1000
+)
+
+// Filter selects tasks for [Store.List]. Zero fields match everything.
+type Filter struct {
+	// Statuses, when not empty, keeps tasks in any of these statuses.
+	Statuses []Status
+	// Type, when set, keeps tasks of exactly this type.
+	Type string
+	// Domain, when set, keeps tasks of exactly this domain.
+	Domain string
+	// CreatedAfter, when set, keeps tasks created at or after it.
+	CreatedAfter time.Time
+	// CreatedBefore, when set, keeps tasks created strictly before it.
+	CreatedBefore time.Time
+	// Limit is the page size: 0 means DefaultListLimit, larger than
+	// MaxListLimit means MaxListLimit. Negative is an error.
+	Limit int
+	// Cursor continues from a previous Page.NextCursor.
+	Cursor string
+}
+
+// Page is one page of a listing.
+type Page struct {
+	// Tasks are ordered by (CreatedAt, ID) descending.
+	Tasks []Task `json:"tasks"`
+	// Total counts every task matching the filter, ignoring Limit and Cursor.
+	Total int `json:"total"`
+	// NextCursor continues the listing; empty on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Cursor is the decoded keyset position of a listing: the sort key of the
+// last task on the previous page.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// Normalize validates f and returns it with Limit resolved and the cursor
+// decoded (nil when there is none). Errors wrap ErrInvalidCursor,
+// ErrInvalidStatus or ErrInvalidTask.
+func (f Filter) Normalize() (Filter, *Cursor, error) {
+	switch {
+	case f.Limit < 0:
+		return f, nil, fmt.Errorf("%w: negative limit %d", ErrInvalidTask, f.Limit)
+	case f.Limit == 0:
+		f.Limit = DefaultListLimit
+	case f.Limit > MaxListLimit:
+		f.Limit = MaxListLimit
+	}
+	for _, s := range f.Statuses {
+		if !s.Valid() {
+			return f, nil, fmt.Errorf("%w: %q", ErrInvalidStatus, s)
+		}
+	}
+	if f.Cursor == "" {
+		return f, nil, nil
+	}
+	c, err := DecodeCursor(f.Cursor)
+	return f, c, err
+}
+
+// EncodeCursor returns the opaque cursor for the task t, the last one of a
+// page.
+func EncodeCursor(t Task) string {
+	b, _ := json.Marshal([2]string{t.CreatedAt.UTC().Format(time.RFC3339Nano), t.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor decodes a cursor made by [EncodeCursor]. Errors wrap
+// ErrInvalidCursor.
+func DecodeCursor(s string) (*Cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not base64", ErrInvalidCursor)
+	}
+	var parts [2]string
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return nil, fmt.Errorf("%w: malformed", ErrInvalidCursor)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, parts[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad time", ErrInvalidCursor)
+	}
+	id, err := ParseID(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad id", ErrInvalidCursor)
+	}
+	return &Cursor{CreatedAt: ts, ID: id}, nil
+}
+
+// OutcomeKind says how a worker ended an attempt.
+type OutcomeKind string
+
+// The outcome kinds a worker records with Finish.
+const (
+	// OutcomeComplete stores Result and moves the task to completed.
+	OutcomeComplete OutcomeKind = "complete"
+	// OutcomeRetry stores Error and moves the task to retry, claimable after
+	// RetryIn; when the task has spent MaxAttempts it moves to failed instead.
+	OutcomeRetry OutcomeKind = "retry"
+	// OutcomeFail stores Error and moves the task to failed.
+	OutcomeFail OutcomeKind = "fail"
+	// OutcomeCancel moves the task to cancelled.
+	OutcomeCancel OutcomeKind = "cancel"
+	// OutcomeRelease gives the lease back without counting the attempt: the
+	// task returns to queued, claimable at once (used at hard stop).
+	OutcomeRelease OutcomeKind = "release"
+)
+
+// Outcome is the end of one attempt, written by the worker that holds the
+// lease. It is fenced: it applies only while the task is running, locked by
+// Worker, at attempt Attempt. A task whose CancelRequested is set ends
+// cancelled whatever the kind.
+type Outcome struct {
+	TaskID  string
+	Worker  string
+	Attempt int
+	Kind    OutcomeKind
+	// Result is the JSON result of a completed task (may be empty).
+	Result json.RawMessage
+	// Error is the attempt's error text for retry, fail and cancel.
+	Error string
+	// RetryIn delays the next claim of a retried task, measured on the
+	// backend's clock.
+	RetryIn time.Duration
+}
+
+// Lease is a task a worker still holds, as reported by a heartbeat.
+type Lease struct {
+	TaskID          string `db:"id"`
+	Attempt         int    `db:"attempts"`
+	CancelRequested bool   `db:"cancel_requested"`
+}
+
+// Rescued is a task whose lease expired and that a rescue moved on.
+type Rescued struct {
+	TaskID string `db:"id"`
+	Type   string `db:"type"`
+	// Status is the task's new status: retry, failed or cancelled.
+	Status Status `db:"status"`
+}
+
+// EventKind is the kind of a notification [Event].
+type EventKind uint8
+
+// The notification kinds.
+const (
+	// EventReady says new work may be ready to claim.
+	EventReady EventKind = iota + 1
+	// EventChanged says some task's status may have changed (TaskID set
+	// when known).
+	EventChanged
+	// EventCancel says TaskID was asked to cancel while running.
+	EventCancel
+	// EventResync says notifications may have been lost (a reconnect):
+	// anything may have changed, so subscribers should re-poll.
+	EventResync
+)
+
+// Event is a notification hint. Events are coalesced and may be dropped
+// when a subscriber is slow; the data in the store is the truth, and
+// events only say when to look again.
+type Event struct {
+	Kind   EventKind
+	TaskID string
+}
+
+// Notifier delivers [Event] hints to subscribers.
+type Notifier interface {
+	// Subscribe returns a channel of events and a function that ends the
+	// subscription and must be called once the caller is done.
+	Subscribe() (events <-chan Event, unsubscribe func())
+}

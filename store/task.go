@@ -1,0 +1,248 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Status is the lifecycle state of a task.
+type Status string
+
+// The task statuses. A task moves
+//
+//	created → queued → running → completed | failed | cancelled
+//
+// with retry (waiting for RunAfter) between a failed attempt and the next
+// claim. See [CanTransition] for the full set of legal moves.
+const (
+	// StatusCreated is a task that was stored but not released to workers
+	// (run_immediately: false). [Store.Run] moves it to StatusQueued.
+	StatusCreated Status = "created"
+	// StatusQueued is a task waiting to be claimed once RunAfter is due.
+	StatusQueued Status = "queued"
+	// StatusRunning is a task claimed by a worker under a lease.
+	StatusRunning Status = "running"
+	// StatusRetry is a task whose last attempt failed or was rescued; it is
+	// claimed again once RunAfter is due.
+	StatusRetry Status = "retry"
+	// StatusCompleted is a task whose dispatcher succeeded. Terminal.
+	StatusCompleted Status = "completed"
+	// StatusFailed is a task that failed permanently or spent MaxAttempts. Terminal.
+	StatusFailed Status = "failed"
+	// StatusCancelled is a task cancelled before or while it ran. Terminal.
+	StatusCancelled Status = "cancelled"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{
+	StatusCreated, StatusQueued, StatusRunning, StatusRetry,
+	StatusCompleted, StatusFailed, StatusCancelled,
+}
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusCreated, StatusQueued, StatusRunning, StatusRetry,
+		StatusCompleted, StatusFailed, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// Terminal reports whether s is a final status (completed, failed or
+// cancelled): no transition leaves it.
+func (s Status) Terminal() bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
+}
+
+// Ready reports whether a task in status s can be claimed once its RunAfter
+// is due.
+func (s Status) Ready() bool { return s == StatusQueued || s == StatusRetry }
+
+// ParseStatus returns the status named by s, or an error wrapping
+// [ErrInvalidStatus].
+func ParseStatus(s string) (Status, error) {
+	st := Status(s)
+	if !st.Valid() {
+		return "", fmt.Errorf("%w: %q", ErrInvalidStatus, s)
+	}
+	return st, nil
+}
+
+// transitions is the single table of legal status changes.
+var transitions = map[Status][]Status{
+	StatusCreated: {StatusQueued, StatusCancelled},
+	StatusQueued:  {StatusRunning, StatusCancelled},
+	// running → queued is a released lease (graceful hard stop): the
+	// interrupted attempt does not count.
+	StatusRunning: {StatusCompleted, StatusFailed, StatusCancelled, StatusRetry, StatusQueued},
+	StatusRetry:   {StatusRunning, StatusCancelled},
+}
+
+// CanTransition reports whether a task may move from status from to status
+// to. It is the one place that defines the lifecycle; every backend obeys it.
+func CanTransition(from, to Status) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Task is one stored task: the record both backends keep.
+//
+// JSON fields (Params, Result, Events, Enrichment) hold raw JSON; Params is
+// always a JSON object. Times are in UTC with microsecond precision.
+type Task struct {
+	// ID is the task's UUID in canonical lower-case text form.
+	ID string `db:"id" json:"id"`
+	// Type names the kind of work; dispatchers route on it.
+	Type string `db:"type" json:"type"`
+	// Description is the task's (redacted) text.
+	Description string `db:"description" json:"description"`
+	// Domain is the business domain, given by the caller or inferred.
+	Domain string `db:"domain" json:"domain"`
+	// Params is the task's input as a JSON object.
+	Params json.RawMessage `db:"params" json:"params"`
+	// Result is the dispatcher's JSON result once completed (or null).
+	Result json.RawMessage `db:"result" json:"result,omitempty"`
+	// Error is the last attempt's error text, if any.
+	Error string `db:"error" json:"error,omitempty"`
+	// Status is the lifecycle state.
+	Status Status `db:"status" json:"status"`
+	// Priority orders claims: higher runs first.
+	Priority int `db:"priority" json:"priority"`
+	// Attempts counts claims; it is raised once per claim.
+	Attempts int `db:"attempts" json:"attempts"`
+	// MaxAttempts is the number of attempts after which a failing task fails
+	// for good.
+	MaxAttempts int `db:"max_attempts" json:"max_attempts"`
+	// RunAfter is when the task becomes claimable.
+	RunAfter time.Time `db:"run_after" json:"run_after"`
+	// LockedBy names the worker that holds the lease while running.
+	LockedBy string `db:"locked_by" json:"locked_by,omitempty"`
+	// LeaseExpiresAt is when the current lease ends unless extended.
+	LeaseExpiresAt *time.Time `db:"lease_expires_at" json:"lease_expires_at,omitempty"`
+	// LastHeartbeat is when the holder last extended the lease.
+	LastHeartbeat *time.Time `db:"last_heartbeat" json:"last_heartbeat,omitempty"`
+	// CancelRequested is set when a running task was asked to cancel; the
+	// holder sees it on its next heartbeat and the task ends cancelled.
+	CancelRequested bool `db:"cancel_requested" json:"cancel_requested,omitempty"`
+	// IdempotencyKey, when set, is unique among all tasks.
+	IdempotencyKey string `db:"idempotency_key" json:"idempotency_key,omitempty"`
+	// Events is the eventizer's output for the description (JSON), if any.
+	Events json.RawMessage `db:"events" json:"events,omitempty"`
+	// Enrichment is the remote enrichment result (JSON), if any.
+	Enrichment json.RawMessage `db:"enrichment" json:"enrichment,omitempty"`
+	// CreatedAt is when the task was stored.
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	// UpdatedAt is when the task last changed.
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+	// StartedAt is when the latest attempt was claimed.
+	StartedAt *time.Time `db:"started_at" json:"started_at,omitempty"`
+	// FinishedAt is when the task reached a terminal status.
+	FinishedAt *time.Time `db:"finished_at" json:"finished_at,omitempty"`
+}
+
+// Limits and defaults for new tasks.
+const (
+	// DefaultMaxAttempts is used when NewTask.MaxAttempts is zero.
+	DefaultMaxAttempts = 5
+	// MaxMaxAttempts is the largest MaxAttempts accepted.
+	MaxMaxAttempts = 1000
+	// MinPriority and MaxPriority bound NewTask.Priority.
+	MinPriority = 0
+	// MaxPriority is the highest priority accepted.
+	MaxPriority = 100
+	// MaxTypeLen bounds the length of Type, Domain and IdempotencyKey in bytes.
+	MaxTypeLen = 200
+)
+
+// NewTask is what a caller supplies to create a task.
+type NewTask struct {
+	// ID is optional; a time-ordered UUID is generated when empty.
+	ID string
+	// Type is required: 1 to MaxTypeLen bytes.
+	Type string
+	// Description is the task's text, already redacted by the caller.
+	Description string
+	// Domain is optional.
+	Domain string
+	// Params must be a JSON object when set; empty means {}.
+	Params json.RawMessage
+	// Priority is between MinPriority and MaxPriority; higher runs first.
+	Priority int
+	// MaxAttempts is between 1 and MaxMaxAttempts; 0 means DefaultMaxAttempts.
+	MaxAttempts int
+	// RunAfter delays the first claim; the zero value means now.
+	RunAfter time.Time
+	// Hold leaves the task in StatusCreated until [Store.Run] releases it.
+	Hold bool
+	// IdempotencyKey, when set, makes Create return the existing task with
+	// the same key instead of creating another.
+	IdempotencyKey string
+	// Events is the eventizer's JSON output, stored as is.
+	Events json.RawMessage
+}
+
+// Normalize validates t, fills its defaults and returns the result. Errors
+// wrap [ErrInvalidTask]. Both backends call it, so they accept and reject the
+// same input.
+func (t NewTask) Normalize() (NewTask, error) {
+	bad := func(format string, args ...any) (NewTask, error) {
+		return NewTask{}, fmt.Errorf("%w: "+format, append([]any{ErrInvalidTask}, args...)...)
+	}
+	if t.ID == "" {
+		t.ID = NewID()
+	} else {
+		id, err := ParseID(t.ID)
+		if err != nil {
+			return NewTask{}, fmt.Errorf("%w: %w", ErrInvalidTask, err)
+		}
+		t.ID = id
+	}
+	switch {
+	case t.Type == "":
+		return bad("type is required")
+	case len(t.Type) > MaxTypeLen:
+		return bad("type is longer than %d bytes", MaxTypeLen)
+	case len(t.Domain) > MaxTypeLen:
+		return bad("domain is longer than %d bytes", MaxTypeLen)
+	case len(t.IdempotencyKey) > MaxTypeLen:
+		return bad("idempotency key is longer than %d bytes", MaxTypeLen)
+	case t.Priority < MinPriority || t.Priority > MaxPriority:
+		return bad("priority %d is outside %d..%d", t.Priority, MinPriority, MaxPriority)
+	case t.MaxAttempts < 0 || t.MaxAttempts > MaxMaxAttempts:
+		return bad("max_attempts %d is outside 1..%d", t.MaxAttempts, MaxMaxAttempts)
+	}
+	if t.MaxAttempts == 0 {
+		t.MaxAttempts = DefaultMaxAttempts
+	}
+	if len(t.Params) == 0 {
+		t.Params = json.RawMessage(`{}`)
+	} else if !isJSONObject(t.Params) {
+		return bad("params must be a JSON object")
+	}
+	if len(t.Events) > 0 && !json.Valid(t.Events) {
+		return bad("events must be valid JSON")
+	}
+	if !t.RunAfter.IsZero() {
+		t.RunAfter = t.RunAfter.UTC().Truncate(time.Microsecond)
+	}
+	return t, nil
+}
+
+func isJSONObject(b json.RawMessage) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{':
+			return json.Valid(b)
+		}
+		return false
+	}
+	return false
+}

@@ -1,0 +1,43 @@
+package taskqueue
+
+import (
+	"context"
+	"time"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// Queue is what a worker pool needs from a backend. store/memstore and
+// store/pgstore implement it; so can any other backend that passes the
+// store/storetest suite.
+type Queue interface {
+	// Claim moves up to limit ready tasks (status queued or retry with
+	// RunAfter due, on the backend's clock) to running under a lease held by
+	// worker for the given duration, highest priority first, then earliest
+	// RunAfter, then ID. Each claim raises Attempts by one and sets
+	// StartedAt. It never returns a task to two callers.
+	Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error)
+	// Heartbeat extends, in one operation, the lease of every task that
+	// worker holds to now+lease and returns those tasks. A task the worker
+	// runs that is missing from the result (or has another attempt number)
+	// was lost; one with CancelRequested set should be cancelled.
+	Heartbeat(ctx context.Context, worker string, lease time.Duration) ([]store.Lease, error)
+	// Finish records outcomes, each fenced by its lease. The returned slice
+	// has one entry per outcome: nil when applied, an error wrapping
+	// store.ErrLeaseLost when the worker no longer held the task (nothing was
+	// changed). The error is for the operation as a whole; when it is not
+	// nil no outcome was recorded.
+	Finish(ctx context.Context, outcomes []store.Outcome) ([]error, error)
+	// Rescue moves up to limit running tasks whose lease has expired to
+	// retry (claimable at once), to failed once Attempts has reached
+	// MaxAttempts, or to cancelled when cancellation was requested.
+	Rescue(ctx context.Context, limit int) ([]store.Rescued, error)
+}
+
+// Cleaner deletes finished tasks; the retention service uses it.
+type Cleaner interface {
+	// DeleteFinished deletes terminal tasks whose FinishedAt is older than
+	// now-olderThan, at most batch rows per statement, until none is left
+	// or ctx ends, and returns how many it deleted.
+	DeleteFinished(ctx context.Context, olderThan time.Duration, batch int) (int, error)
+}
