@@ -1,0 +1,579 @@
+package taskqueue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// Default values of [PoolConfig] fields.
+const (
+	DefaultConcurrency  = 100
+	DefaultLease        = 10 * time.Second
+	DefaultPollInterval = time.Second
+	DefaultTimeout      = time.Minute
+	DefaultDrainTimeout = 5 * time.Second
+	DefaultFinishBatch  = 1000
+	DefaultFlushTimeout = 5 * time.Second
+	maxErrorText        = 4096
+)
+
+// PoolConfig configures a [Pool]. Only Queue and Dispatcher are required.
+type PoolConfig struct {
+	// Concurrency is how many tasks run at once. Default DefaultConcurrency.
+	Concurrency int
+	// Dispatcher runs the tasks. Required.
+	Dispatcher Dispatcher
+	// DrainTimeout is how long a stopping pool lets in-flight tasks finish
+	// (soft stop) before it cancels them and releases their leases (hard
+	// stop). Default DefaultDrainTimeout. A supervisor's stop timeout must
+	// be longer than DrainTimeout plus FlushTimeout.
+	DrainTimeout time.Duration
+	// FinishBatch bounds how many outcomes one write records. Default
+	// DefaultFinishBatch.
+	FinishBatch int
+	// FlushTimeout bounds the writing of the last outcomes at stop. Default
+	// DefaultFlushTimeout.
+	FlushTimeout time.Duration
+	// HeartbeatInterval is how often the pool extends all its leases in one
+	// call. Default Lease/3.
+	HeartbeatInterval time.Duration
+	// Lease is how long a claim holds a task without a heartbeat. Default
+	// DefaultLease. A task of a pool that died runs again once its lease
+	// expires and the rescuer sweeps.
+	Lease time.Duration
+	// Logger receives structured logs (task id, type and attempt; never the
+	// task's description or params). Default: discard.
+	Logger *slog.Logger
+	// Notifier, when set, wakes the pool as soon as work is ready and
+	// delivers cancellations at once. Without it the pool polls.
+	Notifier store.Notifier
+	// Observer, when set, is told of every claim and outcome (for metrics).
+	Observer Observer
+	// PollInterval is how often the pool looks for work when no notification
+	// arrives. Default DefaultPollInterval.
+	PollInterval time.Duration
+	// Queue is the backend. Required.
+	Queue Queue
+	// RetryPolicy decides the delay before a failed task's next attempt.
+	// Default ExponentialBackoff{} (1s base, 1h cap, full jitter).
+	RetryPolicy RetryPolicy
+	// Timeout bounds each attempt through its context. Default
+	// DefaultTimeout; negative means no timeout.
+	Timeout time.Duration
+	// WorkerName identifies this pool in leases (locked_by). It must be
+	// unique among all pools sharing a backend. Default:
+	// hostname-pid-random.
+	WorkerName string
+}
+
+// Observer is told what a pool does, for metrics. Its methods are called
+// from the pool's goroutines and must not block.
+type Observer interface {
+	// Claimed is called for each claimed task.
+	Claimed(t *store.Task)
+	// Finished is called when an attempt ends, with the outcome the pool
+	// hands to the backend and how long the dispatcher ran. err is
+	// ErrLeaseLost when the lease was lost and nothing will be written.
+	Finished(t *store.Task, kind store.OutcomeKind, ran time.Duration, err error)
+}
+
+func (c PoolConfig) withDefaults() (PoolConfig, error) {
+	if c.Queue == nil {
+		return c, fmt.Errorf("%w: Queue is required", ErrInvalidConfig)
+	}
+	if c.Dispatcher == nil {
+		return c, fmt.Errorf("%w: Dispatcher is required", ErrInvalidConfig)
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"Concurrency", int64(c.Concurrency)}, {"FinishBatch", int64(c.FinishBatch)},
+		{"Lease", int64(c.Lease)}, {"PollInterval", int64(c.PollInterval)},
+		{"HeartbeatInterval", int64(c.HeartbeatInterval)}, {"DrainTimeout", int64(c.DrainTimeout)},
+		{"FlushTimeout", int64(c.FlushTimeout)},
+	} {
+		if f.v < 0 {
+			return c, fmt.Errorf("%w: %s must not be negative", ErrInvalidConfig, f.name)
+		}
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.FinishBatch == 0 {
+		c.FinishBatch = DefaultFinishBatch
+	}
+	if c.Lease == 0 {
+		c.Lease = DefaultLease
+	}
+	if c.Lease < 3*time.Millisecond {
+		return c, fmt.Errorf("%w: Lease %s is too short", ErrInvalidConfig, c.Lease)
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = c.Lease / 3
+	}
+	if c.HeartbeatInterval >= c.Lease {
+		return c, fmt.Errorf("%w: HeartbeatInterval %s must be shorter than Lease %s", ErrInvalidConfig, c.HeartbeatInterval, c.Lease)
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.FlushTimeout == 0 {
+		c.FlushTimeout = DefaultFlushTimeout
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.RetryPolicy == nil {
+		c.RetryPolicy = ExponentialBackoff{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.WorkerName == "" {
+		c.WorkerName = DefaultWorkerName()
+	}
+	return c, nil
+}
+
+// DefaultWorkerName returns a name unique to this process and call:
+// hostname, pid and a random suffix.
+func DefaultWorkerName() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Pool is a worker pool: it claims ready tasks from a [Queue] in batches
+// sized to its free slots, runs up to Concurrency of them at once through
+// its [Dispatcher], keeps their leases alive with one heartbeat per
+// interval, and records their outcomes in batches.
+//
+// A Pool is a suture.Service: Serve runs it until its context ends, then
+// stops gracefully (see [Pool.Serve]). One Pool runs at most once at a
+// time.
+type Pool struct {
+	cfg PoolConfig
+	log *slog.Logger
+
+	running atomic.Bool
+	healthy atomic.Bool
+
+	mu       sync.Mutex
+	held     map[string]*heldTask // by task id: tasks whose attempt is running
+	inflight int                  // attempts started and not yet handed to the finisher
+
+	slotFreed chan struct{}
+	hbNow     chan struct{}
+}
+
+type heldTask struct {
+	attempt int
+	cancel  context.CancelCauseFunc
+}
+
+// NewPool returns a Pool for cfg, with defaults filled in. Errors wrap
+// [ErrInvalidConfig].
+func NewPool(cfg PoolConfig) (*Pool, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Pool{
+		cfg:       cfg,
+		log:       cfg.Logger.With(slog.String("worker", cfg.WorkerName)),
+		held:      make(map[string]*heldTask),
+		slotFreed: make(chan struct{}, 1),
+		hbNow:     make(chan struct{}, 1),
+	}, nil
+}
+
+// WorkerName returns the name the pool holds leases under.
+func (p *Pool) WorkerName() string { return p.cfg.WorkerName }
+
+// Ready reports whether the pool is serving and its last claim and
+// heartbeat reached the backend.
+func (p *Pool) Ready() bool { return p.running.Load() && p.healthy.Load() }
+
+// String names the pool in supervisor logs.
+func (p *Pool) String() string { return "taskqueue.Pool(" + p.cfg.WorkerName + ")" }
+
+// Running returns how many attempts are in progress.
+func (p *Pool) Running() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inflight
+}
+
+// Serve claims and runs tasks until ctx ends, then stops in two steps:
+// a soft stop (no new claims; in-flight tasks get DrainTimeout to finish),
+// then a hard stop (the remaining tasks' contexts are cancelled with cause
+// [ErrStopping] and their leases released, so other pools run them at once
+// and the interrupted attempt does not count). Outcomes still queued are
+// written within FlushTimeout. Serve returns only after ctx ends, with
+// ctx.Err().
+func (p *Pool) Serve(ctx context.Context) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("%w: pool %s is already serving", ErrInvalidConfig, p.cfg.WorkerName)
+	}
+	defer p.running.Store(false)
+	p.healthy.Store(false)
+
+	var events <-chan store.Event
+	if p.cfg.Notifier != nil {
+		ch, unsubscribe := p.cfg.Notifier.Subscribe()
+		defer unsubscribe()
+		events = ch
+	}
+
+	flushCtx, cancelFlush := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelFlush()
+	fin := newFinisher(p.cfg.Queue, p.log, p.cfg.FinishBatch, p.finished)
+	go fin.run(flushCtx)
+
+	tasksCtx, stopTasks := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopTasks(ErrStopping)
+
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		p.heartbeatLoop(hbCtx)
+	}()
+
+	p.claimLoop(ctx, tasksCtx, fin, events)
+
+	// Soft stop: no more claims; let in-flight attempts finish.
+	p.log.Info("pool stopping", slog.Int("in_flight", p.Running()), slog.Duration("drain_timeout", p.cfg.DrainTimeout))
+	if !p.waitIdle(p.cfg.DrainTimeout) {
+		// Hard stop: cancel what is left; its leases are released.
+		p.log.Warn("drain timeout passed; cancelling in-flight tasks", slog.Int("in_flight", p.Running()))
+		stopTasks(ErrStopping)
+		if !p.waitIdle(p.cfg.FlushTimeout) {
+			p.log.Error("tasks ignored cancellation; their leases will expire and they will run again",
+				slog.Int("in_flight", p.Running()))
+		}
+	}
+	close(fin.stop)
+	timer := time.AfterFunc(p.cfg.FlushTimeout, cancelFlush)
+	<-fin.done
+	timer.Stop()
+	stopHeartbeat()
+	<-hbDone
+	p.log.Info("pool stopped")
+	return ctx.Err()
+}
+
+func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-chan store.Event) {
+	poll := time.NewTicker(p.cfg.PollInterval)
+	defer poll.Stop()
+	wake, more := true, false
+	for {
+		if wake {
+			wake = false
+			if n, free := p.claim(ctx, tasksCtx, fin); free > 0 && n == free {
+				more = true
+				wake = true // a full batch: there may be more right away
+			} else {
+				more = false
+			}
+			if ctx.Err() != nil {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			switch ev.Kind {
+			case store.EventReady:
+				wake = true
+			case store.EventResync:
+				wake = true
+				p.heartbeatSoon()
+			case store.EventCancel:
+				p.mu.Lock()
+				_, mine := p.held[ev.TaskID]
+				p.mu.Unlock()
+				if mine {
+					p.heartbeatSoon()
+				}
+			}
+		case <-p.slotFreed:
+			wake = more
+		case <-poll.C:
+			wake = true
+		}
+	}
+}
+
+// claim claims up to the number of free slots and starts the tasks. It
+// returns how many it claimed and how many slots were free.
+func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int) {
+	p.mu.Lock()
+	free = p.cfg.Concurrency - p.inflight
+	p.mu.Unlock()
+	if free <= 0 {
+		return 0, 0
+	}
+	tasks, err := p.cfg.Queue.Claim(ctx, p.cfg.WorkerName, free, p.cfg.Lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.healthy.Store(false)
+			p.log.Warn("claim failed", slog.String("error", err.Error()))
+		}
+		return 0, free
+	}
+	p.healthy.Store(true)
+	p.mu.Lock()
+	for i := range tasks {
+		p.inflight++
+		tctx, cancel := context.WithCancelCause(tasksCtx)
+		p.held[tasks[i].ID] = &heldTask{attempt: tasks[i].Attempts, cancel: cancel}
+		go p.run(tctx, cancel, &tasks[i], fin)
+	}
+	p.mu.Unlock()
+	if p.cfg.Observer != nil {
+		for i := range tasks {
+			p.cfg.Observer.Claimed(&tasks[i])
+		}
+	}
+	return len(tasks), free
+}
+
+func (p *Pool) run(ctx context.Context, cancel context.CancelCauseFunc, t *store.Task, fin *finisher) {
+	log := p.log.With(slog.String("task_id", t.ID), slog.String("type", t.Type), slog.Int("attempt", t.Attempts))
+	runCtx := ctx
+	if p.cfg.Timeout > 0 {
+		var stop context.CancelFunc
+		runCtx, stop = context.WithTimeoutCause(ctx, p.cfg.Timeout, ErrTimeout)
+		defer stop()
+	}
+	start := time.Now()
+	result, err := p.dispatch(runCtx, t, log)
+	ran := time.Since(start)
+	cause := context.Cause(runCtx)
+	if runCtx.Err() == nil {
+		cause = nil
+	}
+
+	p.mu.Lock()
+	delete(p.held, t.ID)
+	p.mu.Unlock()
+	cancel(nil)
+
+	out, keep := p.outcome(t, result, err, cause)
+	if keep {
+		if !fin.submit(out) {
+			log.Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
+		}
+	} else {
+		log.Warn("lease lost; outcome not written", slog.Duration("ran", ran))
+	}
+	if p.cfg.Observer != nil {
+		var oerr error
+		if !keep {
+			oerr = ErrLeaseLost
+		}
+		p.cfg.Observer.Finished(t, out.Kind, ran, oerr)
+	}
+	p.mu.Lock()
+	p.inflight--
+	p.mu.Unlock()
+	select {
+	case p.slotFreed <- struct{}{}:
+	default:
+	}
+}
+
+// dispatch calls the dispatcher, turning a panic into an error.
+func (p *Pool) dispatch(ctx context.Context, t *store.Task, log *slog.Logger) (result json.RawMessage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("dispatcher panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			result, err = nil, fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	return p.cfg.Dispatcher.Dispatch(ctx, t)
+}
+
+// outcome decides what to record for an attempt. keep is false when
+// nothing may be written (the lease was lost).
+func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause error) (store.Outcome, bool) {
+	out := store.Outcome{TaskID: t.ID, Worker: p.cfg.WorkerName, Attempt: t.Attempts}
+	switch {
+	case errors.Is(cause, ErrLeaseLost):
+		out.Kind = store.OutcomeRelease
+		return out, false
+	case errors.Is(cause, ErrCancelled):
+		out.Kind, out.Error = store.OutcomeCancel, "cancelled while running"
+		return out, true
+	case errors.Is(cause, ErrStopping) && err != nil:
+		out.Kind = store.OutcomeRelease
+		return out, true
+	}
+	if err == nil {
+		if len(result) == 0 {
+			result = json.RawMessage("null")
+		}
+		if !json.Valid(result) {
+			out.Kind, out.Error = store.OutcomeFail, "dispatcher returned a result that is not valid JSON"
+			return out, true
+		}
+		out.Kind, out.Result = store.OutcomeComplete, result
+		return out, true
+	}
+	msg := err.Error()
+	if errors.Is(cause, ErrTimeout) && !errors.Is(err, ErrTimeout) {
+		msg = fmt.Sprintf("%s after %s: %s", ErrTimeout, p.cfg.Timeout, msg)
+	}
+	out.Error = truncate(msg, maxErrorText)
+	var ra *RetryAfterError
+	switch {
+	case errors.Is(err, ErrCancelled):
+		out.Kind = store.OutcomeCancel
+	case errors.Is(err, ErrPermanent), t.Attempts >= t.MaxAttempts:
+		out.Kind = store.OutcomeFail
+	case errors.As(err, &ra):
+		out.Kind, out.RetryIn = store.OutcomeRetry, max(ra.Delay, 0)
+	default:
+		out.Kind, out.RetryIn = store.OutcomeRetry, p.cfg.RetryPolicy.NextRetry(t.Attempts)
+	}
+	return out, true
+}
+
+// finished is called by the finisher for every outcome written.
+func (p *Pool) finished(o store.Outcome, err error) {
+	if err != nil {
+		p.log.Warn("outcome rejected: lease no longer held", slog.String("task_id", o.TaskID),
+			slog.Int("attempt", o.Attempt), slog.String("outcome", string(o.Kind)), slog.String("error", err.Error()))
+	}
+}
+
+func (p *Pool) heartbeatSoon() {
+	select {
+	case p.hbNow <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Pool) heartbeatLoop(ctx context.Context) {
+	t := time.NewTicker(p.cfg.HeartbeatInterval)
+	defer t.Stop()
+	lastOK := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.hbNow:
+		}
+		if p.heartbeat(ctx) {
+			lastOK = time.Now()
+		} else if since := time.Since(lastOK); since > p.cfg.Lease {
+			// Without a heartbeat for a whole lease, other pools may have
+			// rescued our tasks: stop them rather than run them twice.
+			p.cancelAll(ErrLeaseLost)
+		}
+	}
+}
+
+// heartbeat extends the leases and cancels the tasks that were lost or
+// asked to cancel. It reports whether the backend answered.
+func (p *Pool) heartbeat(ctx context.Context) bool {
+	// Only tasks held before the call can be judged by its answer: a claim
+	// that commits during the call may not be in it.
+	p.mu.Lock()
+	before := make(map[string]int, len(p.held))
+	for id, h := range p.held {
+		before[id] = h.attempt
+	}
+	p.mu.Unlock()
+
+	leases, err := p.cfg.Queue.Heartbeat(ctx, p.cfg.WorkerName, p.cfg.Lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.healthy.Store(false)
+			p.log.Warn("heartbeat failed", slog.String("error", err.Error()))
+		}
+		return false
+	}
+	found := make(map[string]store.Lease, len(leases))
+	for _, l := range leases {
+		found[l.TaskID] = l
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, attempt := range before {
+		h, ok := p.held[id]
+		if !ok || h.attempt != attempt {
+			continue // finished meanwhile
+		}
+		l, ok := found[id]
+		switch {
+		case !ok || l.Attempt != attempt:
+			p.log.Warn("lease lost", slog.String("task_id", id), slog.Int("attempt", attempt))
+			h.cancel(ErrLeaseLost)
+		case l.CancelRequested:
+			h.cancel(ErrCancelled)
+		}
+	}
+	return true
+}
+
+func (p *Pool) cancelAll(cause error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, h := range p.held {
+		h.cancel(cause)
+	}
+}
+
+// waitIdle waits up to d for every in-flight attempt to end.
+func (p *Pool) waitIdle(d time.Duration) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if p.Running() == 0 {
+			return true
+		}
+		select {
+		case <-deadline.C:
+			return p.Running() == 0
+		case <-p.slotFreed:
+		case <-tick.C:
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n]
+}
