@@ -8,4 +8,5 @@ require (
 	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/thejerf/suture/v4 v4.0.6 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
