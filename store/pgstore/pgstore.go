@@ -1,0 +1,258 @@
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// DefaultSchema is the schema used when [Options.Schema] is empty.
+const DefaultSchema = "seedcore"
+
+// ErrInvalidSchema is returned (wrapped) by [New], [Open] and [NewListener]
+// users for a schema name that does not match ^[a-z_][a-z0-9_]{0,62}$.
+var ErrInvalidSchema = errors.New("pgstore: invalid schema name")
+
+var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// ValidateSchema returns nil when name is usable as a schema name, or an
+// error wrapping [ErrInvalidSchema]. The schema name is the only identifier
+// the package ever splices into SQL, and only after this check.
+func ValidateSchema(name string) error {
+	if !schemaRE.MatchString(name) {
+		return fmt.Errorf("%w: %q (want ^[a-z_][a-z0-9_]{0,62}$)", ErrInvalidSchema, name)
+	}
+	return nil
+}
+
+// Options configures a [Store]. The zero value is usable.
+type Options struct {
+	// Logger receives the store's few log lines (migrations applied).
+	// Default: a logger that discards everything.
+	Logger *slog.Logger
+	// NoStatusNotify, when true, stops the store from sending the "c"
+	// (status changed) notifications; "r" (ready work) and "x" (cancel
+	// requested) are always sent. Default false: status notifications are
+	// sent, one per statement.
+	NoStatusNotify bool
+	// Schema is the PostgreSQL schema that holds the tables; it is also the
+	// LISTEN/NOTIFY channel name. Default [DefaultSchema] ("seedcore"). It
+	// must match ^[a-z_][a-z0-9_]{0,62}$.
+	Schema string
+}
+
+// Store is the PostgreSQL backend. It implements [store.Store] and the
+// worker half (Claim, Heartbeat, Finish, Rescue, DeleteFinished). It is
+// safe for concurrent use by many goroutines and many processes.
+type Store struct {
+	db       *sqlx.DB
+	ownsDB   bool
+	schema   string
+	log      *slog.Logger
+	statusNo bool
+	q        queries
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store on db using opts. It does not touch the database;
+// call [Store.Migrate] to create or upgrade the schema. The caller keeps
+// ownership of db.
+func New(db *sqlx.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("pgstore: nil db")
+	}
+	if opts.Schema == "" {
+		opts.Schema = DefaultSchema
+	}
+	if err := ValidateSchema(opts.Schema); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		db:       db,
+		schema:   opts.Schema,
+		log:      opts.Logger,
+		statusNo: opts.NoStatusNotify,
+	}
+	s.q = buildQueries(opts.Schema, !opts.NoStatusNotify)
+	return s, nil
+}
+
+// Open connects to the database at dsn (a lib/pq URL or key=value string),
+// checks that it answers, and returns a store that owns the connection
+// pool: [Store.Close] closes it. It does not migrate.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("pgstore: ping: %w", err)
+	}
+	s, err := New(db, opts)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s.ownsDB = true
+	return s, nil
+}
+
+// Close closes the connection pool when the store was made by [Open]; for
+// a store made by [New] it does nothing (the caller owns the pool).
+func (s *Store) Close() error {
+	if s.ownsDB {
+		return s.db.Close()
+	}
+	return nil
+}
+
+// Schema returns the schema name, which is also the notification channel.
+func (s *Store) Schema() string { return s.schema }
+
+// DB returns the connection pool the store uses.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", err)
+	}
+	return nil
+}
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "migrations/")
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("pgstore: bad migration file name %q", base)
+		}
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("pgstore: duplicate migration version %d", ms[i].version)
+		}
+	}
+	return ms, nil
+}
+
+// migrateLockClass is the first key of the advisory lock Migrate takes; the
+// second is a hash of the schema name.
+const migrateLockClass = 0x5eedc0
+
+// Migrate creates the schema when it is missing and applies every embedded
+// migration not yet recorded in <schema>.schema_migrations, all in one
+// transaction. It is idempotent and safe to run from several processes at
+// once: a transaction-scoped advisory lock keyed on the schema serializes
+// them.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, migrateLockClass, s.schema); err != nil {
+		return fmt.Errorf("pgstore: migrate: lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.schema); err != nil {
+		return fmt.Errorf("pgstore: migrate: create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+s.schema+`.schema_migrations (
+		version    integer     PRIMARY KEY,
+		name       text        NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("pgstore: migrate: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := tx.GetContext(ctx, &current, `SELECT coalesce(max(version), 0) FROM `+s.schema+`.schema_migrations`); err != nil {
+		return fmt.Errorf("pgstore: migrate: read version: %w", err)
+	}
+	applied := 0
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, strings.ReplaceAll(m.sql, "{{schema}}", s.schema)); err != nil {
+			return fmt.Errorf("pgstore: migrate: %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+s.schema+`.schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+			return fmt.Errorf("pgstore: migrate: record %s: %w", m.name, err)
+		}
+		applied++
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("pgstore: migrate: commit: %w", err)
+	}
+	if applied > 0 {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "pgstore: migrations applied",
+			slog.String("schema", s.schema), slog.Int("count", applied), slog.Int("version", ms[len(ms)-1].version))
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest migration version applied to the
+// schema, or 0 when it has not been migrated.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.GetContext(ctx, &v, `SELECT coalesce(max(version), 0) FROM `+s.schema+`.schema_migrations`)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && (pqErr.Code == "42P01" || pqErr.Code == "3F000") {
+		return 0, nil // undefined_table or invalid_schema_name: not migrated
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: schema version: %w", err)
+	}
+	return v, nil
+}
+
+// LatestVersion returns the version of the newest embedded migration.
+func LatestVersion() int {
+	ms, err := loadMigrations()
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}

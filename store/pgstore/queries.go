@@ -1,0 +1,164 @@
+package pgstore
+
+import "strings"
+
+// queries holds the SQL of one store, built once in New with the validated
+// schema name (the only identifier ever spliced into SQL) and the channel
+// literal.
+type queries struct {
+	insert, byID, byPrefix, byKey          string
+	run, cancel, counts, setEnrichment     string
+	claim, heartbeat, finish, rescue, trim string
+	statusOf                               string
+}
+
+// terminalList is the SQL list of terminal statuses; it must match the
+// predicate of tasks_finished_idx for the retention query to use it.
+const terminalList = `('completed', 'failed', 'cancelled')`
+
+// notifyWrap turns a data-modifying CTE named upd into one statement that
+// also runs the notifications in notes (each a SELECT pg_notify(...) ...
+// over upd) and returns cols from upd (aliased t). Notifications sent with
+// pg_notify inside the statement are delivered only when its transaction
+// commits, and PostgreSQL folds identical payloads of one transaction into
+// one.
+func notifyWrap(upd, cols string, notes []string) string {
+	if len(notes) == 0 {
+		return `WITH upd AS (` + upd + `) SELECT ` + cols + ` FROM upd t`
+	}
+	return `WITH upd AS (` + upd + `), n AS (` + strings.Join(notes, " UNION ALL ") + `)
+SELECT ` + cols + ` FROM upd t, (SELECT count(*) FROM n) n_`
+}
+
+func buildQueries(schema string, statusNotify bool) queries {
+	tbl := schema + ".tasks"
+	ch := "'" + schema + "'" // a validated name needs no escaping
+	note := func(payload, where string) string {
+		return `SELECT pg_notify(` + ch + `, ` + payload + `)` + where
+	}
+	status := func(n ...string) []string {
+		if statusNotify {
+			return n
+		}
+		return nil
+	}
+	var q queries
+
+	q.insert = notifyWrap(`INSERT INTO `+tbl+` AS t
+	(id, type, description, domain, params, status, priority, max_attempts,
+	 run_after, idempotency_key, events)
+	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8,
+	 coalesce($9::timestamptz, now()), nullif($10, ''), $11::jsonb)
+	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+	RETURNING t.*`, taskCols,
+		[]string{note(`'r'`, ` FROM upd WHERE status = 'queued' AND run_after <= now()`)})
+
+	q.byID = `SELECT ` + taskCols + ` FROM ` + tbl + ` t WHERE t.id = $1`
+	q.byPrefix = `SELECT ` + taskCols + ` FROM ` + tbl + ` t
+	WHERE t.id BETWEEN $1::uuid AND $2::uuid ORDER BY t.id LIMIT 2`
+	q.byKey = `SELECT ` + taskCols + ` FROM ` + tbl + ` t WHERE t.idempotency_key = $1`
+	q.statusOf = `SELECT status FROM ` + tbl + ` WHERE id = $1`
+
+	q.run = notifyWrap(`UPDATE `+tbl+` t SET status = 'queued', updated_at = now()
+	WHERE t.id = $1 AND t.status = 'created' RETURNING t.*`, taskCols,
+		append([]string{note(`'r'`, ` FROM upd WHERE run_after <= now()`)},
+			status(note(`'c:' || id`, ` FROM upd`))...))
+
+	cancelNote := note(`CASE WHEN status = 'running' THEN 'x:' ELSE 'c:' END || id`, ` FROM upd`)
+	if !statusNotify {
+		cancelNote += ` WHERE status = 'running'`
+	}
+	q.cancel = notifyWrap(`UPDATE `+tbl+` t SET
+	status = CASE WHEN t.status = 'running' THEN 'running' ELSE 'cancelled' END,
+	cancel_requested = (t.status = 'running'),
+	finished_at = CASE WHEN t.status = 'running' THEN NULL ELSE now() END,
+	updated_at = now()
+	WHERE t.id = $1 AND t.status IN ('created', 'queued', 'retry', 'running')
+	RETURNING t.*`, taskCols, []string{cancelNote})
+
+	q.counts = `SELECT status, count(*) FROM ` + tbl + ` GROUP BY status`
+	q.setEnrichment = `UPDATE ` + tbl + ` SET enrichment = $2::jsonb, updated_at = now() WHERE id = $1`
+
+	// The claim: the inner SELECT walks tasks_claim_idx in claim order and
+	// skips rows other claimers hold; its WHERE repeats the index predicate
+	// literally so the planner can use the partial index.
+	q.claim = notifyWrap(`UPDATE `+tbl+` t SET
+	status = 'running',
+	attempts = t.attempts + 1,
+	locked_by = $1,
+	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
+	last_heartbeat = now(),
+	started_at = now(),
+	updated_at = now()
+	FROM (SELECT id FROM `+tbl+`
+	      WHERE status IN ('queued', 'retry') AND run_after <= now()
+	      ORDER BY priority DESC, run_after, id
+	      LIMIT $2
+	      FOR UPDATE SKIP LOCKED) picked
+	WHERE t.id = picked.id
+	RETURNING t.*`, taskCols,
+		status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`)))
+
+	q.heartbeat = `UPDATE ` + tbl + ` SET
+	lease_expires_at = now() + $2::float8 * interval '1 microsecond',
+	last_heartbeat = now()
+	WHERE locked_by = $1 AND status = 'running'
+	RETURNING id, attempts, cancel_requested`
+
+	const newStatus = `CASE
+	    WHEN t.cancel_requested OR o.kind = 'cancel' THEN 'cancelled'
+	    WHEN o.kind = 'complete' THEN 'completed'
+	    WHEN o.kind = 'fail' THEN 'failed'
+	    WHEN o.kind = 'release' THEN 'queued'
+	    WHEN t.attempts >= t.max_attempts THEN 'failed'
+	    ELSE 'retry' END`
+	q.finish = notifyWrap(`UPDATE `+tbl+` t SET
+	status = `+newStatus+`,
+	result = CASE WHEN o.kind = 'complete' THEN nullif(o.result, '')::jsonb ELSE t.result END,
+	error = CASE WHEN o.kind = 'release' THEN t.error ELSE o.error END,
+	attempts = CASE WHEN o.kind = 'release' AND NOT t.cancel_requested
+	    THEN t.attempts - 1 ELSE t.attempts END,
+	run_after = CASE `+newStatus+`
+	    WHEN 'queued' THEN now()
+	    WHEN 'retry' THEN now() + o.retry_us * interval '1 microsecond'
+	    ELSE t.run_after END,
+	finished_at = CASE WHEN `+newStatus+` IN `+terminalList+` THEN now() END,
+	locked_by = NULL,
+	lease_expires_at = NULL,
+	updated_at = now()
+	FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+	     WITH ORDINALITY AS o(id, worker, attempt, kind, result, error, retry_us, ord)
+	WHERE t.id = o.id AND t.status = 'running' AND t.locked_by = o.worker AND t.attempts = o.attempt
+	RETURNING o.ord, t.status, t.run_after`, `t.ord`,
+		append([]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd
+	    WHERE status IN ('queued', 'retry') AND run_after <= now())`)},
+			status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`))...))
+
+	const rescued = `CASE
+	    WHEN t.cancel_requested THEN 'cancelled'
+	    WHEN t.attempts >= t.max_attempts THEN 'failed'
+	    ELSE 'retry' END`
+	q.rescue = notifyWrap(`UPDATE `+tbl+` t SET
+	status = `+rescued+`,
+	run_after = CASE WHEN `+rescued+` = 'retry' THEN now() ELSE t.run_after END,
+	finished_at = CASE WHEN `+rescued+` = 'retry' THEN NULL ELSE now() END,
+	error = 'lease expired',
+	locked_by = NULL,
+	lease_expires_at = NULL,
+	updated_at = now()
+	FROM (SELECT id FROM `+tbl+`
+	      WHERE status = 'running' AND lease_expires_at < now()
+	      ORDER BY lease_expires_at
+	      LIMIT $1
+	      FOR UPDATE SKIP LOCKED) picked
+	WHERE t.id = picked.id
+	RETURNING t.id, t.type, t.status`, `t.id, t.type, t.status`,
+		append([]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd WHERE status = 'retry')`)},
+			status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`))...))
+
+	q.trim = `DELETE FROM ` + tbl + ` WHERE id IN (
+	SELECT id FROM ` + tbl + `
+	WHERE status IN ` + terminalList + ` AND finished_at < now() - $1::float8 * interval '1 microsecond'
+	LIMIT $2 FOR UPDATE SKIP LOCKED)`
+	return q
+}

@@ -1,0 +1,72 @@
+package pgstore
+
+import (
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// taskCols is the select list every task query returns, in the order
+// scanTask reads it. Columns may be qualified by the alias t.
+const taskCols = `t.id, t.type, t.description, t.domain, t.params, t.result, t.error,
+	t.status, t.priority, t.attempts, t.max_attempts, t.run_after,
+	coalesce(t.locked_by, ''), t.lease_expires_at, t.last_heartbeat, t.cancel_requested,
+	coalesce(t.idempotency_key, ''), t.events, t.enrichment,
+	t.created_at, t.updated_at, t.started_at, t.finished_at`
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanTask(sc scanner) (store.Task, error) {
+	var (
+		t                          store.Task
+		params, result, ev, enr    []byte
+		status                     string
+		lease, beat, start, finish sql.NullTime
+	)
+	err := sc.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &params, &result, &t.Error,
+		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &t.RunAfter,
+		&t.LockedBy, &lease, &beat, &t.CancelRequested,
+		&t.IdempotencyKey, &ev, &enr,
+		&t.CreatedAt, &t.UpdatedAt, &start, &finish)
+	if err != nil {
+		return store.Task{}, err
+	}
+	t.Status = store.Status(status)
+	t.Params = rawJSON(params)
+	t.Result = rawJSON(result)
+	t.Events = rawJSON(ev)
+	t.Enrichment = rawJSON(enr)
+	t.RunAfter = t.RunAfter.UTC()
+	t.CreatedAt = t.CreatedAt.UTC()
+	t.UpdatedAt = t.UpdatedAt.UTC()
+	t.LeaseExpiresAt = timePtr(lease)
+	t.LastHeartbeat = timePtr(beat)
+	t.StartedAt = timePtr(start)
+	t.FinishedAt = timePtr(finish)
+	return t, nil
+}
+
+func rawJSON(b []byte) json.RawMessage {
+	if b == nil {
+		return nil
+	}
+	return json.RawMessage(b)
+}
+
+func timePtr(nt sql.NullTime) *time.Time {
+	if !nt.Valid {
+		return nil
+	}
+	u := nt.Time.UTC()
+	return &u
+}
+
+// micros converts d to whole microseconds, the unit durations are sent to
+// the server in (it adds them to its own now()).
+func micros(d time.Duration) int64 { return d.Microseconds() }
+
+func jsonValid(b []byte) bool { return json.Valid(b) }

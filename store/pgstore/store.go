@@ -1,0 +1,396 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// querier is what both *sqlx.DB and *sqlx.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
+func isUniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+}
+
+func newStatus(t store.NewTask) store.Status {
+	if t.Hold {
+		return store.StatusCreated
+	}
+	return store.StatusQueued
+}
+
+// nullTime is nil for the zero time, so the server fills in now().
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// nullJSON is nil for empty JSON, stored as SQL NULL. JSON is always sent
+// as text: a []byte parameter would be sent as bytea under
+// binary_parameters.
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// Create stores a new task; see [store.Store.Create]. A queued task sends
+// one "r" notification when the transaction commits.
+func (s *Store) Create(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
+	return s.create(ctx, s.db, t)
+}
+
+// CreateTx creates t inside the caller's transaction tx, so the task exists
+// (and its "r" notification is sent) only if tx commits. It behaves as
+// [Store.Create] otherwise. On an error the caller should roll tx back.
+func (s *Store) CreateTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (store.Task, bool, error) {
+	if tx == nil {
+		return store.Task{}, false, errors.New("pgstore: create: nil transaction")
+	}
+	return s.create(ctx, tx, t)
+}
+
+func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.Task, bool, error) {
+	nt, err := nt.Normalize()
+	if err != nil {
+		return store.Task{}, false, err
+	}
+	task, err := scanTask(q.QueryRowContext(ctx, s.q.insert,
+		nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
+		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events)))
+	switch {
+	case err == nil:
+		return task, true, nil
+	case isUniqueViolation(err):
+		return store.Task{}, false, fmt.Errorf("%w: task %s already exists", store.ErrConflict, nt.ID)
+	case !errors.Is(err, sql.ErrNoRows):
+		return store.Task{}, false, fmt.Errorf("pgstore: create: %w", err)
+	}
+	// Nothing inserted: the idempotency key is taken. The statement that
+	// follows sees the committed row under READ COMMITTED.
+	task, err = scanTask(q.QueryRowContext(ctx, s.q.byKey, nt.IdempotencyKey))
+	if errors.Is(err, sql.ErrNoRows) {
+		// The holder of the key was deleted in between: rare, so say so.
+		return store.Task{}, false, fmt.Errorf("%w: idempotency key %q changed concurrently", store.ErrConflict, nt.IdempotencyKey)
+	}
+	if err != nil {
+		return store.Task{}, false, fmt.Errorf("pgstore: create: %w", err)
+	}
+	return task, false, nil
+}
+
+// copyCols are the columns CreateMany copies into its staging table.
+var copyCols = []string{"id", "type", "description", "domain", "params", "status",
+	"priority", "max_attempts", "run_after", "idempotency_key", "events"}
+
+// CreateMany stores many tasks in one transaction: the rows are streamed
+// with COPY into a temporary table and moved into the task table with one
+// INSERT … SELECT … ON CONFLICT DO NOTHING, so a task whose idempotency key
+// already exists, or repeats one earlier in the batch, is skipped. An
+// explicit ID that is already taken (or repeated) fails the whole call with
+// an error wrapping store.ErrConflict and stores nothing. Every task is validated with [store.NewTask.Normalize] first;
+// one invalid task fails the whole call and stores nothing. It returns how
+// many tasks were inserted and sends one "r" notification when any of them
+// is ready.
+func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, error) {
+	if len(tasks) == 0 {
+		return 0, nil
+	}
+	norm := make([]store.NewTask, len(tasks))
+	for i, t := range tasks {
+		n, err := t.Normalize()
+		if err != nil {
+			return 0, fmt.Errorf("pgstore: create many: task %d: %w", i, err)
+		}
+		norm[i] = n
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: create many: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	const stage = "pgstore_stage"
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE `+stage+` (
+		id uuid, type text, description text, domain text, params text, status text,
+		priority smallint, max_attempts integer, run_after timestamptz,
+		idempotency_key text, events text) ON COMMIT DROP`); err != nil {
+		return 0, fmt.Errorf("pgstore: create many: stage: %w", err)
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(stage, copyCols...))
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+	}
+	for _, t := range norm {
+		var key any
+		if t.IdempotencyKey != "" {
+			key = t.IdempotencyKey
+		}
+		if _, err := stmt.ExecContext(ctx, t.ID, t.Type, t.Description, t.Domain, string(t.Params),
+			string(newStatus(t)), t.Priority, t.MaxAttempts, nullTime(t.RunAfter), key, nullJSON(t.Events)); err != nil {
+			_ = stmt.Close()
+			return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		_ = stmt.Close()
+		return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+	}
+	if err := stmt.Close(); err != nil {
+		return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+	}
+	var inserted, ready int
+	err = tx.QueryRowContext(ctx, `WITH ins AS (
+		INSERT INTO `+s.schema+`.tasks (id, type, description, domain, params, status,
+			priority, max_attempts, run_after, idempotency_key, events)
+		SELECT id, type, description, domain, params::jsonb, status,
+			priority, max_attempts, coalesce(run_after, now()), idempotency_key, events::jsonb
+		FROM `+stage+`
+		ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING status, run_after)
+		SELECT count(*), count(*) FILTER (WHERE status = 'queued' AND run_after <= now()) FROM ins`).
+		Scan(&inserted, &ready)
+	if isUniqueViolation(err) {
+		return 0, fmt.Errorf("%w: create many: a task ID is already taken: %w", store.ErrConflict, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
+	}
+	if ready > 0 {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, 'r')`, s.schema); err != nil {
+			return 0, fmt.Errorf("pgstore: create many: notify: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("pgstore: create many: commit: %w", err)
+	}
+	return inserted, nil
+}
+
+// Get returns the task with the given ID or unambiguous ID prefix; see
+// [store.Store.Get]. A prefix is looked up as a range scan of the primary
+// key.
+func (s *Store) Get(ctx context.Context, idOrPrefix string) (store.Task, error) {
+	p, err := store.ParsePrefix(idOrPrefix)
+	if err != nil {
+		return store.Task{}, err
+	}
+	if len(p) == len("00000000-0000-0000-0000-000000000000") {
+		t, err := scanTask(s.db.QueryRowContext(ctx, s.q.byID, p))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.Task{}, fmt.Errorf("%w: %s", store.ErrNotFound, p)
+		}
+		if err != nil {
+			return store.Task{}, fmt.Errorf("pgstore: get: %w", err)
+		}
+		return t, nil
+	}
+	lo, hi := store.PrefixRange(p)
+	rows, err := s.db.QueryContext(ctx, s.q.byPrefix, lo, hi)
+	if err != nil {
+		return store.Task{}, fmt.Errorf("pgstore: get: %w", err)
+	}
+	ts, err := scanTasks(rows)
+	if err != nil {
+		return store.Task{}, fmt.Errorf("pgstore: get: %w", err)
+	}
+	switch len(ts) {
+	case 0:
+		return store.Task{}, fmt.Errorf("%w: prefix %s", store.ErrNotFound, p)
+	case 1:
+		return ts[0], nil
+	}
+	return store.Task{}, fmt.Errorf("%w: %s", store.ErrAmbiguousID, p)
+}
+
+func scanTasks(rows *sql.Rows) ([]store.Task, error) {
+	defer rows.Close()
+	var ts []store.Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	return ts, rows.Err()
+}
+
+// List returns one page of tasks, newest first; see [store.Store.List].
+// Pages are keyset-paginated on (created_at, id), served by
+// tasks_created_idx; Total is a second COUNT(*) over the filter.
+func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
+	f, cur, err := f.Normalize()
+	if err != nil {
+		return store.Page{}, err
+	}
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if len(f.Statuses) > 0 {
+		ss := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			ss[i] = string(st)
+		}
+		where = append(where, "t.status = ANY("+arg(pq.StringArray(ss))+"::text[])")
+	}
+	if f.Type != "" {
+		where = append(where, "t.type = "+arg(f.Type))
+	}
+	if f.Domain != "" {
+		where = append(where, "t.domain = "+arg(f.Domain))
+	}
+	if !f.CreatedAfter.IsZero() {
+		where = append(where, "t.created_at >= "+arg(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		where = append(where, "t.created_at < "+arg(f.CreatedBefore))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var page store.Page
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+s.schema+`.tasks t`+cond, args...).Scan(&page.Total); err != nil {
+		return store.Page{}, fmt.Errorf("pgstore: list: count: %w", err)
+	}
+	if cur != nil {
+		where = append(where, "(t.created_at, t.id) < ("+arg(cur.CreatedAt)+"::timestamptz, "+arg(cur.ID)+"::uuid)")
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+taskCols+` FROM `+s.schema+`.tasks t`+cond+
+		` ORDER BY t.created_at DESC, t.id DESC LIMIT `+arg(f.Limit+1), args...)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("pgstore: list: %w", err)
+	}
+	ts, err := scanTasks(rows)
+	if err != nil {
+		return store.Page{}, fmt.Errorf("pgstore: list: %w", err)
+	}
+	if len(ts) > f.Limit {
+		ts = ts[:f.Limit]
+		page.NextCursor = store.EncodeCursor(ts[len(ts)-1])
+	}
+	if ts == nil {
+		ts = []store.Task{}
+	}
+	page.Tasks = ts
+	return page, nil
+}
+
+// transitionErr explains why a single-task update matched no row: the
+// task is missing (ErrNotFound) or in a status the operation cannot leave
+// (ErrInvalidTransition).
+func (s *Store) transitionErr(ctx context.Context, op, id string, to store.Status) error {
+	var st string
+	err := s.db.QueryRowContext(ctx, s.q.statusOf, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	return fmt.Errorf("%w: %s task %s: %s → %s", store.ErrInvalidTransition, op, id, st, to)
+}
+
+// Run releases a created task to the workers; see [store.Store.Run]. It
+// sends "r" and "c:<id>" on commit.
+func (s *Store) Run(ctx context.Context, id string) (store.Task, error) {
+	return s.single(ctx, "run", id, s.q.run, store.StatusQueued)
+}
+
+// Cancel cancels a task; see [store.Store.Cancel]. It sends "c:<id>" when
+// the task became cancelled, or "x:<id>" when it is running and got
+// CancelRequested.
+func (s *Store) Cancel(ctx context.Context, id string) (store.Task, error) {
+	return s.single(ctx, "cancel", id, s.q.cancel, store.StatusCancelled)
+}
+
+func (s *Store) single(ctx context.Context, op, id, query string, to store.Status) (store.Task, error) {
+	full, err := store.ParseID(id)
+	if err != nil {
+		return store.Task{}, err
+	}
+	t, err := scanTask(s.db.QueryRowContext(ctx, query, full))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Task{}, s.transitionErr(ctx, op, full, to)
+	}
+	if err != nil {
+		return store.Task{}, fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	return t, nil
+}
+
+// Counts returns the number of tasks in each status; see
+// [store.Store.Counts].
+func (s *Store) Counts(ctx context.Context) (map[store.Status]int, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.counts)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: counts: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[store.Status]int, len(store.Statuses))
+	for _, st := range store.Statuses {
+		out[st] = 0
+	}
+	for rows.Next() {
+		var (
+			st string
+			n  int
+		)
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("pgstore: counts: %w", err)
+		}
+		out[store.Status(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: counts: %w", err)
+	}
+	return out, nil
+}
+
+// SetEnrichment stores the remote enrichment result of task id (a full
+// ID); empty enrichment clears it. Errors wrap store.ErrInvalidID,
+// store.ErrInvalidTask (not JSON) or store.ErrNotFound.
+func (s *Store) SetEnrichment(ctx context.Context, id string, enrichment json.RawMessage) error {
+	full, err := store.ParseID(id)
+	if err != nil {
+		return err
+	}
+	if len(enrichment) > 0 && !json.Valid(enrichment) {
+		return fmt.Errorf("%w: enrichment must be valid JSON", store.ErrInvalidTask)
+	}
+	res, err := s.db.ExecContext(ctx, s.q.setEnrichment, full, nullJSON(enrichment))
+	if err != nil {
+		return fmt.Errorf("pgstore: set enrichment: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, full)
+	}
+	return nil
+}
