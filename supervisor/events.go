@@ -29,6 +29,24 @@ const (
 	// running StopTimeout after its context was cancelled, with the
 	// attributes service and stop_timeout.
 	MsgStopTimeout = "supervisor: service did not stop in time"
+	// MsgUnstopped is logged at Error level once a stop is over when some
+	// services did not stop in time (suture's unstopped-service report),
+	// with the attributes count, services (comma-separated, sorted) and
+	// stop_timeout.
+	MsgUnstopped = "supervisor: services did not stop in time"
+	// MsgServiceFinished is logged at Info level when a service returns an
+	// error wrapping suture.ErrDoNotRestart, with the attributes service
+	// and error.
+	MsgServiceFinished = "supervisor: service finished"
+	// MsgServiceStart is logged at Debug level each time a service's Serve
+	// is called, with the attributes service and starts.
+	MsgServiceStart = "supervisor: service started"
+	// MsgStarting is logged at Info level when Serve starts the tree, with
+	// the attribute services (how many).
+	MsgStarting = "supervisor: starting"
+	// MsgStopped is logged at Info level when a stop is over and every
+	// service stopped in time, with the attribute reason.
+	MsgStopped = "supervisor: stopped"
 )
 
 // eventHook turns suture's events for run r into structured slog records

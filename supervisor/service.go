@@ -90,7 +90,7 @@ func (rs *runService) Serve(ctx context.Context) (err error) {
 	n := rs.starts.Add(1)
 	rs.setState(StateRunning)
 	log := rs.sup.cfg.Logger
-	log.LogAttrs(ctx, slog.LevelDebug, "supervisor: service started",
+	log.LogAttrs(ctx, slog.LevelDebug, MsgServiceStart,
 		slog.String("supervisor", rs.sup.cfg.Name),
 		slog.String("service", rs.e.name),
 		slog.Int64("starts", n))
@@ -107,7 +107,7 @@ func (rs *runService) Serve(ctx context.Context) (err error) {
 	switch {
 	case errors.Is(err, suture.ErrDoNotRestart):
 		rs.setState(StateDone)
-		log.LogAttrs(context.Background(), slog.LevelInfo, "supervisor: service finished",
+		log.LogAttrs(context.Background(), slog.LevelInfo, MsgServiceFinished,
 			slog.String("supervisor", rs.sup.cfg.Name),
 			slog.String("service", rs.e.name),
 			slog.String("error", err.Error()))

@@ -173,7 +173,7 @@ func (s *Supervisor) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.finish(ctx, r, r.inner.Serve(r.ctx))
+	return s.finish(r, r.inner.Serve(r.ctx))
 }
 
 // ServeBackground starts the tree in a new goroutine and returns once it is
@@ -189,7 +189,7 @@ func (s *Supervisor) ServeBackground(ctx context.Context) <-chan error {
 		return out
 	}
 	done := r.inner.ServeBackground(r.ctx)
-	go func() { out <- s.finish(ctx, r, <-done) }()
+	go func() { out <- s.finish(r, <-done) }()
 	return out
 }
 
@@ -221,7 +221,7 @@ func (s *Supervisor) start(ctx context.Context) (*run, error) {
 	s.run = r
 	s.running = true
 	s.unstop = nil
-	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "supervisor: starting",
+	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, MsgStarting,
 		slog.String("supervisor", s.cfg.Name),
 		slog.Int("services", len(r.services)))
 	return r, nil
@@ -229,7 +229,8 @@ func (s *Supervisor) start(ctx context.Context) (*run, error) {
 
 // finish collects the unstopped-service report of a run that has returned
 // and turns it into the error Serve returns.
-func (s *Supervisor) finish(ctx context.Context, r *run, serveErr error) error {
+func (s *Supervisor) finish(r *run, serveErr error) error {
+	ctx := r.ctx
 	// Every return path of suture's Serve stops the tree first, so the
 	// report is ready and this does not block.
 	report, _ := r.inner.UnstoppedServiceReport()
@@ -253,7 +254,7 @@ func (s *Supervisor) finish(ctx context.Context, r *run, serveErr error) error {
 
 	log := s.cfg.Logger
 	if len(names) > 0 {
-		log.LogAttrs(context.Background(), slog.LevelError, "supervisor: services did not stop in time",
+		log.LogAttrs(context.Background(), slog.LevelError, MsgUnstopped,
 			slog.String("supervisor", s.cfg.Name),
 			slog.Int("count", len(names)),
 			slog.String("services", strings.Join(names, ",")),
@@ -269,7 +270,7 @@ func (s *Supervisor) finish(ctx context.Context, r *run, serveErr error) error {
 		return fmt.Errorf("%w: %s still running %s after cancellation: %w",
 			ErrStopTimeout, strings.Join(quoted, ", "), s.cfg.StopTimeout, cause)
 	}
-	log.LogAttrs(context.Background(), slog.LevelInfo, "supervisor: stopped",
+	log.LogAttrs(context.Background(), slog.LevelInfo, MsgStopped,
 		slog.String("supervisor", s.cfg.Name),
 		slog.String("reason", errString(serveErr)))
 	if serveErr == nil && ctx.Err() != nil {

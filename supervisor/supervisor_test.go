@@ -247,7 +247,7 @@ func TestDoNotRestart(t *testing.T) {
 	require.ErrorIs(t, stop(), context.Canceled)
 	require.Equal(t, int32(1), starts.Load())
 	require.Empty(t, logs.find(t, MsgServiceTerminate, "once"))
-	finished := logs.find(t, "supervisor: service finished", "once")
+	finished := logs.find(t, MsgServiceFinished, "once")
 	require.Len(t, finished, 1)
 	require.Contains(t, finished[0]["error"], "all done")
 }
@@ -294,11 +294,20 @@ func TestStopTimeoutReportsUnstopped(t *testing.T) {
 	})))
 	require.NoError(t, s.Add("polite", blockUntilDone(started)))
 
+	// The stop-timeout record is logged while the stop is under way.
+	whileStopping := make(chan error, 1)
+	logs.setOnLog(func(msg string) {
+		if msg == MsgStopTimeout {
+			whileStopping <- s.Check(context.Background())
+		}
+	})
+
 	stop := serve(t, s)
 	recv(t, started, "first service start")
 	recv(t, started, "second service start")
 
 	err = stop()
+	require.ErrorContains(t, recv(t, whileStopping, "the stop timeout"), `supervisor "test" is stopping`)
 	require.ErrorIs(t, err, ErrStopTimeout)
 	require.ErrorIs(t, err, context.Canceled)
 	require.ErrorContains(t, err, `"stubborn"`)
@@ -310,7 +319,7 @@ func TestStopTimeoutReportsUnstopped(t *testing.T) {
 	require.Equal(t, "stubborn", timeouts[0]["service"])
 	require.Equal(t, "ERROR", timeouts[0]["level"])
 	require.Equal(t, float64(cfg.StopTimeout), timeouts[0]["stop_timeout"])
-	report := logs.find(t, "supervisor: services did not stop in time", "")
+	report := logs.find(t, MsgUnstopped, "")
 	require.Len(t, report, 1)
 	require.Equal(t, "stubborn", report[0]["services"])
 	require.Equal(t, float64(1), report[0]["count"])
@@ -502,5 +511,29 @@ func TestEmbeddedInSutureTree(t *testing.T) {
 	require.ErrorIs(t, recv(t, parentDone, "the parent to return"), context.Canceled)
 	recv(t, stopped, "the worker to stop with the parent")
 	require.False(t, s.Ready())
-	require.Len(t, logs.find(t, "supervisor: stopped", ""), 2)
+	require.Len(t, logs.find(t, MsgStopped, ""), 2)
+}
+
+func TestTerminateTree(t *testing.T) {
+	t.Parallel()
+	s, err := New(testConfig(nil))
+	require.NoError(t, err)
+	stopped := make(chan struct{}, 1)
+	require.NoError(t, s.Add("steady", ServiceFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		stopped <- struct{}{}
+		return ctx.Err()
+	})))
+	require.NoError(t, s.Add("fatal", ServiceFunc(func(context.Context) error {
+		return fmt.Errorf("cannot go on: %w", suture.ErrTerminateSupervisorTree)
+	})))
+
+	// Serve returns while its context is still live, with the error.
+	err = s.Serve(context.Background())
+	require.ErrorIs(t, err, suture.ErrTerminateSupervisorTree)
+	recv(t, stopped, "the other service to stop with the tree")
+	require.False(t, s.Ready())
+	for _, st := range s.Services() {
+		require.Equal(t, StateStopped, st.State, st.Name)
+	}
 }
