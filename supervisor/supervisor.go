@@ -249,7 +249,9 @@ func (s *Supervisor) finish(r *run, serveErr error) error {
 		}
 	}
 	s.running = false
-	s.unstop = names
+	if len(names) > 0 {
+		s.unstop = names
+	}
 	s.mu.Unlock()
 
 	log := s.cfg.Logger
@@ -263,12 +265,16 @@ func (s *Supervisor) finish(r *run, serveErr error) error {
 		for i, n := range names {
 			quoted[i] = strconv.Quote(n)
 		}
+		err := fmt.Errorf("%w: %s still running %s after cancellation",
+			ErrStopTimeout, strings.Join(quoted, ", "), s.cfg.StopTimeout)
 		cause := serveErr
 		if cause == nil {
 			cause = ctx.Err()
 		}
-		return fmt.Errorf("%w: %s still running %s after cancellation: %w",
-			ErrStopTimeout, strings.Join(quoted, ", "), s.cfg.StopTimeout, cause)
+		if cause != nil {
+			err = fmt.Errorf("%w: %w", err, cause)
+		}
+		return err
 	}
 	log.LogAttrs(context.Background(), slog.LevelInfo, MsgStopped,
 		slog.String("supervisor", s.cfg.Name),
