@@ -1,0 +1,29 @@
+package memstore_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/seedcore/seedcore/store/memstore"
+	"github.com/seedcore/seedcore/store/storetest"
+	"github.com/seedcore/seedcore/taskqueue"
+)
+
+// The worker half and retention, checked here so the package itself does
+// not import taskqueue.
+var (
+	_ taskqueue.Queue   = (*memstore.Store)(nil)
+	_ taskqueue.Cleaner = (*memstore.Store)(nil)
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Backend {
+		return memstore.New(memstore.Options{})
+	})
+}

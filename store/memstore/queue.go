@@ -1,0 +1,258 @@
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// errBadLease is returned for a lease that is not positive.
+var errBadLease = errors.New("memstore: lease must be positive")
+
+// Claim moves up to limit ready tasks to running under a lease held by
+// worker, highest priority first, then earliest RunAfter, then ID. It
+// costs O(log n) per task claimed. A limit of zero or less claims nothing;
+// an empty worker name or a lease that is not positive is an error.
+func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if worker == "" {
+		return nil, errors.New("memstore: claim: empty worker name")
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("claim: %w", errBadLease)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	ev := s.events.batch()
+	s.mu.Lock()
+	now := s.clock()
+	s.promote(now)
+	n := min(limit, s.ready.Len())
+	out := make([]store.Task, 0, n)
+	held := s.workers[worker]
+	if held == nil && n > 0 {
+		held = make(map[*entry]struct{})
+		s.workers[worker] = held
+	}
+	expires := now.Add(lease).Truncate(time.Microsecond)
+	for range n {
+		e := s.ready.pop()
+		s.setStatus(e, store.StatusRunning)
+		e.t.Attempts++
+		e.t.LockedBy = worker
+		e.t.LeaseExpiresAt = timePtr(expires)
+		e.t.LastHeartbeat = timePtr(now)
+		e.t.StartedAt = timePtr(now)
+		e.t.UpdatedAt = now
+		s.leases.add(e)
+		held[e] = struct{}{}
+		ev.changed(e.t.ID)
+		out = append(out, e.snapshot())
+	}
+	s.mu.Unlock()
+	ev.send()
+	return out, nil
+}
+
+// Heartbeat extends the lease of every task worker holds to now+lease and
+// returns those leases, sorted by task ID. It costs O(k log n) for the k
+// tasks the worker holds.
+func (s *Store) Heartbeat(ctx context.Context, worker string, lease time.Duration) ([]store.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if lease <= 0 {
+		return nil, fmt.Errorf("heartbeat: %w", errBadLease)
+	}
+	s.mu.Lock()
+	now := s.clock()
+	expires := now.Add(lease).Truncate(time.Microsecond)
+	out := make([]store.Lease, 0, len(s.workers[worker]))
+	for e := range s.workers[worker] {
+		*e.t.LeaseExpiresAt = expires
+		*e.t.LastHeartbeat = now
+		s.leases.fix(e)
+		out = append(out, store.Lease{TaskID: e.t.ID, Attempt: e.t.Attempts, CancelRequested: e.t.CancelRequested})
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b store.Lease) int { return strings.Compare(a.TaskID, b.TaskID) })
+	return out, nil
+}
+
+// leaveRunning drops e's lease and its holder.
+func (s *Store) leaveRunning(e *entry) {
+	s.leases.remove(e)
+	if held := s.workers[e.t.LockedBy]; held != nil {
+		delete(held, e)
+		if len(held) == 0 {
+			delete(s.workers, e.t.LockedBy)
+		}
+	}
+	e.t.LockedBy = ""
+	e.t.LeaseExpiresAt = nil
+}
+
+// end moves e out of running to st at now, and reports whether it is
+// ready to claim at once.
+func (s *Store) end(e *entry, st store.Status, now time.Time) bool {
+	s.leaveRunning(e)
+	s.setStatus(e, st)
+	e.t.UpdatedAt = now
+	if st.Terminal() {
+		e.t.FinishedAt = timePtr(now)
+	}
+	return s.place(e, now)
+}
+
+// Finish records outcomes, each fenced by (status running, LockedBy,
+// Attempts); see the taskqueue Queue interface. The whole call fails, and
+// records nothing, for an outcome with an invalid task ID, an unknown
+// kind or a Result that is not valid JSON.
+func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(outcomes))
+	for i, o := range outcomes {
+		id, err := store.ParseID(o.TaskID)
+		if err != nil {
+			return nil, fmt.Errorf("memstore: outcome %d: %w", i, err)
+		}
+		ids[i] = id
+		switch o.Kind {
+		case store.OutcomeComplete, store.OutcomeRetry, store.OutcomeFail, store.OutcomeCancel, store.OutcomeRelease:
+		default:
+			return nil, fmt.Errorf("memstore: outcome %d: %w: unknown kind %q", i, store.ErrInvalidTask, o.Kind)
+		}
+		if len(o.Result) > 0 && !json.Valid(o.Result) {
+			return nil, fmt.Errorf("memstore: outcome %d: %w: result is not valid JSON", i, store.ErrInvalidTask)
+		}
+	}
+	errs := make([]error, len(outcomes))
+	ev := s.events.batch()
+	s.mu.Lock()
+	now := s.clock()
+	for i, o := range outcomes {
+		o.TaskID = ids[i]
+		errs[i] = s.finish(o, now, &ev)
+	}
+	s.mu.Unlock()
+	ev.send()
+	return errs, nil
+}
+
+func (s *Store) finish(o store.Outcome, now time.Time, ev *eventBatch) error {
+	e := s.tasks[o.TaskID]
+	if e == nil || e.t.Status != store.StatusRunning || e.t.LockedBy != o.Worker || e.t.Attempts != o.Attempt {
+		return fmt.Errorf("%w: task %s, worker %q, attempt %d", store.ErrLeaseLost, o.TaskID, o.Worker, o.Attempt)
+	}
+	if o.Error != "" {
+		e.t.Error = o.Error
+	}
+	var st store.Status
+	switch {
+	case e.t.CancelRequested:
+		st = store.StatusCancelled
+	case o.Kind == store.OutcomeComplete:
+		st = store.StatusCompleted
+		e.t.Result = cloneJSON(o.Result)
+		e.t.Error = ""
+	case o.Kind == store.OutcomeFail:
+		st = store.StatusFailed
+	case o.Kind == store.OutcomeCancel:
+		st = store.StatusCancelled
+	case o.Kind == store.OutcomeRetry && e.t.Attempts >= e.t.MaxAttempts:
+		st = store.StatusFailed
+	case o.Kind == store.OutcomeRetry:
+		st = store.StatusRetry
+		e.t.RunAfter = now.Add(o.RetryIn).Truncate(time.Microsecond)
+	case o.Kind == store.OutcomeRelease:
+		st = store.StatusQueued
+		e.t.Attempts--
+		e.t.RunAfter = now
+	}
+	if s.end(e, st, now) {
+		ev.ready()
+	}
+	ev.changed(e.t.ID)
+	return nil
+}
+
+// Rescue moves up to limit running tasks whose lease expired before now
+// to retry (claimable at once), to failed once Attempts reached
+// MaxAttempts, or to cancelled when cancellation was requested. It costs
+// O(log n) per task rescued: leases are kept in expiry order.
+func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []store.Rescued
+	ev := s.events.batch()
+	s.mu.Lock()
+	now := s.clock()
+	for len(out) < limit {
+		e := s.leases.peek()
+		if e == nil || !e.t.LeaseExpiresAt.Before(now) {
+			break
+		}
+		var st store.Status
+		switch {
+		case e.t.CancelRequested:
+			st = store.StatusCancelled
+		case e.t.Attempts >= e.t.MaxAttempts:
+			st = store.StatusFailed
+		default:
+			st = store.StatusRetry
+			e.t.RunAfter = now
+		}
+		e.t.Error = fmt.Sprintf("lease of worker %q expired", e.t.LockedBy)
+		if s.end(e, st, now) {
+			ev.ready()
+		}
+		ev.changed(e.t.ID)
+		out = append(out, store.Rescued{TaskID: e.t.ID, Type: e.t.Type, Status: st})
+	}
+	s.mu.Unlock()
+	ev.send()
+	return out, nil
+}
+
+// DeleteFinished deletes terminal tasks whose FinishedAt is before
+// now-olderThan, batch at a time (the lock is released between batches),
+// and returns how many it deleted. A batch of zero or less is an error.
+func (s *Store) DeleteFinished(ctx context.Context, olderThan time.Duration, batch int) (int, error) {
+	if batch <= 0 {
+		return 0, fmt.Errorf("memstore: delete finished: batch %d is not positive", batch)
+	}
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n := 0
+		s.mu.Lock()
+		cutoff := s.clock().Add(-olderThan)
+		for n < batch {
+			e := s.finished.peek()
+			if e == nil || !e.t.FinishedAt.Before(cutoff) {
+				break
+			}
+			s.remove(e)
+			n++
+		}
+		s.mu.Unlock()
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,46 @@
+// Package storetest is the conformance suite every task store backend
+// passes: the in-memory store (store/memstore), the PostgreSQL store
+// (store/pgstore) and any other backend that wants to serve the taskqueue
+// package.
+//
+// # Use
+//
+// A backend's test calls [Run] with a function that opens a fresh, empty
+// backend for one subtest:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) storetest.Backend {
+//			return memstore.New(memstore.Options{})
+//		})
+//	}
+//
+// Every subtest calls t.Parallel and opens its own backend, so open must
+// return an independent store each time (a new schema for a database
+// backend) and release it in t.Cleanup.
+//
+// # Time
+//
+// The suite never injects a clock: a database backend compares against
+// the database's own now(). Time-dependent cases use short leases (a few
+// milliseconds) with bounded polling waits, and RetryIn and RunAfter values
+// well in the past or far in the future, so they hold on any clock.
+//
+// # Choices the contract leaves open
+//
+// Where the contract in package store and taskqueue is silent, the suite
+// pins the behaviour a user of a production task queue expects:
+//
+//   - Cancel of a running task that already has CancelRequested set
+//     succeeds again (idempotent) and leaves the task running.
+//   - Finish with an unknown task ID reports ErrLeaseLost for that outcome
+//     (no one holds it); an unknown outcome kind fails the whole call and
+//     records nothing.
+//   - CreateMany validates every task first (ErrInvalidTask, nothing
+//     stored), rejects an explicit ID that is already taken (ErrConflict,
+//     nothing stored), and skips a task whose idempotency key exists in the
+//     store or earlier in the same batch.
+//   - A listing whose last page holds exactly Limit tasks returns an empty
+//     NextCursor.
+//   - Run, Cancel and SetEnrichment take a full task ID; Get alone accepts
+//     a prefix.
+package storetest
