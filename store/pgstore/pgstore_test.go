@@ -1,0 +1,257 @@
+package pgstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/store/pgstore"
+)
+
+func TestNewRejectsBadSchema(t *testing.T) {
+	t.Parallel()
+	cases := []string{
+		"Seedcore", "1abc", "a-b", "a b", "a;drop table x", `a"b`, "public.tasks",
+		strings.Repeat("a", 64), "é",
+	}
+	for _, name := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			// New never touches the database, so a nil-free pool suffices.
+			_, err := pgstore.New(nil, pgstore.Options{Schema: name})
+			require.Error(t, err)
+			require.ErrorIs(t, pgstore.ValidateSchema(name), pgstore.ErrInvalidSchema)
+		})
+	}
+	for _, name := range []string{"seedcore", "_x", "a1_b2", strings.Repeat("a", 63)} {
+		require.NoError(t, pgstore.ValidateSchema(name), name)
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	s, err := pgstore.New(env.DB, pgstore.Options{})
+	require.NoError(t, err)
+	require.Equal(t, pgstore.DefaultSchema, s.Schema())
+	_, err = pgstore.New(env.DB, pgstore.Options{Schema: "Bad"})
+	require.ErrorIs(t, err, pgstore.ErrInvalidSchema)
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	v, err := b.store.SchemaVersion(b.ctx)
+	require.NoError(t, err)
+	require.Equal(t, pgstore.LatestVersion(), v)
+	require.Positive(t, v)
+	require.NoError(t, b.store.Migrate(b.ctx), "second Migrate")
+	v2, err := b.store.SchemaVersion(b.ctx)
+	require.NoError(t, err)
+	require.Equal(t, v, v2)
+	var rows int
+	require.NoError(t, b.env.DB.Get(&rows, `SELECT count(*) FROM `+b.env.Schema+`.schema_migrations`))
+	require.Equal(t, v, rows, "each migration recorded once")
+}
+
+func TestMigrateConcurrentCreatesSchema(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	// A schema that does not exist yet: Migrate must create it.
+	schema := env.Schema + "_m"
+	t.Cleanup(func() {
+		_, err := env.DB.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`)
+		require.NoError(t, err)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	s, err := pgstore.New(env.DB, pgstore.Options{Schema: schema})
+	require.NoError(t, err)
+	v, err := s.SchemaVersion(ctx)
+	require.NoError(t, err)
+	require.Zero(t, v, "an absent schema has version 0")
+
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			st, err := pgstore.New(env.DB, pgstore.Options{Schema: schema})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = st.Migrate(ctx)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "migrator %d", i)
+	}
+	v, err = s.SchemaVersion(ctx)
+	require.NoError(t, err)
+	require.Equal(t, pgstore.LatestVersion(), v)
+	_, _, err = s.Create(ctx, store.NewTask{Type: "t"})
+	require.NoError(t, err)
+}
+
+func TestCreateTx(t *testing.T) {
+	t.Parallel()
+	for _, commit := range []bool{true, false} {
+		t.Run(fmt.Sprintf("commit=%v", commit), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, pgstore.Options{})
+			tx, err := b.env.DB.BeginTxx(b.ctx, nil)
+			require.NoError(t, err)
+			task, created, err := b.store.CreateTx(b.ctx, tx, store.NewTask{Type: "t", IdempotencyKey: "k"})
+			require.NoError(t, err)
+			require.True(t, created)
+			// Outside the transaction the task does not exist yet.
+			_, err = b.store.Get(b.ctx, task.ID)
+			require.ErrorIs(t, err, store.ErrNotFound)
+			// Inside it, the key is already taken.
+			again, created, err := b.store.CreateTx(b.ctx, tx, store.NewTask{Type: "t", IdempotencyKey: "k"})
+			require.NoError(t, err)
+			require.False(t, created)
+			require.Equal(t, task.ID, again.ID)
+			if commit {
+				require.NoError(t, tx.Commit())
+				got, err := b.store.Get(b.ctx, task.ID)
+				require.NoError(t, err)
+				require.Equal(t, store.StatusQueued, got.Status)
+			} else {
+				require.NoError(t, tx.Rollback())
+				_, err := b.store.Get(b.ctx, task.ID)
+				require.ErrorIs(t, err, store.ErrNotFound)
+			}
+		})
+	}
+}
+
+func TestCreateManyCopy(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	_, _, err := b.store.Create(b.ctx, store.NewTask{Type: "t", IdempotencyKey: "key-7"})
+	require.NoError(t, err)
+
+	const n = 2000
+	tasks := make([]store.NewTask, n)
+	unkeyed, keys := 0, map[string]bool{}
+	for i := range tasks {
+		tasks[i] = store.NewTask{
+			Type:        "bulk",
+			Description: fmt.Sprintf("task %d with a tab\tand a newline\n", i),
+			Params:      json.RawMessage(fmt.Sprintf(`{"i": %d, "s": "a\\\\b"}`, i)),
+			Priority:    i % 10,
+			Events:      json.RawMessage(`["x"]`),
+		}
+		if i%100 != 7 {
+			unkeyed++
+			continue
+		}
+		// Keyed tasks alternate between key-7, which exists already, and
+		// key-107, which repeats within the batch.
+		tasks[i].IdempotencyKey = fmt.Sprintf("key-%d", i%200)
+		keys[tasks[i].IdempotencyKey] = true
+	}
+	delete(keys, "key-7")
+	inserted, err := b.store.CreateMany(b.ctx, tasks)
+	require.NoError(t, err)
+	require.Equal(t, unkeyed+len(keys), inserted)
+
+	page, err := b.store.List(b.ctx, store.Filter{Type: "bulk", Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, inserted, page.Total)
+	got := page.Tasks[0]
+	require.Contains(t, got.Description, "\tand a newline\n", "COPY keeps special characters")
+	var params map[string]any
+	require.NoError(t, json.Unmarshal(got.Params, &params))
+	require.Equal(t, `a\\b`, params["s"])
+	require.JSONEq(t, `["x"]`, string(got.Events))
+}
+
+// TestTimesFromDatabaseClock checks that leases and retry delays are
+// computed by the server from its own now(): the differences between
+// stamps written by one statement are exactly the requested durations,
+// which a client clock (read at another instant) could not produce.
+func TestTimesFromDatabaseClock(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	task, _, err := b.store.Create(b.ctx, store.NewTask{Type: "t"})
+	require.NoError(t, err)
+
+	const lease = 90*time.Second + 123*time.Microsecond
+	claimed, err := b.store.Claim(b.ctx, "w1", 1, lease)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	c := claimed[0]
+	require.Equal(t, lease, c.LeaseExpiresAt.Sub(*c.StartedAt))
+	require.Equal(t, *c.StartedAt, c.UpdatedAt)
+
+	const retryIn = time.Hour + 7*time.Microsecond
+	errs, err := b.store.Finish(b.ctx, []store.Outcome{{TaskID: task.ID, Worker: "w1", Attempt: 1, Kind: store.OutcomeRetry, Error: "e", RetryIn: retryIn}})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+	got, err := b.store.Get(b.ctx, task.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusRetry, got.Status)
+	require.Equal(t, retryIn, got.RunAfter.Sub(got.UpdatedAt))
+
+	// The database clock decides what is due: an hour away is not.
+	none, err := b.store.Claim(b.ctx, "w1", 1, lease)
+	require.NoError(t, err)
+	require.Empty(t, none)
+	var due bool
+	require.NoError(t, b.env.DB.Get(&due, `SELECT run_after <= now() + interval '2 hours' FROM `+b.env.Schema+`.tasks WHERE id = $1`, task.ID))
+	require.True(t, due)
+}
+
+// TestClaimUsesPartialIndex loads enough rows that a sequential scan would
+// cost more than the index, analyzes, and checks the claim's plan reads
+// tasks_claim_idx.
+func TestClaimUsesPartialIndex(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	tbl := b.env.Schema + ".tasks"
+	// 20,000 finished rows and 200 ready ones, as in a long-lived queue.
+	_, err := b.env.DB.Exec(`INSERT INTO ` + tbl + ` (id, type, status, finished_at)
+		SELECT gen_random_uuid(), 't', 'completed', now() FROM generate_series(1, 20000)`)
+	require.NoError(t, err)
+	_, err = b.env.DB.Exec(`INSERT INTO ` + tbl + ` (id, type, status, priority)
+		SELECT gen_random_uuid(), 't', 'queued', g % 5 FROM generate_series(1, 200) g`)
+	require.NoError(t, err)
+	_, err = b.env.DB.Exec(`ANALYZE ` + tbl)
+	require.NoError(t, err)
+
+	plan := explain(t, b, pgstore.ClaimSQLForTest(b.store), "w1", 10, int64(time.Minute/time.Microsecond))
+	t.Logf("claim plan:\n%s", plan)
+	require.Contains(t, plan, "tasks_claim_idx", "claim plan:\n%s", plan)
+	require.NotContains(t, plan, "Seq Scan on tasks", "claim plan:\n%s", plan)
+}
+
+func explain(t *testing.T, b *bundle, query string, args ...any) string {
+	t.Helper()
+	tx, err := b.env.DB.BeginTxx(b.ctx, nil)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }() // EXPLAIN ANALYZE runs the update
+	rows, err := tx.QueryContext(b.ctx, `EXPLAIN (ANALYZE, BUFFERS) `+query, args...)
+	require.NoError(t, err)
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var line string
+		require.NoError(t, rows.Scan(&line))
+		lines = append(lines, line)
+	}
+	require.NoError(t, rows.Err())
+	return strings.Join(lines, "\n")
+}
