@@ -1,0 +1,421 @@
+package eventizer
+
+import (
+	"fmt"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// TokenStyle selects the replacement written over each finding.
+type TokenStyle int
+
+const (
+	// TokensLabel writes "[EMAIL_REDACTED]", "[CARD_REDACTED]", ... (the
+	// default, and the original system's style).
+	TokensLabel TokenStyle = iota
+	// TokensNumbered writes "[EMAIL_1]", "[EMAIL_2]", ...: within one text
+	// the same value always gets the same number, so a reader can tell
+	// that two mentions are the same address.
+	TokensNumbered
+	// TokensHMAC writes "[EMAIL_3f9a0c1b2d4e]": the first 12 hex digits of
+	// HMAC-SHA256(Options.HMACKey, kind, value). The same value gives the
+	// same token across texts, for joining without revealing it. The key
+	// is required.
+	TokensHMAC
+)
+
+// DefaultMaxBytes is the default Options.MaxBytes: 16 KiB.
+const DefaultMaxBytes = 16 << 10
+
+// Options configures an [Analyzer]. The zero value is valid: the built-in
+// pack, label tokens, a 16 KiB cap.
+type Options struct {
+	// HMACKey is the key for [TokensHMAC]; required with it, ignored
+	// otherwise. There is no default key.
+	HMACKey []byte
+	// MaxBytes caps the bytes analysed; longer input is cut on a UTF-8
+	// boundary and Result.Truncated is set. Default [DefaultMaxBytes];
+	// negative is an error.
+	MaxBytes int
+	// Pack is the rule pack. Default [DefaultPack].
+	Pack *Pack
+	// Tokens is the redaction token style. Default [TokensLabel].
+	Tokens TokenStyle
+}
+
+// Analyzer holds a compiled rule pack. Build it once with [New]; it is safe
+// for concurrent use.
+type Analyzer struct {
+	c        *compiled
+	maxBytes int
+	tokens   TokenStyle
+	hmacKey  []byte
+	pool     sync.Pool
+}
+
+type kwMatch struct {
+	kw      int32
+	endWord int32
+	endByte int32
+}
+
+// scratch is the reusable per-call working memory.
+type scratch struct {
+	scan       scan
+	matches    []kwMatch
+	suppressed []bool
+	lastPos    []int32
+	fired      []bool
+	evFired    []bool
+	seen       []bool
+	redact     redactScratch
+}
+
+// New compiles opts into an Analyzer. It returns an error wrapping
+// [ErrInvalidPack] for a bad pack, [ErrMissingHMACKey] for HMAC tokens
+// without a key, and [ErrInvalidOptions] for other bad settings.
+func New(opts Options) (*Analyzer, error) {
+	if opts.MaxBytes < 0 {
+		return nil, fmt.Errorf("%w: negative MaxBytes %d", ErrInvalidOptions, opts.MaxBytes)
+	}
+	switch opts.Tokens {
+	case TokensLabel, TokensNumbered:
+	case TokensHMAC:
+		if len(opts.HMACKey) == 0 {
+			return nil, ErrMissingHMACKey
+		}
+	default:
+		return nil, fmt.Errorf("%w: unknown token style %d", ErrInvalidOptions, opts.Tokens)
+	}
+	p := opts.Pack
+	if p == nil {
+		p = DefaultPack()
+	}
+	c, err := compilePack(p)
+	if err != nil {
+		return nil, err
+	}
+	a := &Analyzer{c: c, maxBytes: opts.MaxBytes, tokens: opts.Tokens}
+	if a.maxBytes == 0 {
+		a.maxBytes = DefaultMaxBytes
+	}
+	if opts.Tokens == TokensHMAC {
+		a.hmacKey = append([]byte(nil), opts.HMACKey...)
+	}
+	a.pool.New = func() any {
+		return &scratch{
+			matches:    make([]kwMatch, 0, 64),
+			suppressed: make([]bool, 0, 64),
+			lastPos:    make([]int32, c.totalGroups),
+			fired:      make([]bool, len(c.rules)),
+			evFired:    make([]bool, len(c.events)),
+			seen:       make([]bool, len(c.kws)),
+		}
+	}
+	return a, nil
+}
+
+var defaultAnalyzer = sync.OnceValue(func() *Analyzer {
+	a, err := New(Options{})
+	if err != nil {
+		panic("eventizer: default analyzer: " + err.Error())
+	}
+	return a
+})
+
+// Analyze analyses text with opts. With zero Options it uses a shared
+// default analyzer; otherwise it compiles a new one for this call, so
+// callers with their own options should build an [Analyzer] once with
+// [New] instead.
+func Analyze(text string, opts Options) (Result, error) {
+	if opts.HMACKey == nil && opts.MaxBytes == 0 && opts.Pack == nil && opts.Tokens == TokensLabel {
+		return defaultAnalyzer().Analyze(text), nil
+	}
+	a, err := New(opts)
+	if err != nil {
+		return Result{}, err
+	}
+	return a.Analyze(text), nil
+}
+
+// Analyze analyses text. It is deterministic: the same text gives the same
+// Result (apart from ProcessingTime). A text with no findings and no
+// matched event allocates nothing.
+func (a *Analyzer) Analyze(text string) Result {
+	began := time.Now()
+	r := Result{Attributes: Attributes{Length: len(text)}}
+	s := text
+	if len(s) > a.maxBytes {
+		cut := a.maxBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+		r.Truncated = true
+	}
+	sc := a.pool.Get().(*scratch)
+	a.scanText(sc, s, &r)
+	a.evaluate(sc, &r)
+	if len(sc.scan.findings) > 0 {
+		a.addRepeats(sc, s)
+		r.Findings = append([]Finding(nil), sc.scan.findings...)
+		r.RedactedText = a.redactText(sc, s, r.Findings)
+	} else {
+		r.RedactedText = s
+	}
+	if r.Truncated {
+		r.EnrichmentAdvised = true
+	}
+	sc.scan = scan{findings: sc.scan.findings[:0]}
+	a.pool.Put(sc)
+	r.ProcessingTime = time.Since(began)
+	return r
+}
+
+// scanText is the single pass over the bytes: the keyword automaton runs on
+// every byte, and the PII detectors are tried where a word starts or at the
+// few punctuation bytes that can begin or anchor a finding. A finding is
+// skipped over, so no keyword matches inside PII.
+func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
+	au := &a.c.auto
+	nc := a.c.auto.nclass
+	cls := &au.class
+	delta := au.delta
+	sc.scan.s = s
+	sc.matches = sc.matches[:0]
+	st := int(au.start)
+	prevSep := true
+	words := int32(0)
+	n := len(s)
+	for i := 0; i < n; i++ {
+		b := s[i]
+		c := cls[b]
+		if c == classSep {
+			if trigSep[b] {
+				if end := sc.scan.atSep(i); end > 0 {
+					a.skipFinding(sc, &i, end, &st, &prevSep)
+					if b != '@' && b != '=' && b != ':' {
+						words++
+					}
+					continue
+				}
+			}
+			if prevSep {
+				continue
+			}
+			prevSep = true
+		} else if prevSep {
+			prevSep = false
+			words++
+			if trigWord[b] {
+				if end := sc.scan.atWordStart(i); end > 0 {
+					a.skipFinding(sc, &i, end, &st, &prevSep)
+					continue
+				}
+			}
+		}
+		e := delta[st*nc+int(c)]
+		st = int(e & stateMask)
+		if e&acceptBit == 0 {
+			continue
+		}
+		// A keyword ends here: keep those that end a word.
+		atEnd := i+1 == n || cls[s[i+1]] == classSep
+		for _, id := range au.outIDs[au.outStart[st]:au.outStart[st+1]] {
+			if !atEnd && !a.c.kws[id].prefix {
+				continue
+			}
+			sc.matches = append(sc.matches, kwMatch{kw: id, endWord: words - 1, endByte: int32(i)})
+		}
+	}
+	r.Attributes.WordCount = int(words)
+	r.Attributes.HasTimestamp = sc.scan.hasTime
+}
+
+// skipFinding moves the scan past a finding that ends at end, drops keyword
+// matches that ended inside it (an e-mail's local part is found only at its
+// '@') and resets the automaton as after a separator.
+func (a *Analyzer) skipFinding(sc *scratch, i *int, end int, st *int, prevSep *bool) {
+	f := sc.scan.findings[len(sc.scan.findings)-1]
+	for len(sc.matches) > 0 && int(sc.matches[len(sc.matches)-1].endByte) >= f.Start {
+		sc.matches = sc.matches[:len(sc.matches)-1]
+	}
+	*i = end - 1
+	*st = int(a.c.auto.start)
+	*prevSep = true
+}
+
+var trigSep, trigWord = func() (sep, word [256]bool) {
+	for _, c := range []byte("@=:+(-") {
+		sep[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		word[c] = true
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		word[c] = true
+	}
+	for _, c := range []byte("abcdefgxsr") {
+		word[c] = true
+	}
+	return
+}()
+
+// evaluate turns keyword matches into event types, keywords, attributes,
+// priority, domain, urgency and confidence.
+func (a *Analyzer) evaluate(sc *scratch, r *Result) {
+	c := a.c
+	m := sc.matches
+	// Suppress a keyword lying inside a longer matched keyword.
+	sup := sc.suppressed[:0]
+	for range m {
+		sup = append(sup, false)
+	}
+	sc.suppressed = sup
+	for x := range m {
+		kx := &c.kws[m[x].kw]
+		startX := m[x].endWord - int32(kx.nWords) + 1
+		for y := x + 1; y < len(m) && m[y].endWord-m[x].endWord < int32(c.maxWords); y++ {
+			ky := &c.kws[m[y].kw]
+			startY := m[y].endWord - int32(ky.nWords) + 1
+			if ky.nWords > kx.nWords && startY <= startX {
+				sup[x] = true
+				break
+			}
+		}
+		for y := x - 1; y >= 0 && m[x].endWord-m[y].endWord < int32(c.maxWords) && !sup[x]; y-- {
+			// Same end, longer pattern reported earlier at this byte.
+			ky := &c.kws[m[y].kw]
+			if m[y].endWord == m[x].endWord && ky.nWords > kx.nWords {
+				sup[x] = true
+			}
+		}
+	}
+	clear(sc.fired)
+	clear(sc.evFired)
+	for k := range sc.lastPos {
+		sc.lastPos[k] = -1 << 30
+	}
+	nearMiss := false
+	for x, mt := range m {
+		if sup[x] {
+			continue
+		}
+		kw := &c.kws[mt.kw]
+		r.Attributes.HasUrgency = r.Attributes.HasUrgency || kw.roles&roleUrgency != 0
+		r.Attributes.HasLocation = r.Attributes.HasLocation || kw.roles&roleLocation != 0
+		r.Attributes.HasTimestamp = r.Attributes.HasTimestamp || kw.roles&roleTimestamp != 0
+		for _, mb := range kw.members {
+			nearMiss = true
+			rule := &c.rules[mb.rule]
+			sc.lastPos[rule.base+int(mb.group)] = mt.endWord
+			if sc.fired[mb.rule] {
+				continue
+			}
+			ok := true
+			for g := 0; g < rule.groups; g++ {
+				if sc.lastPos[rule.base+g] < mt.endWord-int32(rule.window) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				sc.fired[mb.rule] = true
+				sc.evFired[rule.event] = true
+			}
+		}
+	}
+	nEvents := 0
+	for _, f := range sc.evFired {
+		if f {
+			nEvents++
+		}
+	}
+	r.Domain = c.defDomain
+	r.Priority = c.defPrio
+	conf := 60
+	if nearMiss {
+		conf = 40 // event words without a complete rule ("help" alone)
+	}
+	if nEvents > 0 {
+		r.EventTypes = make([]string, 0, nEvents)
+		top := -1
+		domainSet := false
+		for _, ei := range c.byRank {
+			if !sc.evFired[ei] {
+				continue
+			}
+			ev := &c.events[ei]
+			r.EventTypes = append(r.EventTypes, ev.name)
+			if top < 0 {
+				top = ei
+				r.Priority = ev.priority
+			}
+			if !domainSet && ev.domain != "" {
+				r.Domain = ev.domain
+				domainSet = true
+			}
+		}
+		// Keywords of fired rules, in order of first occurrence; and the
+		// confidence of the top event from its evidence.
+		nk, topKw, multi := 0, 0, false
+		clear(sc.seen)
+		for x, mt := range m {
+			if sup[x] || sc.seen[mt.kw] {
+				continue
+			}
+			used, forTop := false, false
+			for _, mb := range c.kws[mt.kw].members {
+				if sc.fired[mb.rule] {
+					used = true
+					if c.rules[mb.rule].event == top {
+						forTop = true
+						multi = multi || c.rules[mb.rule].groups > 1
+					}
+				}
+			}
+			if used {
+				sc.seen[mt.kw] = true
+				nk++
+				if forTop {
+					topKw++
+				}
+			}
+		}
+		r.Keywords = make([]string, 0, nk)
+		clear(sc.seen)
+		for x, mt := range m {
+			if sup[x] || sc.seen[mt.kw] {
+				continue
+			}
+			for _, mb := range c.kws[mt.kw].members {
+				if sc.fired[mb.rule] {
+					sc.seen[mt.kw] = true
+					r.Keywords = append(r.Keywords, c.kws[mt.kw].text)
+					break
+				}
+			}
+		}
+		conf = 60
+		if multi {
+			conf = 75
+		}
+		conf = min(95, conf+10*(topKw-1))
+	}
+	r.Confidence = float64(conf) / 100
+	r.EnrichmentAdvised = conf < c.enrichBelow
+	lvl := 0
+	switch {
+	case r.Priority >= 9:
+		lvl = 3
+	case r.Priority >= 7:
+		lvl = 2
+	case r.Priority >= 5:
+		lvl = 1
+	}
+	if r.Attributes.HasUrgency && lvl < 3 {
+		lvl++
+	}
+	r.Urgency = [...]Urgency{UrgencyLow, UrgencyMedium, UrgencyHigh, UrgencyCritical}[lvl]
+}
