@@ -109,12 +109,24 @@ func (b *Breaker) advance() {
 	}
 }
 
+// Outcome is what a call reports to the breaker.
+type Outcome int
+
+const (
+	// Success resets the failure count and closes a half-open breaker.
+	Success Outcome = iota
+	// Failure counts towards opening and re-opens a half-open breaker.
+	Failure
+	// Ignored says nothing about the remote side's health (the caller's own
+	// context was cancelled, say): nothing is counted, and a half-open
+	// breaker lets another trial through.
+	Ignored
+)
+
 // Allow asks to make one call. It returns [ErrOpen] when the call must not
 // be made; otherwise the caller makes the call and reports its outcome by
-// calling done exactly once with success true or false. A call that says
-// nothing about the remote side's health (the caller's own context was
-// cancelled, say) may report success, or simply call done(true).
-func (b *Breaker) Allow() (done func(success bool), err error) {
+// calling done once (later calls are ignored).
+func (b *Breaker) Allow() (done func(Outcome), err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.advance()
@@ -129,8 +141,8 @@ func (b *Breaker) Allow() (done func(success bool), err error) {
 	}
 	gen := b.gen
 	var once sync.Once
-	return func(success bool) {
-		once.Do(func() { b.report(gen, success) })
+	return func(o Outcome) {
+		once.Do(func() { b.report(gen, o) })
 	}, nil
 }
 
@@ -138,9 +150,16 @@ func (b *Breaker) Allow() (done func(success bool), err error) {
 // state change (gen) are stale: a slow failure from before the breaker
 // closed must not count against the new closed period, except that any
 // failure while closed still counts.
-func (b *Breaker) report(gen uint64, success bool) {
+func (b *Breaker) report(gen uint64, o Outcome) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if o == Ignored {
+		if b.state == HalfOpen && gen == b.gen {
+			b.trial = false
+		}
+		return
+	}
+	success := o == Success
 	switch b.state {
 	case Closed:
 		if success {

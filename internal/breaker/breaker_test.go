@@ -37,11 +37,18 @@ func setup(t *testing.T, failures int, coolDown time.Duration) (*Breaker, *fakeC
 	return b, clk
 }
 
+func outcome(success bool) Outcome {
+	if success {
+		return Success
+	}
+	return Failure
+}
+
 func call(t *testing.T, b *Breaker, success bool) {
 	t.Helper()
 	done, err := b.Allow()
 	require.NoError(t, err)
-	done(success)
+	done(outcome(success))
 }
 
 func TestNewRejectsNegative(t *testing.T) {
@@ -96,8 +103,8 @@ func TestHalfOpenLetsOneTrialThrough(t *testing.T) {
 			require.NoError(t, err)
 			_, err = b.Allow()
 			require.ErrorIs(t, err, ErrOpen, "only one trial while half-open")
-			done(tc.success)
-			done(!tc.success) // a second report is ignored
+			done(outcome(tc.success))
+			done(outcome(!tc.success)) // a second report is ignored
 			require.Equal(t, tc.want, b.State())
 			if tc.want == Open {
 				clk.Advance(time.Minute)
@@ -115,7 +122,7 @@ func TestStaleOutcomeIgnoredWhileHalfOpen(t *testing.T) {
 	call(t, b, false)
 	clk.Advance(time.Second)
 	require.Equal(t, HalfOpen, b.State())
-	slow(true) // from before the breaker opened: not the trial
+	slow(Success) // from before the breaker opened: not the trial
 	require.Equal(t, HalfOpen, b.State())
 }
 
@@ -136,7 +143,7 @@ func TestConcurrentUse(t *testing.T) {
 					continue
 				}
 				allowed.Add(1)
-				done((i+g)%3 == 0)
+				done(outcome((i+g)%3 == 0))
 			}
 		}()
 	}
@@ -144,6 +151,28 @@ func TestConcurrentUse(t *testing.T) {
 	require.Equal(t, int64(8*500), allowed.Load()+rejected.Load())
 	require.Positive(t, rejected.Load())
 	require.Positive(t, allowed.Load())
+}
+
+func TestIgnoredOutcome(t *testing.T) {
+	t.Parallel()
+	b, clk := setup(t, 2, time.Second)
+	call(t, b, false)
+	done, err := b.Allow()
+	require.NoError(t, err)
+	done(Ignored) // does not count as the second failure
+	require.Equal(t, Closed, b.State())
+	call(t, b, false)
+	require.Equal(t, Open, b.State())
+
+	clk.Advance(time.Second)
+	done, err = b.Allow()
+	require.NoError(t, err)
+	done(Ignored) // frees the trial slot
+	require.Equal(t, HalfOpen, b.State())
+	done, err = b.Allow()
+	require.NoError(t, err, "another trial is allowed after an ignored one")
+	done(Success)
+	require.Equal(t, Closed, b.State())
 }
 
 func TestStateString(t *testing.T) {
