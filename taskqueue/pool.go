@@ -284,7 +284,7 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
 	wake, more := true, false
-	for {
+	for ctx.Err() == nil {
 		if wake {
 			wake = false
 			if n, free := p.claim(ctx, tasksCtx, fin); free > 0 && n == free {
