@@ -29,9 +29,11 @@ func TestOutcomes(t *testing.T) {
 			result     string
 		}{
 			{
-				name:     "success",
-				dispatch: func(context.Context, *store.Task) (json.RawMessage, error) { return okResult(map[string]int{"n": 1}), nil },
-				want:     store.StatusCompleted, attempts: 1, result: `{"n": 1}`,
+				name: "success",
+				dispatch: func(context.Context, *store.Task) (json.RawMessage, error) {
+					return okResult(map[string]int{"n": 1}), nil
+				},
+				want: store.StatusCompleted, attempts: 1, result: `{"n": 1}`,
 			},
 			{
 				name: "error then success",
