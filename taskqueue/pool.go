@@ -56,6 +56,12 @@ type PoolConfig struct {
 	// Logger receives structured logs (task id, type and attempt; never the
 	// task's description or params). Default: discard.
 	Logger *slog.Logger
+	// Now is the pool's clock. Default time.Now. The pool only measures
+	// durations with it; every lease and schedule decision is made on the
+	// backend's clock, so a worker whose clock is skewed from the database's
+	// behaves the same (the reliability harness runs workers with an offset
+	// clock to prove it).
+	Now func() time.Time
 	// Notifier, when set, wakes the pool as soon as work is ready and
 	// delivers cancellations at once. Without it the pool polls.
 	Notifier store.Notifier
@@ -144,6 +150,9 @@ func (c PoolConfig) withDefaults() (PoolConfig, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.WorkerName == "" {
 		c.WorkerName = DefaultWorkerName()
@@ -369,9 +378,9 @@ func (p *Pool) run(ctx context.Context, cancel context.CancelCauseFunc, t *store
 		runCtx, stop = context.WithTimeoutCause(ctx, p.cfg.Timeout, ErrTimeout)
 		defer stop()
 	}
-	start := time.Now()
+	start := p.cfg.Now()
 	result, err := p.dispatch(runCtx, t, log)
-	ran := time.Since(start)
+	ran := p.cfg.Now().Sub(start)
 	cause := context.Cause(runCtx)
 	if runCtx.Err() == nil {
 		cause = nil
@@ -480,7 +489,7 @@ func (p *Pool) heartbeatSoon() {
 func (p *Pool) heartbeatLoop(ctx context.Context) {
 	t := time.NewTicker(p.cfg.HeartbeatInterval)
 	defer t.Stop()
-	lastOK := time.Now()
+	lastOK := p.cfg.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -489,8 +498,8 @@ func (p *Pool) heartbeatLoop(ctx context.Context) {
 		case <-p.hbNow:
 		}
 		if p.heartbeat(ctx) {
-			lastOK = time.Now()
-		} else if since := time.Since(lastOK); since > p.cfg.Lease {
+			lastOK = p.cfg.Now()
+		} else if since := p.cfg.Now().Sub(lastOK); since > p.cfg.Lease {
 			// Without a heartbeat for a whole lease, other pools may have
 			// rescued our tasks: stop them rather than run them twice.
 			p.cancelAll(ErrLeaseLost)

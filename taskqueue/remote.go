@@ -150,7 +150,7 @@ func (d *RemoteDispatcher) Dispatch(ctx context.Context, t *store.Task) (json.Ra
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
 	if err != nil {
-		done(true)
+		done(breaker.Ignored)
 		return nil, Permanent(fmt.Errorf("taskqueue: build remote request: %w", err))
 	}
 	for k, vs := range d.cfg.Header {
@@ -163,8 +163,13 @@ func (d *RemoteDispatcher) Dispatch(ctx context.Context, t *store.Task) (json.Ra
 
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {
-		// Our own task context ending says nothing about the executor.
-		done(context.Cause(ctx) != nil && ctx.Err() != context.DeadlineExceeded)
+		// Our own task context being cancelled says nothing about the
+		// executor; a timeout or a connection error does.
+		if ctx.Err() == context.Canceled {
+			done(breaker.Ignored)
+		} else {
+			done(breaker.Failure)
+		}
 		return nil, fmt.Errorf("taskqueue: remote executor: %w", err)
 	}
 	defer resp.Body.Close()
@@ -172,7 +177,7 @@ func (d *RemoteDispatcher) Dispatch(ctx context.Context, t *store.Task) (json.Ra
 
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
-		done(true)
+		done(breaker.Success)
 		if readErr != nil {
 			return nil, fmt.Errorf("taskqueue: read remote response: %w", readErr)
 		}
@@ -181,13 +186,13 @@ func (d *RemoteDispatcher) Dispatch(ctx context.Context, t *store.Task) (json.Ra
 		}
 		return asJSON(data), nil
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout:
-		done(true)
+		done(breaker.Success)
 		return nil, retryFor(resp, &RemoteError{StatusCode: code, Body: snippet(data)})
 	case code >= 400 && code < 500:
-		done(true)
+		done(breaker.Success)
 		return nil, Permanent(&RemoteError{StatusCode: code, Body: snippet(data)})
 	default:
-		done(false)
+		done(breaker.Failure)
 		return nil, retryFor(resp, &RemoteError{StatusCode: code, Body: snippet(data)})
 	}
 }
