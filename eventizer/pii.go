@@ -396,7 +396,7 @@ func (sc *scan) phone(i int) int {
 			k++
 			end = k
 			continue
-		case c == '(' && end == k:
+		case c == '(' && k-end <= 1:
 			// "+44 (0)20 ..." or "+1 (555) ..."
 			p := k + 1
 			for p < len(s) && isDigit(s[p]) && p-k <= 4 {
