@@ -229,9 +229,9 @@ func (s *Store) remove(e *entry) {
 	e.dead = true
 	s.dead++
 	if s.dead > 1024 && 2*s.dead > len(s.byID) {
-		alive := func(e *entry) bool { return e.dead }
-		s.byID = slices.DeleteFunc(s.byID, alive)
-		s.byCreated = slices.DeleteFunc(s.byCreated, alive)
+		isDead := func(e *entry) bool { return e.dead }
+		s.byID = slices.DeleteFunc(s.byID, isDead)
+		s.byCreated = slices.DeleteFunc(s.byCreated, isDead)
 		s.dead = 0
 	}
 }
