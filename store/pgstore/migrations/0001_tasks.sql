@@ -28,7 +28,14 @@ CREATE TABLE {{schema}}.tasks (
     updated_at       timestamptz NOT NULL DEFAULT now(),
     started_at       timestamptz,
     finished_at      timestamptz
-) WITH (fillfactor = 80);
+) WITH (
+    -- Room on each page for the new row versions of claims and outcomes.
+    fillfactor = 80,
+    -- A queue table churns: vacuum and analyze it often, so dead index
+    -- entries left by claims are cleared and plans follow its size.
+    autovacuum_vacuum_scale_factor = 0.02,
+    autovacuum_analyze_scale_factor = 0.02
+);
 
 -- The claim: ready rows in claim order. Only queued and retry rows are in
 -- it, so it stays small however many finished rows the table holds.

@@ -1,0 +1,86 @@
+// Package pgstore is the PostgreSQL task store: durable, and shared by
+// every process that connects to the same database and schema. It
+// implements [store.Store] and the worker half of the queue (Claim,
+// Heartbeat, Finish, Rescue, DeleteFinished), and passes the store/storetest
+// conformance suite.
+//
+// # Setup
+//
+// [New] wraps a *sqlx.DB (driver "postgres", github.com/lib/pq) that the
+// caller owns; [Open] connects from a DSN and owns the pool. Every table
+// lives in one schema, [Options.Schema] (default "seedcore"), which is also
+// the LISTEN/NOTIFY channel. [Store.Migrate] creates the schema when
+// missing and applies the embedded migrations (migrations/*.sql) in one
+// transaction under an advisory lock keyed on the schema, so it is
+// idempotent and safe to run from many processes at start-up;
+// [Store.SchemaVersion] reports the applied version, recorded in
+// <schema>.schema_migrations.
+//
+// # Statements
+//
+// Each operation is a single SQL statement, so each is one round trip and
+// one commit:
+//
+//   - Claim: UPDATE … FROM (SELECT id … WHERE status IN ('queued','retry')
+//     AND run_after <= now() ORDER BY priority DESC, run_after, id LIMIT n
+//     FOR UPDATE SKIP LOCKED) … RETURNING, served by the partial index
+//     tasks_claim_idx, which holds only ready rows.
+//   - Heartbeat: one UPDATE of every running task locked by the worker.
+//   - Finish: one UPDATE … FROM unnest(…) for a whole batch of outcomes,
+//     fenced by status, worker and attempt; the rows it returns say which
+//     outcomes applied.
+//   - Rescue and DeleteFinished: bounded batches with SKIP LOCKED, so
+//     several maintenance processes never block each other.
+//
+// Every time is the database's: stamps use now(), and lease and retry
+// durations are sent as microseconds and added on the server, so clients
+// with skewed clocks agree. Statements are sent unprepared (lib/pq's
+// unnamed statements), so each is planned with its actual parameters and no
+// generic plan cached while the table was empty outlives its usefulness.
+//
+// [Store.CreateMany] streams tasks with COPY into a temporary table and
+// moves them in with one INSERT … SELECT … ON CONFLICT DO NOTHING on the
+// idempotency key. [Store.CreateTx] creates a task inside the caller's
+// transaction, so it exists, and its notification is sent, only if that
+// transaction commits.
+//
+// # Notifications
+//
+// Statements notify on the channel named after the schema with pg_notify,
+// inside the statement itself, so a notification is delivered only when
+// its transaction commits. Payloads are a few bytes and never carry task
+// data:
+//
+//   - "r": new work may be ready (create, bulk create, run, a retry or
+//     release that is due at once, a rescue to retry). One per statement.
+//   - "c" or "c:<id>": task statuses changed (claim, finish, rescue; run
+//     and cancel name the task). One per statement; [Options.NoStatusNotify]
+//     turns them off for deployments that do not stream status changes.
+//   - "x:<id>": a running task was asked to cancel.
+//
+// [Listener] receives them over a dedicated pq.Listener connection and
+// implements [store.Notifier]. It maps "r", "c" and "x" to
+// [store.EventReady], [store.EventChanged] and [store.EventCancel]; after
+// LISTEN is in place and after every reconnection it publishes
+// [store.EventResync], because notifications sent while it was
+// disconnected are lost. [Listener.Serve] is a suture-compatible service.
+//
+// # Performance
+//
+// The hot table is lean: one partial index serves the claim, small partial
+// indexes serve rescue and heartbeat, no trigger fires per row, and JSON
+// columns have no GIN index. The table is created with fillfactor 80 and
+// aggressive autovacuum settings, because claims leave dead entries in the
+// claim index until vacuum (or a later scan) clears them. Throughput is
+// won by batching: claim as many tasks as there are free workers and
+// finish them in one call. BenchmarkClaimComplete and
+// BenchmarkCreateMany measure it:
+//
+//	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//	    go test -run '^$' -bench . ./store/pgstore/
+//
+// # Testing
+//
+// The tests use internal/pgtest: each gets its own schema on the database
+// named by TEST_DATABASE_URL and skips without it.
+package pgstore
