@@ -71,14 +71,14 @@ var _ store.Store = (*Store)(nil)
 // call [Store.Migrate] to create or upgrade the schema. The caller keeps
 // ownership of db.
 func New(db *sqlx.DB, opts Options) (*Store, error) {
-	if db == nil {
-		return nil, errors.New("pgstore: nil db")
-	}
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
 	}
 	if err := ValidateSchema(opts.Schema); err != nil {
 		return nil, err
+	}
+	if db == nil {
+		return nil, errors.New("pgstore: nil db")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

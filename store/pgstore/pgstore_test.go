@@ -25,9 +25,9 @@ func TestNewRejectsBadSchema(t *testing.T) {
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			// New never touches the database, so a nil-free pool suffices.
+			// New checks the name before anything else, so no pool is needed.
 			_, err := pgstore.New(nil, pgstore.Options{Schema: name})
-			require.Error(t, err)
+			require.ErrorIs(t, err, pgstore.ErrInvalidSchema)
 			require.ErrorIs(t, pgstore.ValidateSchema(name), pgstore.ErrInvalidSchema)
 		})
 	}
@@ -254,4 +254,57 @@ func explain(t *testing.T, b *bundle, query string, args ...any) string {
 	}
 	require.NoError(t, rows.Err())
 	return strings.Join(lines, "\n")
+}
+
+// TestFinishDuplicateInBatch sends the same outcome twice in one batch:
+// the single statement applies it once and reports the other as lost.
+func TestFinishDuplicateInBatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	for range 3 {
+		_, _, err := b.store.Create(b.ctx, store.NewTask{Type: "t"})
+		require.NoError(t, err)
+	}
+	claimed, err := b.store.Claim(b.ctx, "w1", 3, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, claimed, 3)
+	o := func(i int, kind store.OutcomeKind) store.Outcome {
+		return store.Outcome{TaskID: claimed[i].ID, Worker: "w1", Attempt: claimed[i].Attempts, Kind: kind}
+	}
+	errs, err := b.store.Finish(b.ctx, []store.Outcome{
+		o(0, store.OutcomeComplete),
+		o(0, store.OutcomeComplete),
+		o(1, store.OutcomeRetry),
+		{TaskID: "not-an-id", Worker: "w1", Attempt: 1, Kind: store.OutcomeComplete},
+		o(2, store.OutcomeRelease),
+	})
+	require.NoError(t, err)
+	require.Len(t, errs, 5)
+	lost := 0
+	for _, e := range errs[:2] {
+		if e != nil {
+			require.ErrorIs(t, e, store.ErrLeaseLost)
+			lost++
+		}
+	}
+	require.Equal(t, 1, lost, "exactly one of the duplicates applies")
+	require.NoError(t, errs[2])
+	require.ErrorIs(t, errs[3], store.ErrLeaseLost)
+	require.NoError(t, errs[4])
+
+	want := map[string]store.Status{
+		claimed[0].ID: store.StatusCompleted,
+		claimed[1].ID: store.StatusRetry,
+		claimed[2].ID: store.StatusQueued,
+	}
+	for id, st := range want {
+		got, err := b.store.Get(b.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, st, got.Status, id)
+		require.Empty(t, got.LockedBy)
+		require.Nil(t, got.LeaseExpiresAt)
+	}
+	released, err := b.store.Get(b.ctx, claimed[2].ID)
+	require.NoError(t, err)
+	require.Zero(t, released.Attempts, "a release does not count the attempt")
 }
