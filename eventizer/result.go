@@ -79,7 +79,9 @@ type Attributes struct {
 	HasTimestamp bool `json:"has_timestamp"`
 	// Length is the length of the whole input in bytes (before truncation).
 	Length int `json:"length"`
-	// WordCount is the number of words in the analysed part of the text.
+	// WordCount is the number of words in the analysed part of the text: runs
+	// of letters, digits, '_' and non-ASCII characters ("14:30" is two
+	// words, "check-out" two), a finding counting as one.
 	WordCount int `json:"word_count"`
 }
 
@@ -98,8 +100,9 @@ type Result struct {
 	// EventTypes lists the event types whose rules matched, highest
 	// priority first (ties in rule-pack order). Empty means routine.
 	EventTypes []string `json:"event_types,omitempty"`
-	// Keywords lists the rule keywords that made the event types match, in
-	// the order they first occur in the text.
+	// Keywords lists the rule keywords that made the event types match, as
+	// the pack writes them (normalised, without a trailing '*'), in the order
+	// they first occur in the text.
 	Keywords []string `json:"keywords,omitempty"`
 	// Domain is the inferred domain: that of the highest-priority matched
 	// event type that names one, else the pack's default ("general").

@@ -1,0 +1,5 @@
+//go:build !race
+
+package eventizer
+
+const raceEnabled = false
