@@ -155,3 +155,26 @@ func TestInvalidArguments(t *testing.T) {
 	require.ErrorIs(t, s.Ping(done), context.Canceled)
 	require.NoError(t, s.Ping(ctx))
 }
+
+func TestClockHeartbeatReordersLeases(t *testing.T) {
+	ctx, s, clock := newClocked(t)
+	a := create(t, ctx, s, store.NewTask{Priority: 2})
+	b := create(t, ctx, s, store.NewTask{Priority: 1})
+	_, err := s.Claim(ctx, "wa", 1, 10*time.Second)
+	require.NoError(t, err)
+	_, err = s.Claim(ctx, "wb", 1, 20*time.Second)
+	require.NoError(t, err)
+
+	leases, err := s.Heartbeat(ctx, "wa", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []store.Lease{{TaskID: a.ID, Attempt: 1}}, leases)
+
+	clock.Advance(25 * time.Second)
+	rs, err := s.Rescue(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, []store.Rescued{{TaskID: b.ID, Type: "t", Status: store.StatusRetry}}, rs,
+		"the task whose lease was not extended is rescued; the extended one is kept")
+	got, err := s.Get(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusRunning, got.Status)
+}
