@@ -112,6 +112,11 @@ func buildQueries(schema string, statusNotify bool) queries {
 	    WHEN o.kind = 'release' THEN 'queued'
 	    WHEN t.attempts >= t.max_attempts THEN 'failed'
 	    ELSE 'retry' END`
+	// Finish joins the outcomes to their rows by primary key. "id =
+	// ANY($1)" lets the planner fetch exactly those rows; comparing the
+	// worker with IS NOT DISTINCT FROM keeps locked_by out of the join
+	// keys, where a merge join on one worker's name would pair every
+	// outcome with every task that worker runs.
 	q.finish = notifyWrap(`UPDATE `+tbl+` t SET
 	status = `+newStatus+`,
 	result = CASE WHEN o.kind = 'complete' THEN nullif(o.result, '')::jsonb ELSE t.result END,
@@ -128,7 +133,8 @@ func buildQueries(schema string, statusNotify bool) queries {
 	updated_at = now()
 	FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[])
 	     WITH ORDINALITY AS o(id, worker, attempt, kind, result, error, retry_us, ord)
-	WHERE t.id = o.id AND t.status = 'running' AND t.locked_by = o.worker AND t.attempts = o.attempt
+	WHERE t.id = ANY($1::uuid[]) AND t.id = o.id AND t.status = 'running'
+	  AND t.locked_by IS NOT DISTINCT FROM o.worker AND t.attempts = o.attempt
 	RETURNING o.ord, t.status, t.run_after`, `t.ord`,
 		append([]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd
 	    WHERE status IN ('queued', 'retry') AND run_after <= now())`)},
