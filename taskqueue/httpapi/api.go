@@ -1,0 +1,362 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// Defaults of [Config].
+const (
+	DefaultPrefix       = "/api/v1"
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxJSONDepth = 32
+	DefaultPollInterval = time.Second
+	// MinPollInterval is the shortest Config.PollInterval accepted, so a
+	// stream without a notifier never polls the store in a tight loop.
+	MinPollInterval = 10 * time.Millisecond
+	// KeepAliveInterval is how often an idle event stream sends a comment
+	// line, so proxies do not close it.
+	KeepAliveInterval = 15 * time.Second
+)
+
+// Enqueuer stores a new task on behalf of the API: the application puts
+// its own pipeline here (analyse and redact the description, then
+// [store.Store.Create]). It returns the stored task and created == false
+// when the task's idempotency key already existed. Errors wrapping the
+// store's sentinels are mapped to their HTTP status; their text is never
+// sent to the client, but an internal error's text is logged, so it must
+// not quote the task's description or params.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, t store.NewTask) (task store.Task, created bool, err error)
+}
+
+// EnqueuerFunc adapts a function to [Enqueuer].
+type EnqueuerFunc func(ctx context.Context, t store.NewTask) (store.Task, bool, error)
+
+// Enqueue calls f.
+func (f EnqueuerFunc) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
+	return f(ctx, t)
+}
+
+// Config configures an [API]. Store and Enqueuer are required.
+type Config struct {
+	// Authorize, when set, is called for every request except GET /health
+	// before it is served. A nil return lets the request through; an error
+	// wrapping ErrUnauthorized answers 401, any other error 403. The
+	// error's text is logged at debug level, never sent. Default: nil,
+	// every request is allowed.
+	Authorize func(*http.Request) error
+	// Enqueuer stores the tasks that POST /tasks receives. Required.
+	Enqueuer Enqueuer
+	// Logger receives request logs (debug), rejected requests (debug) and
+	// internal errors (error), each with the request id. Default: a logger
+	// that discards everything.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a request body; a larger one is answered 413.
+	// Default (zero): DefaultMaxBodyBytes (1 MiB). Negative is an error.
+	MaxBodyBytes int64
+	// MaxJSONDepth bounds the nesting of a request body's JSON, params
+	// included; a deeper body is answered 400 too_deep before it is
+	// decoded. Default (zero): DefaultMaxJSONDepth (32). Negative is an
+	// error.
+	MaxJSONDepth int
+	// Notifier, when set, tells the event streams when to re-read their
+	// task. Default: nil, streams poll the store every PollInterval.
+	Notifier store.Notifier
+	// PollInterval is how often an event stream re-reads its task when
+	// there is no Notifier, and how long it waits before retrying after a
+	// store error. Default (zero): DefaultPollInterval (1s). It must not be
+	// below MinPollInterval.
+	PollInterval time.Duration
+	// Prefix is the path under which the task routes are served. It must
+	// start with "/", must not end with "/", and its segments may hold
+	// only letters, digits, "-", "_", "." and "~". Default (empty):
+	// DefaultPrefix ("/api/v1").
+	Prefix string
+	// Ready reports whether the application is ready to serve (GET
+	// /readyz answers 503 with its error's text while it fails). Default:
+	// nil, always ready.
+	Ready func(ctx context.Context) error
+	// Store serves the lookups, listings, cancels and runs. Required.
+	Store store.Store
+}
+
+// API is the HTTP task API. Create one with [New]; it is safe for
+// concurrent use.
+type API struct {
+	cfg       Config
+	handler   http.Handler
+	keepAlive time.Duration
+}
+
+// New validates cfg, fills its defaults and returns the API. Errors wrap
+// [ErrInvalidConfig].
+func New(cfg Config) (*API, error) {
+	bad := func(format string, args ...any) (*API, error) {
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+	}
+	switch {
+	case cfg.Store == nil:
+		return bad("Store is required")
+	case cfg.Enqueuer == nil:
+		return bad("Enqueuer is required")
+	case cfg.MaxBodyBytes < 0:
+		return bad("MaxBodyBytes %d is negative", cfg.MaxBodyBytes)
+	case cfg.MaxJSONDepth < 0:
+		return bad("MaxJSONDepth %d is negative", cfg.MaxJSONDepth)
+	case cfg.PollInterval < 0 || (cfg.PollInterval > 0 && cfg.PollInterval < MinPollInterval):
+		return bad("PollInterval %s is below %s", cfg.PollInterval, MinPollInterval)
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if err := checkPrefix(cfg.Prefix); err != nil {
+		return bad("Prefix %q: %s", cfg.Prefix, err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxJSONDepth == 0 {
+		cfg.MaxJSONDepth = DefaultMaxJSONDepth
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	a := &API{cfg: cfg, keepAlive: KeepAliveInterval}
+	a.handler = a.routes()
+	return a, nil
+}
+
+// checkPrefix returns why p is not a usable path prefix, or nil.
+func checkPrefix(p string) error {
+	if !strings.HasPrefix(p, "/") || p == "/" || strings.HasSuffix(p, "/") {
+		return errors.New(`must start with "/" and not end with "/"`)
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return errors.New("has an empty, . or .. segment")
+		}
+		for _, c := range seg {
+			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+				c == '-' || c == '_' || c == '.' || c == '~'
+			if !ok {
+				return errors.New("holds a character outside letters, digits and -_.~")
+			}
+		}
+	}
+	return nil
+}
+
+// Prefix returns the path prefix of the task routes.
+func (a *API) Prefix() string { return a.cfg.Prefix }
+
+// Handler returns the handler that serves the task routes under the
+// prefix and GET /health and GET /readyz at the root. Every response
+// carries an X-Request-ID header (the request's own when it sent a
+// usable one). A host can serve it directly or mount it in its own mux
+// at the prefix and at the two health paths; paths are matched in full,
+// so do not strip a prefix in front of it.
+func (a *API) Handler() http.Handler { return a.handler }
+
+// route is one registered path and the handlers for its methods.
+type route struct {
+	path    string
+	methods map[string]http.HandlerFunc
+}
+
+func (a *API) routes() http.Handler {
+	p := a.cfg.Prefix
+	mux := http.NewServeMux()
+	routes := []route{
+		{"/health", map[string]http.HandlerFunc{http.MethodGet: a.health}},
+		{"/readyz", map[string]http.HandlerFunc{http.MethodGet: a.readyz}},
+		{p + "/tasks", map[string]http.HandlerFunc{http.MethodGet: a.listTasks, http.MethodPost: a.createTask}},
+		{p + "/tasks/{id}", map[string]http.HandlerFunc{http.MethodGet: a.getTask}},
+		{p + "/tasks/{id}/cancel", map[string]http.HandlerFunc{http.MethodPost: a.cancelTask}},
+		{p + "/tasks/{id}/run", map[string]http.HandlerFunc{http.MethodPost: a.runTask}},
+		{p + "/tasks/{id}/events", map[string]http.HandlerFunc{http.MethodGet: a.taskEvents}},
+	}
+	for _, rt := range routes {
+		guarded := rt.path != "/health"
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			h, ok := rt.methods[m]
+			if !ok {
+				continue
+			}
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+			mux.Handle(m+" "+rt.path, a.wrap(h, guarded))
+		}
+		// The same path without a method matches every other method.
+		allowed := strings.Join(allow, ", ")
+		mux.Handle(rt.path, a.wrap(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowed)
+			a.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed; see the Allow header"))
+		}, guarded))
+	}
+	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) {
+		a.fail(w, r, newError(http.StatusNotFound, CodeNotFound, "no such route"))
+	}, true))
+	return mux
+}
+
+type ctxKey struct{}
+
+// requestID returns the id the middleware gave r.
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(ctxKey{}).(string)
+	return id
+}
+
+// incomingID returns the client's X-Request-ID when it is short and
+// printable, else "".
+func incomingID(r *http.Request) string {
+	id := r.Header.Get("X-Request-ID")
+	if len(id) == 0 || len(id) > 128 {
+		return ""
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return ""
+		}
+	}
+	return id
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
+	return hex.EncodeToString(b[:])
+}
+
+// recorder remembers the status a handler wrote.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer (Flush,
+// SetWriteDeadline).
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// wrap adds the request id, the authorization check (when guarded), panic
+// recovery and the request log to h.
+func (a *API) wrap(h http.HandlerFunc, guarded bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := incomingID(r)
+		if id == "" {
+			id = newRequestID()
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+		w.Header().Set("X-Request-ID", id)
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared as net/http does.
+					panic(v)
+				}
+				a.cfg.Logger.Error("httpapi: handler panicked", slog.String("request_id", id),
+					slog.String("route", r.Pattern), slog.Any("panic", v))
+				if rec.status == 0 {
+					a.fail(rec, r, newError(http.StatusInternalServerError, CodeInternal, "internal error"))
+				}
+			}
+			a.cfg.Logger.Debug("httpapi: request", slog.String("request_id", id),
+				slog.String("method", r.Method), slog.String("route", r.Pattern),
+				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		}()
+		if guarded && a.cfg.Authorize != nil {
+			if err := a.cfg.Authorize(r); err != nil {
+				a.cfg.Logger.Debug("httpapi: request not authorized", slog.String("request_id", id),
+					slog.String("route", r.Pattern), slog.String("error", err.Error()))
+				if errors.Is(err, ErrUnauthorized) {
+					a.fail(rec, r, newError(http.StatusUnauthorized, CodeUnauthorized, "authentication required"))
+				} else {
+					a.fail(rec, r, newError(http.StatusForbidden, CodeForbidden, "access denied"))
+				}
+				return
+			}
+		}
+		h(rec, r)
+	})
+}
+
+// writeJSON writes v as the JSON response with the given status.
+func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		a.fail(w, r, &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", cause: err})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	body = append(body, '\n')
+	_, _ = w.Write(body)
+}
+
+// fail writes err as an [ErrorBody]. Errors that are not an *apiError are
+// mapped by storeError; internal ones are logged with the request id.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := storeError(err)
+	if ae.status >= 500 && ae.cause != nil {
+		a.cfg.Logger.Error("httpapi: request failed", slog.String("request_id", requestID(r)),
+			slog.String("route", r.Pattern), slog.String("code", ae.code), slog.String("error", ae.cause.Error()))
+	}
+	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: ae.code, Message: ae.message}})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(ae.status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// drain reads what is left of a small body so the connection can be
+// reused.
+func drain(r *http.Request) {
+	_, _ = io.CopyN(io.Discard, r.Body, 4096)
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	a.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.Ready != nil {
+		if err := a.cfg.Ready(r.Context()); err != nil {
+			a.fail(w, r, newError(http.StatusServiceUnavailable, CodeNotReady, "not ready: "+err.Error()))
+			return
+		}
+	}
+	a.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
+}
