@@ -83,6 +83,16 @@ func TestListenerEvents(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	receive(t, events, eventWait, "ready after create many", isKind(store.EventReady, ""))
+
+	// A batch large enough to go through COPY notifies as well.
+	bulk := make([]store.NewTask, 600)
+	for i := range bulk {
+		bulk[i] = store.NewTask{Type: "bulk"}
+	}
+	n, err = s.CreateMany(b.ctx, bulk)
+	require.NoError(t, err)
+	require.Equal(t, len(bulk), n)
+	receive(t, events, eventWait, "ready after a COPY create many", isKind(store.EventReady, ""))
 }
 
 func TestListenerCreateTxNotifiesOnCommitOnly(t *testing.T) {

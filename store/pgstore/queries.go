@@ -6,7 +6,8 @@ import "strings"
 // schema name (the only identifier ever spliced into SQL) and the channel
 // literal.
 type queries struct {
-	insert, byID, byPrefix, byKey          string
+	insert, insertMany, byID, byPrefix     string
+	byKey                                  string
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
 	statusOf                               string
@@ -52,6 +53,18 @@ func buildQueries(schema string, statusNotify bool) queries {
 	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 	RETURNING t.*`, taskCols,
 		[]string{note(`'r'`, ` FROM upd WHERE status = 'queued' AND run_after <= now()`)})
+
+	q.insertMany = notifyWrap(`INSERT INTO `+tbl+` AS t
+	(id, type, description, domain, params, status, priority, max_attempts,
+	 run_after, idempotency_key, events)
+	SELECT id, type, description, domain, params::jsonb, status, priority, max_attempts,
+	 coalesce(nullif(run_after, '')::timestamptz, now()), nullif(key, ''), nullif(events, '')::jsonb
+	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+	            $7::int[], $8::int[], $9::text[], $10::text[], $11::text[])
+	     AS n(id, type, description, domain, params, status, priority, max_attempts, run_after, key, events)
+	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+	RETURNING t.status, t.run_after`, `count(*)`,
+		[]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd WHERE status = 'queued' AND run_after <= now())`)})
 
 	q.byID = `SELECT ` + taskCols + ` FROM ` + tbl + ` t WHERE t.id = $1`
 	q.byPrefix = `SELECT ` + taskCols + ` FROM ` + tbl + ` t

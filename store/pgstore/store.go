@@ -103,9 +103,11 @@ func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.
 var copyCols = []string{"id", "type", "description", "domain", "params", "status",
 	"priority", "max_attempts", "run_after", "idempotency_key", "events"}
 
-// CreateMany stores many tasks in one transaction: the rows are streamed
-// with COPY into a temporary table and moved into the task table with one
-// INSERT … SELECT … ON CONFLICT DO NOTHING, so a task whose idempotency key
+// CreateMany stores many tasks in one transaction. From 500 tasks on, the
+// rows are streamed with COPY into a temporary table and moved into the
+// task table with one INSERT … SELECT … ON CONFLICT DO NOTHING; smaller
+// batches are one INSERT … SELECT FROM unnest(…) with the same conflict
+// rule. A task whose idempotency key
 // already exists, or repeats one earlier in the batch, is skipped. An
 // explicit ID that is already taken (or repeated) fails the whole call with
 // an error wrapping store.ErrConflict and stores nothing. Every task is validated with [store.NewTask.Normalize] first;
@@ -124,6 +126,50 @@ func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, err
 		}
 		norm[i] = n
 	}
+	if len(norm) < copyThreshold {
+		return s.insertMany(ctx, norm)
+	}
+	return s.copyMany(ctx, norm)
+}
+
+// copyThreshold is the batch size from which CreateMany streams with COPY;
+// smaller batches are cheaper as one INSERT … SELECT FROM unnest(…), which
+// needs no temporary table.
+const copyThreshold = 500
+
+// insertMany inserts tasks with one statement over parameter arrays.
+func (s *Store) insertMany(ctx context.Context, tasks []store.NewTask) (int, error) {
+	n := len(tasks)
+	var (
+		ids, types, descs, domains, params = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		statuses, runAfter, keys, events   = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		prios, maxAttempts                 = make([]int64, n), make([]int64, n)
+	)
+	for i, t := range tasks {
+		ids[i], types[i], descs[i], domains[i], params[i] = t.ID, t.Type, t.Description, t.Domain, string(t.Params)
+		statuses[i], keys[i], events[i] = string(newStatus(t)), t.IdempotencyKey, string(t.Events)
+		prios[i], maxAttempts[i] = int64(t.Priority), int64(t.MaxAttempts)
+		if !t.RunAfter.IsZero() {
+			runAfter[i] = t.RunAfter.Format(time.RFC3339Nano)
+		}
+	}
+	var inserted int
+	err := s.db.QueryRowContext(ctx, s.q.insertMany,
+		pq.StringArray(ids), pq.StringArray(types), pq.StringArray(descs), pq.StringArray(domains),
+		pq.StringArray(params), pq.StringArray(statuses), pq.Int64Array(prios), pq.Int64Array(maxAttempts),
+		pq.StringArray(runAfter), pq.StringArray(keys), pq.StringArray(events)).Scan(&inserted)
+	if isUniqueViolation(err) {
+		return 0, fmt.Errorf("%w: create many: a task ID is already taken: %w", store.ErrConflict, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
+	}
+	return inserted, nil
+}
+
+// copyMany streams tasks with COPY into a temporary table and moves them
+// into the task table with one INSERT … SELECT, in one transaction.
+func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: create many: %w", err)
