@@ -42,5 +42,15 @@
 //   - A listing whose last page holds exactly Limit tasks returns an empty
 //     NextCursor.
 //   - Run, Cancel and SetEnrichment take a full task ID; Get alone accepts
-//     a prefix.
+//     a prefix. An unknown full ID is ErrNotFound; "%" or "_" is
+//     ErrInvalidID everywhere.
+//   - The transition table is store.CanTransition narrowed to the statuses
+//     each operation acts on: Run releases created tasks only (running →
+//     queued is the worker's release), Claim takes queued and retry tasks,
+//     Finish and Rescue act on running tasks. A refused operation changes
+//     nothing, not even UpdatedAt.
+//   - FinishedAt is set exactly when a task is terminal. A released task
+//     is queued with no holder (LockedBy empty) and its attempt uncounted.
+//   - A retry at MaxAttempts ends failed and keeps the outcome's Error.
+//   - SetEnrichment with invalid JSON is an error and changes nothing.
 package storetest

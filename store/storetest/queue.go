@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -478,7 +479,7 @@ func testClaimRace(t *testing.T, s *suite) {
 				}
 				res, err := b.Finish(ctx, outcomes)
 				if err == nil {
-					err = errorsJoin(res)
+					err = errors.Join(res...)
 				}
 				if err != nil {
 					errs[w] = err

@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -214,6 +213,3 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
-
-// errorsJoin joins the per-outcome errors of a Finish call.
-func errorsJoin(errs []error) error { return errors.Join(errs...) }
