@@ -3,6 +3,8 @@ package memstore_test
 import (
 	"testing"
 
+	"github.com/seedcore/seedcore/store"
+
 	"go.uber.org/goleak"
 
 	"github.com/seedcore/seedcore/store/memstore"
@@ -25,5 +27,13 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Backend {
 		return memstore.New(memstore.Options{})
+	})
+}
+
+func TestNotifierConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunNotifier(t, func(t *testing.T) (storetest.Backend, store.Notifier) {
+		s := memstore.New(memstore.Options{})
+		return s, s
 	})
 }

@@ -18,6 +18,9 @@
 // return an independent store each time (a new schema for a database
 // backend) and release it in t.Cleanup.
 //
+// [RunNotifier] checks a backend's notification hints in the same way,
+// whether the [store.Notifier] is the store itself or a separate listener.
+//
 // # Time
 //
 // The suite never injects a clock: a database backend compares against
