@@ -3,10 +3,9 @@ package memstore_test
 import (
 	"testing"
 
-	"github.com/seedcore/seedcore/store"
-
 	"go.uber.org/goleak"
 
+	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/memstore"
 	"github.com/seedcore/seedcore/store/storetest"
 	"github.com/seedcore/seedcore/taskqueue"
