@@ -67,11 +67,17 @@ func testCreate(t *testing.T, s *suite) {
 		claimed := claimID(t, ctx, b, task.ID, "w1", time.Minute)
 		require.NoError(t, finish(t, ctx, b, outcome(claimed, store.OutcomeComplete)))
 		got := mustGet(t, ctx, b, task.ID)
-		times := map[string]time.Time{
-			"created_at": got.CreatedAt, "updated_at": got.UpdatedAt, "run_after": got.RunAfter,
-			"started_at": *got.StartedAt, "finished_at": *got.FinishedAt, "last_heartbeat": *got.LastHeartbeat,
+		require.NotNil(t, got.StartedAt)
+		require.NotNil(t, got.FinishedAt)
+		times := map[string]*time.Time{
+			"created_at": &got.CreatedAt, "updated_at": &got.UpdatedAt, "run_after": &got.RunAfter,
+			"started_at": got.StartedAt, "finished_at": got.FinishedAt, "last_heartbeat": got.LastHeartbeat,
+			"claim started_at": claimed.StartedAt, "claim lease_expires_at": claimed.LeaseExpiresAt,
 		}
 		for name, ts := range times {
+			if ts == nil {
+				continue
+			}
 			require.Equal(t, time.UTC, ts.Location(), "%s is not in UTC", name)
 			require.Zero(t, ts.Nanosecond()%1000, "%s has sub-microsecond precision", name)
 		}
