@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -226,11 +227,9 @@ func TestChaos(t *testing.T) {
 	faultsEnd := time.Now()
 
 	// Drain: every task terminal.
-	eventually(t, cfg.drainMax, func() bool {
-		counts, err := c.store.Counts(ctx)
-		require.NoError(t, err)
-		return counts[store.StatusCompleted]+counts[store.StatusFailed]+counts[store.StatusCancelled] == cfg.tasks
-	}, "the queue did not drain")
+	if !drained(t, c, cfg.tasks, cfg.drainMax) {
+		t.Fatalf("the queue did not drain within %s:\n%s", cfg.drainMax, c.diagnoseStuck(ctx))
+	}
 	rep.Drain = time.Since(faultsEnd)
 	rep.Elapsed = time.Since(begin)
 
@@ -266,4 +265,60 @@ func TestChaos(t *testing.T) {
 	require.Positive(t, rep.Kills)
 	require.Positive(t, rep.Stops)
 	require.Positive(t, rep.ConnsCut)
+}
+
+// drained waits up to timeout for all n tasks to be terminal.
+func drained(t testing.TB, c *cluster, n int, timeout time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		counts, err := c.store.Counts(context.Background())
+		require.NoError(t, err)
+		if counts[store.StatusCompleted]+counts[store.StatusFailed]+counts[store.StatusCancelled] == n {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// diagnoseStuck describes the tasks that are not terminal, and names the
+// orphans among them: running under a live worker that never logged the
+// claim (its claim committed but the answer was lost), whose lease that
+// worker's heartbeat keeps extending.
+func (c *cluster) diagnoseStuck(ctx context.Context) string {
+	var stuck []struct {
+		ID       string       `db:"id"`
+		Status   store.Status `db:"status"`
+		Attempts int          `db:"attempts"`
+		LockedBy *string      `db:"locked_by"`
+	}
+	if err := c.env.DB.SelectContext(ctx, &stuck, `SELECT id, status, attempts, locked_by FROM `+c.env.Schema+
+		`.tasks WHERE status NOT IN ('completed', 'failed', 'cancelled') ORDER BY id LIMIT 20`); err != nil {
+		return err.Error()
+	}
+	logs, _ := c.logs()
+	claimed := map[attemptKey]bool{}
+	for w, recs := range logs {
+		for _, r := range recs {
+			if r.Ev == EvClaim {
+				claimed[attemptKey{worker: w, id: r.ID, a: r.A}] = true
+			}
+		}
+	}
+	var b strings.Builder
+	for _, s := range stuck {
+		holder := ""
+		if s.LockedBy != nil {
+			holder = *s.LockedBy
+		}
+		fmt.Fprintf(&b, "  %s %s attempt %d locked by %q", s.ID, s.Status, s.Attempts, holder)
+		if holder != "" && !claimed[attemptKey{worker: holder, id: s.ID, a: s.Attempts}] {
+			b.WriteString(" — ORPHAN: its claim was never logged by the holder (answer lost), and the holder's heartbeat keeps its lease alive (see TestOrphanedClaim)")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

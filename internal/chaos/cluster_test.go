@@ -2,7 +2,9 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,7 +214,7 @@ func (c *cluster) logs() (map[string][]Record, int) {
 	torn := 0
 	for _, p := range c.all() {
 		recs, n, err := ReadLog(p.logPath)
-		if os.IsNotExist(err) || (err != nil && strings.Contains(err.Error(), "no such file")) {
+		if errors.Is(err, fs.ErrNotExist) {
 			continue // killed before it opened its log
 		}
 		require.NoError(c.t, err)
