@@ -177,6 +177,28 @@ func TestCreateManyCopy(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got.Params, &params))
 	require.Equal(t, `a\\b`, params["s"])
 	require.JSONEq(t, `["x"]`, string(got.Events))
+
+	// A taken explicit ID fails the whole COPY batch and stores nothing.
+	again := make([]store.NewTask, 600)
+	runAfter := time.Now().Add(time.Hour)
+	for i := range again {
+		again[i] = store.NewTask{Type: "again", Hold: true, RunAfter: runAfter}
+	}
+	again[599].ID = got.ID
+	_, err = b.store.CreateMany(b.ctx, again)
+	require.ErrorIs(t, err, store.ErrConflict)
+	page, err = b.store.List(b.ctx, store.Filter{Type: "again"})
+	require.NoError(t, err)
+	require.Zero(t, page.Total)
+
+	again[599].ID = ""
+	inserted, err = b.store.CreateMany(b.ctx, again)
+	require.NoError(t, err)
+	require.Equal(t, len(again), inserted)
+	page, err = b.store.List(b.ctx, store.Filter{Type: "again", Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, store.StatusCreated, page.Tasks[0].Status)
+	require.True(t, runAfter.Truncate(time.Microsecond).Equal(page.Tasks[0].RunAfter))
 }
 
 // TestTimesFromDatabaseClock checks that leases and retry delays are

@@ -6,11 +6,10 @@ import "strings"
 // schema name (the only identifier ever spliced into SQL) and the channel
 // literal.
 type queries struct {
-	insert, insertMany, byID, byPrefix     string
-	byKey                                  string
+	insert, insertMany                     string
+	byID, byPrefix, byKey, statusOf        string
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
-	statusOf                               string
 }
 
 // terminalList is the SQL list of terminal statuses; it must match the

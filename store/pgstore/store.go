@@ -107,13 +107,13 @@ var copyCols = []string{"id", "type", "description", "domain", "params", "status
 // rows are streamed with COPY into a temporary table and moved into the
 // task table with one INSERT … SELECT … ON CONFLICT DO NOTHING; smaller
 // batches are one INSERT … SELECT FROM unnest(…) with the same conflict
-// rule. A task whose idempotency key
-// already exists, or repeats one earlier in the batch, is skipped. An
-// explicit ID that is already taken (or repeated) fails the whole call with
-// an error wrapping store.ErrConflict and stores nothing. Every task is validated with [store.NewTask.Normalize] first;
-// one invalid task fails the whole call and stores nothing. It returns how
-// many tasks were inserted and sends one "r" notification when any of them
-// is ready.
+// rule. A task whose idempotency key already exists, or repeats one
+// earlier in the batch, is skipped. An explicit ID that is already taken
+// (or repeated) fails the whole call with an error wrapping
+// store.ErrConflict and stores nothing. Every task is validated with
+// [store.NewTask.Normalize] first; one invalid task fails the whole call
+// and stores nothing. It returns how many tasks were inserted and sends one
+// "r" notification when any of them is ready.
 func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, error) {
 	if len(tasks) == 0 {
 		return 0, nil
@@ -137,34 +137,39 @@ func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, err
 // needs no temporary table.
 const copyThreshold = 500
 
-// insertMany inserts tasks with one statement over parameter arrays.
+// insertMany inserts tasks with one statement over parameter arrays (one
+// array per column; empty strings stand for NULL).
 func (s *Store) insertMany(ctx context.Context, tasks []store.NewTask) (int, error) {
-	n := len(tasks)
-	var (
-		ids, types, descs, domains, params = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		statuses, runAfter, keys, events   = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		prios, maxAttempts                 = make([]int64, n), make([]int64, n)
-	)
-	for i, t := range tasks {
-		ids[i], types[i], descs[i], domains[i], params[i] = t.ID, t.Type, t.Description, t.Domain, string(t.Params)
-		statuses[i], keys[i], events[i] = string(newStatus(t)), t.IdempotencyKey, string(t.Events)
-		prios[i], maxAttempts[i] = int64(t.Priority), int64(t.MaxAttempts)
+	var text [9][]string // id, type, description, domain, params, status, run_after, key, events
+	var ints [2][]int64  // priority, max_attempts
+	for _, t := range tasks {
+		runAfter := ""
 		if !t.RunAfter.IsZero() {
-			runAfter[i] = t.RunAfter.Format(time.RFC3339Nano)
+			runAfter = t.RunAfter.Format(time.RFC3339Nano)
 		}
+		for i, v := range []string{t.ID, t.Type, t.Description, t.Domain, string(t.Params),
+			string(newStatus(t)), runAfter, t.IdempotencyKey, string(t.Events)} {
+			text[i] = append(text[i], v)
+		}
+		ints[0] = append(ints[0], int64(t.Priority))
+		ints[1] = append(ints[1], int64(t.MaxAttempts))
 	}
 	var inserted int
 	err := s.db.QueryRowContext(ctx, s.q.insertMany,
-		pq.StringArray(ids), pq.StringArray(types), pq.StringArray(descs), pq.StringArray(domains),
-		pq.StringArray(params), pq.StringArray(statuses), pq.Int64Array(prios), pq.Int64Array(maxAttempts),
-		pq.StringArray(runAfter), pq.StringArray(keys), pq.StringArray(events)).Scan(&inserted)
+		pq.StringArray(text[0]), pq.StringArray(text[1]), pq.StringArray(text[2]), pq.StringArray(text[3]),
+		pq.StringArray(text[4]), pq.StringArray(text[5]), pq.Int64Array(ints[0]), pq.Int64Array(ints[1]),
+		pq.StringArray(text[6]), pq.StringArray(text[7]), pq.StringArray(text[8])).Scan(&inserted)
 	if isUniqueViolation(err) {
-		return 0, fmt.Errorf("%w: create many: a task ID is already taken: %w", store.ErrConflict, err)
+		return 0, conflictMany(err)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
 	}
 	return inserted, nil
+}
+
+func conflictMany(err error) error {
+	return fmt.Errorf("pgstore: create many: %w: a task ID is already taken (%v)", store.ErrConflict, err)
 }
 
 // copyMany streams tasks with COPY into a temporary table and moves them
@@ -217,7 +222,7 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 		SELECT count(*), count(*) FILTER (WHERE status = 'queued' AND run_after <= now()) FROM ins`).
 		Scan(&inserted, &ready)
 	if isUniqueViolation(err) {
-		return 0, fmt.Errorf("%w: create many: a task ID is already taken: %w", store.ErrConflict, err)
+		return 0, conflictMany(err)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
