@@ -35,7 +35,7 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 	})
 }
 
-func newMemEnv(t *testing.T) *env {
+func newMemEnv(testing.TB) *env {
 	s := memstore.New(memstore.Options{})
 	return &env{name: "mem", be: s, notifier: s}
 }
@@ -50,7 +50,7 @@ type pgEnv struct {
 
 func newPGEnv(t *testing.T) *env { return newPG(t).env }
 
-func newPG(t *testing.T) *pgEnv {
+func newPG(t testing.TB) *pgEnv {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	s, err := pgstore.New(db.DB, pgstore.Options{Schema: db.Schema})

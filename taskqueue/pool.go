@@ -289,22 +289,38 @@ func (p *Pool) Serve(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// claimCooldown bounds how long a freed slot waits for others to free
+// before a backlogged pool claims for it alone.
+const claimCooldown = time.Millisecond
+
 func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-chan store.Event) {
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
+	// With a backlog, claiming for every single freed slot costs a round
+	// trip per task: wait until a quarter of the slots are free, or for
+	// claimCooldown, whichever comes first.
+	batchMin := max(1, p.cfg.Concurrency/4)
+	cooldown := time.NewTimer(time.Hour)
+	cooldown.Stop()
+	defer cooldown.Stop()
+	armed := false
 	wake, more := true, false
 	for ctx.Err() == nil {
 		if wake {
 			wake = false
-			if n, free := p.claim(ctx, tasksCtx, fin); free > 0 && n == free {
-				more = true
-				wake = true // a full batch: there may be more right away
-			} else {
-				more = false
+			if armed {
+				cooldown.Stop()
+				armed = false
 			}
+			n, free := p.claim(ctx, tasksCtx, fin)
+			// A full batch means there may be more at once; with no free
+			// slot, look again as soon as slots free.
+			more = free == 0 || n == free
+			wake = free > 0 && n == free
 			if ctx.Err() != nil {
 				return
 			}
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -329,11 +345,27 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 				}
 			}
 		case <-p.slotFreed:
+			switch {
+			case !more:
+			case p.free() >= batchMin:
+				wake = true
+			case !armed:
+				cooldown.Reset(claimCooldown)
+				armed = true
+			}
+		case <-cooldown.C:
+			armed = false
 			wake = more
 		case <-poll.C:
 			wake = true
 		}
 	}
+}
+
+func (p *Pool) free() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.Concurrency - p.inflight
 }
 
 // claim claims up to the number of free slots and starts the tasks. It

@@ -205,3 +205,5 @@ func (b *testBundle) openStream(t *testing.T, ctx context.Context, id string) (*
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	return resp, readEvents(bufio.NewReader(resp.Body))
 }
+
+func bufioReader(resp *http.Response) *bufio.Reader { return bufio.NewReader(resp.Body) }
