@@ -61,12 +61,22 @@ type Store struct {
 	events notifier
 }
 
-// entry is one stored task and its place in the indexes.
+// entry is one stored task and its place in the indexes. The task's time
+// pointers point at the entry's own fields (no allocation per write);
+// snapshot copies them out.
 type entry struct {
 	t    store.Task
 	heap *taskHeap
 	hidx int
 	dead bool
+
+	leaseExpiresAt, lastHeartbeat, startedAt, finishedAt time.Time
+}
+
+// setTime stores v in field and points p at it.
+func setTime(p **time.Time, field *time.Time, v time.Time) {
+	*field = v
+	*p = field
 }
 
 // New returns an empty store configured by opts.
@@ -474,7 +484,7 @@ func (s *Store) Cancel(ctx context.Context, id string) (store.Task, error) {
 	case e.t.Status != store.StatusRunning:
 		s.setStatus(e, store.StatusCancelled)
 		e.t.UpdatedAt = now
-		e.t.FinishedAt = timePtr(now)
+		setTime(&e.t.FinishedAt, &e.finishedAt, now)
 		s.place(e, now)
 		ev.changed(id)
 	}

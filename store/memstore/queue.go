@@ -49,9 +49,9 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 		s.setStatus(e, store.StatusRunning)
 		e.t.Attempts++
 		e.t.LockedBy = worker
-		e.t.LeaseExpiresAt = timePtr(expires)
-		e.t.LastHeartbeat = timePtr(now)
-		e.t.StartedAt = timePtr(now)
+		setTime(&e.t.LeaseExpiresAt, &e.leaseExpiresAt, expires)
+		setTime(&e.t.LastHeartbeat, &e.lastHeartbeat, now)
+		setTime(&e.t.StartedAt, &e.startedAt, now)
 		e.t.UpdatedAt = now
 		s.leases.add(e)
 		held[e] = struct{}{}
@@ -108,7 +108,7 @@ func (s *Store) end(e *entry, st store.Status, now time.Time) bool {
 	s.setStatus(e, st)
 	e.t.UpdatedAt = now
 	if st.Terminal() {
-		e.t.FinishedAt = timePtr(now)
+		setTime(&e.t.FinishedAt, &e.finishedAt, now)
 	}
 	return s.place(e, now)
 }
