@@ -1,7 +1,8 @@
 package pgstore
 
-// ClaimSQLForTest returns the claim statement of s, for EXPLAIN in tests.
-func ClaimSQLForTest(s *Store) string { return s.q.claim }
-
-// FinishSQLForTest returns the finish statement of s, for EXPLAIN in tests.
-func FinishSQLForTest(s *Store) string { return s.q.finish }
+// QueriesForTest returns the named statements of s, for EXPLAIN in tests.
+func QueriesForTest(s *Store) map[string]string {
+	return map[string]string{
+		"claim": s.q.claim, "heartbeat": s.q.heartbeat, "rescue": s.q.rescue, "trim": s.q.trim,
+	}
+}

@@ -237,27 +237,45 @@ func TestTimesFromDatabaseClock(t *testing.T) {
 	require.True(t, due)
 }
 
-// TestClaimUsesPartialIndex loads enough rows that a sequential scan would
-// cost more than the index, analyzes, and checks the claim's plan reads
-// tasks_claim_idx.
-func TestClaimUsesPartialIndex(t *testing.T) {
+// TestPlansUseIndexes loads a table shaped like a long-lived queue (many
+// finished rows, a few hundred ready and running ones), analyzes it, and
+// checks that each hot statement reads the index made for it rather than
+// scanning the table.
+func TestPlansUseIndexes(t *testing.T) {
 	t.Parallel()
 	b := setup(t, pgstore.Options{})
 	tbl := b.env.Schema + ".tasks"
-	// 20,000 finished rows and 200 ready ones, as in a long-lived queue.
-	_, err := b.env.DB.Exec(`INSERT INTO ` + tbl + ` (id, type, status, finished_at)
-		SELECT gen_random_uuid(), 't', 'completed', now() FROM generate_series(1, 20000)`)
-	require.NoError(t, err)
-	_, err = b.env.DB.Exec(`INSERT INTO ` + tbl + ` (id, type, status, priority)
-		SELECT gen_random_uuid(), 't', 'queued', g % 5 FROM generate_series(1, 200) g`)
-	require.NoError(t, err)
-	_, err = b.env.DB.Exec(`ANALYZE ` + tbl)
-	require.NoError(t, err)
-
-	plan := explain(t, b, pgstore.ClaimSQLForTest(b.store), "w1", 10, int64(time.Minute/time.Microsecond))
-	t.Logf("claim plan:\n%s", plan)
-	require.Contains(t, plan, "tasks_claim_idx", "claim plan:\n%s", plan)
-	require.NotContains(t, plan, "Seq Scan on tasks", "claim plan:\n%s", plan)
+	for _, q := range []string{
+		`INSERT INTO ` + tbl + ` (id, type, status, finished_at)
+			SELECT gen_random_uuid(), 't', 'completed', now() FROM generate_series(1, 20000)`,
+		`INSERT INTO ` + tbl + ` (id, type, status, priority)
+			SELECT gen_random_uuid(), 't', 'queued', g % 5 FROM generate_series(1, 200) g`,
+		`INSERT INTO ` + tbl + ` (id, type, status, attempts, locked_by, lease_expires_at)
+			SELECT gen_random_uuid(), 't', 'running', 1, 'w' || (g % 20), now() + interval '1 hour'
+			FROM generate_series(1, 200) g`,
+		`ANALYZE ` + tbl,
+	} {
+		_, err := b.env.DB.Exec(q)
+		require.NoError(t, err)
+	}
+	minute := int64(time.Minute / time.Microsecond)
+	qs := pgstore.QueriesForTest(b.store)
+	cases := []struct {
+		name, index string
+		args        []any
+	}{
+		{"claim", "tasks_claim_idx", []any{"w1", 10, minute}},
+		{"heartbeat", "tasks_locked_by_idx", []any{"w1", minute}},
+		{"rescue", "tasks_lease_idx", []any{100}},
+		{"trim", "tasks_finished_idx", []any{int64(time.Hour / time.Microsecond), 1000}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := explain(t, b, qs[tc.name], tc.args...)
+			require.Contains(t, plan, tc.index, "%s plan:\n%s", tc.name, plan)
+			require.NotContains(t, plan, "Seq Scan on tasks", "%s plan:\n%s", tc.name, plan)
+		})
+	}
 }
 
 func explain(t *testing.T, b *bundle, query string, args ...any) string {
