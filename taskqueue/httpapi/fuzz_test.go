@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -44,15 +45,26 @@ func FuzzCreateTask(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	// One API for every input; each input gets a fresh store through the
+	// enqueuer, so the store does not grow over a long run.
+	var st *memstore.Store
+	api, err := httpapi.New(httpapi.Config{
+		Store: memstore.New(memstore.Options{}),
+		Enqueuer: httpapi.EnqueuerFunc(func(ctx context.Context, nt store.NewTask) (store.Task, bool, error) {
+			return st.Create(ctx, nt)
+		}),
+		MaxBodyBytes: 4096,
+		MaxJSONDepth: 8,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := api.Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		st := memstore.New(memstore.Options{})
-		api, err := httpapi.New(httpapi.Config{Store: st, Enqueuer: httpapi.EnqueuerFunc(st.Create), MaxBodyBytes: 4096, MaxJSONDepth: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
+		st = memstore.New(memstore.Options{})
 		r := httptest.NewRequest(http.MethodPost, "/api/v1/tasks", strings.NewReader(string(body)))
 		w := httptest.NewRecorder()
-		api.Handler().ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 
 		if w.Code >= 500 {
 			t.Fatalf("status %d for %q: %s", w.Code, body, w.Body)
