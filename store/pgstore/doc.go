@@ -73,7 +73,14 @@
 // aggressive autovacuum settings, because claims leave dead entries in the
 // claim index until vacuum (or a later scan) clears them. Throughput is
 // won by batching: claim as many tasks as there are free workers and
-// finish them in one call. BenchmarkClaimComplete and
+// finish them in one call. Adding binary_parameters=yes to the DSN lets
+// lib/pq send a statement with its parameters in one round trip instead of
+// two; the store sends JSON as text, so it works with either setting.
+//
+// Status notifications have a price beyond the payload: PostgreSQL
+// serializes the commits of all notifying transactions of a database on
+// one lock, so under many concurrent writers [Options.NoStatusNotify]
+// can matter more than the benchmarks below (one writer) show. BenchmarkClaimComplete and
 // BenchmarkCreateMany measure it:
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \

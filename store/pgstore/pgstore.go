@@ -21,8 +21,9 @@ import (
 // DefaultSchema is the schema used when [Options.Schema] is empty.
 const DefaultSchema = "seedcore"
 
-// ErrInvalidSchema is returned (wrapped) by [New], [Open] and [NewListener]
-// users for a schema name that does not match ^[a-z_][a-z0-9_]{0,62}$.
+// ErrInvalidSchema is returned (wrapped) by [ValidateSchema], [New],
+// [Open] and [Listener.Serve] for a schema name that does not match
+// ^[a-z_][a-z0-9_]{0,62}$.
 var ErrInvalidSchema = errors.New("pgstore: invalid schema name")
 
 var schemaRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
