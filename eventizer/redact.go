@@ -11,7 +11,8 @@ import (
 )
 
 type redactScratch struct {
-	table  []int32 // open-addressing set of finding indexes, by first 4 bytes
+	table  []int32    // open-addressing set of finding indexes, by first 4 bytes
+	filter [64]uint64 // 4096-bit filter of those first 4 bytes
 	extras []Finding
 }
 
@@ -27,9 +28,10 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	fs := sc.scan.findings
 	rs := &sc.redact
 	rs.extras = rs.extras[:0]
-	size := 8
+	size, bits := 8, uint32(3)
 	for size < 2*len(fs) {
 		size *= 2
+		bits++
 	}
 	if cap(rs.table) < size {
 		rs.table = make([]int32, size)
@@ -39,7 +41,10 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 		tab[k] = -1
 	}
 	mask := uint32(size - 1)
-	hash := func(key uint32) uint32 { return (key * 0x9E3779B1) >> 7 & mask }
+	hash := func(key uint32) uint32 { return (key * 0x9E3779B1) >> (32 - bits) }
+	filt := &rs.filter
+	clear(filt[:])
+	fbit := func(key uint32) uint32 { return (key * 0x85EBCA6B) >> 20 }
 	short := false
 	for fi, f := range fs {
 		v := s[f.Start:f.End]
@@ -59,6 +64,8 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 		}
 		if !dup {
 			tab[h] = int32(fi)
+			fb := fbit(load32(v, 0))
+			filt[fb>>6] |= 1 << (fb & 63)
 		}
 	}
 	cur := 0
@@ -70,6 +77,9 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	}
 	for i := 0; i+4 <= len(s); i++ {
 		key := load32(s, i)
+		if fb := fbit(key); filt[fb>>6]&(1<<(fb&63)) == 0 {
+			continue
+		}
 		for h := hash(key); tab[h] >= 0; h = (h + 1) & mask {
 			f := fs[tab[h]]
 			v := s[f.Start:f.End]
