@@ -77,10 +77,11 @@
 // lib/pq send a statement with its parameters in one round trip instead of
 // two; the store sends JSON as text, so it works with either setting.
 //
-// Status notifications have a price beyond the payload: PostgreSQL
-// serializes the commits of all notifying transactions of a database on
-// one lock, so under many concurrent writers [Options.NoStatusNotify]
-// can matter more than the benchmarks below (one writer) show. BenchmarkClaimComplete and
+// Notifications have a price beyond the payload: PostgreSQL serializes
+// the commits of all transactions that notify (across the whole server) on
+// one lock held through the commit's WAL flush, so such commits cannot
+// share a flush. With many concurrent claimers [Options.NoStatusNotify]
+// can matter more than the single-writer benchmarks below show. BenchmarkClaimComplete and
 // BenchmarkCreateMany measure it:
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
