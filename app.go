@@ -1,0 +1,447 @@
+package seedcore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/thejerf/suture/v4"
+
+	"github.com/seedcore/seedcore/eventizer"
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/store/memstore"
+	"github.com/seedcore/seedcore/store/pgstore"
+	"github.com/seedcore/seedcore/supervisor"
+	"github.com/seedcore/seedcore/taskqueue"
+	"github.com/seedcore/seedcore/taskqueue/httpapi"
+)
+
+// Sentinel errors of the App. Test for them with [errors.Is].
+var (
+	// ErrInvalidConfig is wrapped by [New] for a bad Config.
+	ErrInvalidConfig = errors.New("seedcore: invalid config")
+	// ErrNoTransactions is returned by [App.EnqueueTx] when the App's store
+	// is not PostgreSQL.
+	ErrNoTransactions = errors.New("seedcore: transactional enqueue needs the PostgreSQL store")
+	// ErrShutdown is wrapped by the error [App.Serve] returns after
+	// [App.Shutdown]; it also wraps suture.ErrDoNotRestart, so a caller's
+	// suture tree does not restart a shut-down App.
+	ErrShutdown = errors.New("seedcore: app shut down")
+)
+
+// Config configures an [App]. Only Dispatcher is required; every other
+// field has the default its comment states.
+type Config struct {
+	// Analyzer tags and redacts each task's description before it is
+	// stored. Default: eventizer.New(eventizer.Options{}) (the built-in rule
+	// pack, [EMAIL_REDACTED]-style tokens, a 16 KiB cap).
+	Analyzer *eventizer.Analyzer
+	// APIPrefix is where [App.Handler] serves the task API. Default
+	// "/api/v1".
+	APIPrefix string
+	// Authorize, when set, guards every API route but /health: it returns
+	// nil to let a request through, or an error wrapping
+	// httpapi.ErrUnauthorized (401) or httpapi.ErrForbidden (403).
+	Authorize func(*http.Request) error
+	// Concurrency is how many tasks run at once in this process. Default
+	// taskqueue.DefaultConcurrency (100).
+	Concurrency int
+	// DatabaseURL selects the PostgreSQL store (a lib/pq URL or key=value
+	// string). The App opens and closes the pool. Default "": the
+	// in-memory store, unless DB is set.
+	DatabaseURL string
+	// DB selects the PostgreSQL store on a pool the caller owns (the App
+	// never closes it). It wins over DatabaseURL. When set, DatabaseURL is
+	// still used, if given, for the LISTEN connection; without it the App
+	// polls for work every PollInterval.
+	DB *sqlx.DB
+	// Dispatcher runs the tasks (a *taskqueue.Mux, a
+	// *taskqueue.RemoteDispatcher or any taskqueue.Dispatcher). Required.
+	Dispatcher taskqueue.Dispatcher
+	// DrainTimeout is how long a stop lets running tasks finish before it
+	// cancels them and releases their leases. Default
+	// taskqueue.DefaultDrainTimeout (5s).
+	DrainTimeout time.Duration
+	// Enricher, when set, enriches in the background the tasks whose
+	// analysis advises it; the result is stored on the task, and a failure
+	// never fails the task. Default nil: no enrichment.
+	Enricher eventizer.Enricher
+	// Lease is how long a claim holds a task without a heartbeat; a
+	// crashed process's tasks run again within Lease plus RescueInterval.
+	// Default taskqueue.DefaultLease (10s).
+	Lease time.Duration
+	// Logger receives structured logs. Default: discard.
+	Logger *slog.Logger
+	// MaxBodyBytes limits API request bodies. Default 1 MiB.
+	MaxBodyBytes int64
+	// Observer, when set, is told of every claim and outcome (metrics).
+	Observer taskqueue.Observer
+	// PollInterval is how often workers look for work without a
+	// notification. Default taskqueue.DefaultPollInterval (1s).
+	PollInterval time.Duration
+	// RescueInterval is the time between sweeps for expired leases.
+	// Default taskqueue.DefaultRescueInterval (2s).
+	RescueInterval time.Duration
+	// Retention is how long finished tasks are kept. Default
+	// taskqueue.DefaultRetention (7 days).
+	Retention time.Duration
+	// RetryPolicy sets the delay before a failed task's next attempt.
+	// Default taskqueue.ExponentialBackoff{} (1s base, 1h cap, full jitter).
+	RetryPolicy taskqueue.RetryPolicy
+	// Schema is the PostgreSQL schema of the tables (and the notification
+	// channel). Default "seedcore".
+	Schema string
+	// SkipMigrations, when true, does not migrate the PostgreSQL schema at
+	// New (run pgstore.Store.Migrate or `seedcore migrate` yourself).
+	// Default false: New migrates.
+	SkipMigrations bool
+	// Supervisor configures the supervision tree. Its StopTimeout defaults
+	// to DrainTimeout + 10s, so a stop can drain and flush.
+	Supervisor supervisor.Config
+	// TaskTimeout bounds each attempt through its context. Default
+	// taskqueue.DefaultTimeout (1m); negative means none.
+	TaskTimeout time.Duration
+	// WorkerName identifies this process's worker pool in leases; it must
+	// be unique among the processes sharing a database. Default:
+	// hostname-pid-random.
+	WorkerName string
+}
+
+// backend is what the App needs of a store.
+type backend interface {
+	store.Store
+	taskqueue.Queue
+	taskqueue.Cleaner
+	SetEnrichment(ctx context.Context, id string, enrichment json.RawMessage) error
+}
+
+// App is a complete task service: a store, the eventizer, a worker pool,
+// maintenance and enrichment under one supervisor, and the HTTP API.
+//
+// An App is a suture.Service: run it with [App.Serve], on its own or in a
+// caller's suture tree, mount [App.Handler] in any mux, enqueue from Go
+// with [App.Enqueue], and stop it with [App.Shutdown] (or by ending the
+// context given to Serve).
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	backend  backend
+	pg       *pgstore.Store // nil for the in-memory store
+	ownsDB   bool
+	notifier store.Notifier
+	analyzer *eventizer.Analyzer
+	sup      *supervisor.Supervisor
+	pool     *taskqueue.Pool
+	enrich   *enrichment
+	api      *httpapi.API
+
+	mu       sync.Mutex
+	stop     context.CancelFunc
+	served   chan struct{}
+	shutdown bool
+}
+
+// New builds an App from cfg: it opens (and, unless SkipMigrations,
+// migrates) the store and wires every service. Nothing runs until
+// [App.Serve]. Errors wrap [ErrInvalidConfig] or the store's error.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Dispatcher == nil {
+		return nil, fmt.Errorf("%w: Dispatcher is required", ErrInvalidConfig)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DrainTimeout < 0 {
+		return nil, fmt.Errorf("%w: DrainTimeout must not be negative", ErrInvalidConfig)
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = taskqueue.DefaultDrainTimeout
+	}
+	if cfg.Supervisor.StopTimeout == 0 {
+		cfg.Supervisor.StopTimeout = cfg.DrainTimeout + taskqueue.DefaultFlushTimeout + 5*time.Second
+	}
+	if cfg.Supervisor.Logger == nil {
+		cfg.Supervisor.Logger = cfg.Logger
+	}
+	if cfg.Supervisor.Name == "" {
+		cfg.Supervisor.Name = "seedcore"
+	}
+	a := &App{cfg: cfg, log: cfg.Logger}
+
+	var err error
+	if a.analyzer = cfg.Analyzer; a.analyzer == nil {
+		if a.analyzer, err = eventizer.New(eventizer.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.wire(); err != nil {
+		a.closeStore()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) openStore(ctx context.Context) error {
+	opts := pgstore.Options{Schema: a.cfg.Schema, Logger: a.log}
+	switch {
+	case a.cfg.DB != nil:
+		s, err := pgstore.New(a.cfg.DB, opts)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		a.pg = s
+	case a.cfg.DatabaseURL != "":
+		s, err := pgstore.Open(ctx, a.cfg.DatabaseURL, opts)
+		if err != nil {
+			return err
+		}
+		a.pg, a.ownsDB = s, true
+	default:
+		m := memstore.New(memstore.Options{})
+		a.backend, a.notifier = m, m
+		return nil
+	}
+	a.backend = a.pg
+	if !a.cfg.SkipMigrations {
+		if err := a.pg.Migrate(ctx); err != nil {
+			a.closeStore()
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) closeStore() {
+	if a.pg != nil && a.ownsDB {
+		_ = a.pg.Close()
+	}
+}
+
+func (a *App) wire() error {
+	cfg := a.cfg
+	sup, err := supervisor.New(cfg.Supervisor)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	a.sup = sup
+
+	if a.pg != nil && cfg.DatabaseURL != "" {
+		l := pgstore.NewListener(cfg.DatabaseURL, pgstore.ListenerOptions{Schema: a.pg.Schema(), Logger: a.log})
+		a.notifier = l
+		if err := sup.Add("notifier", l); err != nil {
+			return err
+		}
+	}
+
+	a.pool, err = taskqueue.NewPool(taskqueue.PoolConfig{
+		Concurrency: cfg.Concurrency, Dispatcher: cfg.Dispatcher, DrainTimeout: cfg.DrainTimeout,
+		Lease: cfg.Lease, Logger: a.log, Notifier: a.notifier, Observer: cfg.Observer,
+		PollInterval: cfg.PollInterval, Queue: a.backend, RetryPolicy: cfg.RetryPolicy,
+		Timeout: cfg.TaskTimeout, WorkerName: cfg.WorkerName,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	rescuer, err := taskqueue.NewRescuer(taskqueue.RescuerConfig{Queue: a.backend, Interval: cfg.RescueInterval, Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	cleaner, err := taskqueue.NewRetentionCleaner(taskqueue.RetentionConfig{Cleaner: a.backend, Retention: cfg.Retention, Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	for _, s := range []struct {
+		name     string
+		svc      suture.Service
+		required bool
+	}{
+		{"workers", a.pool, true},
+		{"rescuer", rescuer, true},
+		{"retention", cleaner, false},
+	} {
+		var opts []supervisor.Option
+		if s.required {
+			opts = append(opts, supervisor.Required())
+		}
+		if err := sup.Add(s.name, s.svc, opts...); err != nil {
+			return err
+		}
+	}
+	if cfg.Enricher != nil {
+		a.enrich = newEnrichment(cfg.Enricher, a.backend, a.log)
+		if err := sup.Add("enrichment", a.enrich); err != nil {
+			return err
+		}
+	}
+	if err := sup.AddCheck("store", a.backend.Ping); err != nil {
+		return err
+	}
+
+	a.api, err = httpapi.New(httpapi.Config{
+		Authorize: cfg.Authorize, Enqueuer: httpapi.EnqueuerFunc(a.Enqueue), Logger: a.log,
+		MaxBodyBytes: cfg.MaxBodyBytes, Notifier: a.notifier, PollInterval: cfg.PollInterval,
+		Prefix: cfg.APIPrefix, Ready: a.sup.Check, Store: a.backend,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return nil
+}
+
+// Serve runs every service of the App under its supervisor until ctx ends
+// or [App.Shutdown] is called, then stops them gracefully: workers stop
+// claiming, running tasks get DrainTimeout to finish, the rest are
+// cancelled and their leases released. It returns ctx.Err() after a stop
+// by ctx, or an error wrapping [ErrShutdown] after Shutdown. It implements
+// suture.Service.
+func (a *App) Serve(ctx context.Context) error {
+	a.mu.Lock()
+	if a.shutdown {
+		a.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrShutdown, suture.ErrDoNotRestart)
+	}
+	if a.served != nil {
+		a.mu.Unlock()
+		return fmt.Errorf("%w: the app is already serving", ErrInvalidConfig)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	a.stop, a.served = stop, make(chan struct{})
+	served := a.served
+	a.mu.Unlock()
+
+	err := a.sup.Serve(runCtx)
+	stop()
+
+	a.mu.Lock()
+	a.stop, a.served = nil, nil
+	down := a.shutdown
+	a.mu.Unlock()
+	close(served)
+	if down {
+		a.closeStore()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w: %w: %w", ErrShutdown, suture.ErrDoNotRestart, err)
+		}
+		return fmt.Errorf("%w: %w", ErrShutdown, suture.ErrDoNotRestart)
+	}
+	return err
+}
+
+// Shutdown stops a serving App (as Serve describes) and waits for it, or
+// for ctx to end. It then closes the store's connection pool when the App
+// opened it. Shutdown of an App that is not serving only closes the store.
+// After Shutdown, Serve returns at once.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.mu.Lock()
+	already := a.shutdown
+	a.shutdown = true
+	stop, served := a.stop, a.served
+	a.mu.Unlock()
+	if served == nil {
+		if !already {
+			a.closeStore()
+		}
+		return nil
+	}
+	stop()
+	select {
+	case <-served:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("seedcore: shutdown: %w", ctx.Err())
+	}
+}
+
+// Handler returns the HTTP API: the task routes under APIPrefix, and
+// GET /health and GET /readyz at the root. Mount it in any mux.
+func (a *App) Handler() http.Handler { return a.api.Handler() }
+
+// Store returns the App's store, for reads and administration.
+func (a *App) Store() store.Store { return a.backend }
+
+// Notifier returns the source of the App's task notifications.
+func (a *App) Notifier() store.Notifier { return a.notifier }
+
+// PostgreSQL returns the PostgreSQL store, or nil when the App runs on the
+// in-memory store.
+func (a *App) PostgreSQL() *pgstore.Store { return a.pg }
+
+// Ready reports whether the store answers and the workers run.
+func (a *App) Ready() bool { return a.sup.Ready() }
+
+// Check is the readiness check: nil when ready, otherwise an error naming
+// what is not ready (it wraps supervisor.ErrNotReady).
+func (a *App) Check(ctx context.Context) error { return a.sup.Check(ctx) }
+
+// Supervisor returns the App's supervision tree, for its service states.
+func (a *App) Supervisor() *supervisor.Supervisor { return a.sup }
+
+// Enqueue analyses t's description with the eventizer, stores the redacted
+// text and the analysis with the task, and creates it (see
+// store.Store.Create for idempotency keys). A zero Priority takes the
+// analysis's priority; an empty Domain takes its domain. The raw
+// description is never stored or logged.
+func (a *App) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
+	t, res, err := a.prepare(t)
+	if err != nil {
+		return store.Task{}, false, err
+	}
+	task, created, err := a.backend.Create(ctx, t)
+	if err == nil && created {
+		a.afterCreate(task, res)
+	}
+	return task, created, err
+}
+
+// EnqueueTx is Enqueue inside the caller's PostgreSQL transaction: the task
+// exists only if tx commits. It returns [ErrNoTransactions] when the App
+// runs on the in-memory store.
+func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (store.Task, bool, error) {
+	if a.pg == nil {
+		return store.Task{}, false, ErrNoTransactions
+	}
+	t, res, err := a.prepare(t)
+	if err != nil {
+		return store.Task{}, false, err
+	}
+	task, created, err := a.pg.CreateTx(ctx, tx, t)
+	if err == nil && created {
+		// Enrichment of a task whose transaction rolls back finds no task
+		// and is dropped.
+		a.afterCreate(task, res)
+	}
+	return task, created, err
+}
+
+// prepare runs the eventizer over t's description.
+func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) {
+	res := a.analyzer.Analyze(t.Description)
+	events, err := json.Marshal(res)
+	if err != nil {
+		return t, res, fmt.Errorf("seedcore: encode analysis: %w", err)
+	}
+	t.Description = res.RedactedText
+	t.Events = events
+	if t.Priority == 0 {
+		t.Priority = res.Priority
+	}
+	if t.Domain == "" {
+		t.Domain = res.Domain
+	}
+	return t, res, nil
+}
+
+func (a *App) afterCreate(task store.Task, res eventizer.Result) {
+	if a.enrich != nil && res.EnrichmentAdvised {
+		a.enrich.submit(task.ID, res)
+	}
+}

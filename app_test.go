@@ -1,0 +1,347 @@
+package seedcore_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/thejerf/suture/v4"
+	"go.uber.org/goleak"
+
+	"github.com/seedcore/seedcore"
+	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// lib/pq's listener connection goroutine may still be closing.
+		goleak.IgnoreTopFunction("github.com/lib/pq.(*ListenerConn).listenerConnLoop"),
+	)
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func echoMux(t testing.TB) *taskqueue.Mux {
+	mux := taskqueue.NewMux()
+	require.NoError(t, mux.Handle("test", taskqueue.DispatcherFunc(func(_ context.Context, task *store.Task) (json.RawMessage, error) {
+		return json.Marshal(map[string]string{"seen": task.Description})
+	})))
+	return mux
+}
+
+// run serves app until the test ends.
+func run(t *testing.T, app *seedcore.App) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, seedcore.ErrShutdown) {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("app did not stop")
+		}
+		_ = app.Shutdown(context.Background())
+	})
+	waitFor(t, 10*time.Second, app.Ready, "app never became ready")
+}
+
+func waitFor(t testing.TB, d time.Duration, cond func() bool, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func postJSON(t *testing.T, url, body string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+func getBody(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, b
+}
+
+type appEnv struct {
+	name string
+	cfg  func(t *testing.T) seedcore.Config
+}
+
+var appEnvs = []appEnv{
+	{"mem", func(*testing.T) seedcore.Config { return seedcore.Config{} }},
+	{"pg", func(t *testing.T) seedcore.Config {
+		db := pgtest.New(t)
+		return seedcore.Config{DB: db.DB, DatabaseURL: db.DSN, Schema: db.Schema}
+	}},
+}
+
+// Secrets that must never leave redacted.
+const (
+	rawEmail  = "jane.doe@example.com"
+	rawCard   = "4111 1111 1111 1111"
+	rawSecret = "AKIAIOSFODNN7EXAMPLE"
+)
+
+// TestPIINeverLeaves: a task whose description holds an e-mail, a card
+// number and a secret has none of them in the stored record, in any API
+// response, or in any log line.
+func TestPIINeverLeaves(t *testing.T) {
+	t.Parallel()
+	for _, e := range appEnvs {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			logs := &syncBuffer{}
+			cfg := e.cfg(t)
+			cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			cfg.Dispatcher = echoMux(t)
+			cfg.PollInterval = 50 * time.Millisecond
+			app, err := seedcore.New(context.Background(), cfg)
+			require.NoError(t, err)
+			run(t, app)
+			srv := httptest.NewServer(app.Handler())
+			defer srv.Close()
+
+			desc := "Guest " + rawEmail + " paid with " + rawCard + " and pasted key " + rawSecret + " — a guest collapsed in room 12, help!"
+			body, _ := json.Marshal(map[string]any{"type": "test", "description": desc})
+			resp, created := postJSON(t, srv.URL+"/api/v1/tasks", string(body))
+			require.Equal(t, http.StatusCreated, resp.StatusCode, string(created))
+			var task store.Task
+			require.NoError(t, json.Unmarshal(created, &task))
+			require.Contains(t, task.Description, "[EMAIL_REDACTED]")
+
+			stored := waitDone(t, app, task.ID)
+			rec, _ := json.Marshal(stored)
+			_, one := getBody(t, srv.URL+"/api/v1/tasks/"+task.ID)
+			_, list := getBody(t, srv.URL+"/api/v1/tasks")
+			_, events := getBody(t, srv.URL+"/api/v1/tasks/"+task.ID+"/events")
+			for name, text := range map[string]string{
+				"stored record": string(rec), "create response": string(created), "get response": string(one),
+				"list response": string(list), "event stream": string(events), "logs": logs.String(),
+			} {
+				for _, secret := range []string{rawEmail, rawCard, rawSecret, "4111111111111111"} {
+					require.NotContains(t, text, secret, "%s leaks", name)
+				}
+			}
+			// The analysis was stored with the task.
+			var analysis map[string]any
+			require.NoError(t, json.Unmarshal(stored.Events, &analysis))
+			require.Contains(t, analysis["event_types"], "emergency")
+			require.Equal(t, 10, stored.Priority, "the analysis's priority")
+			require.NotEmpty(t, logs.String(), "the logger was used")
+		})
+	}
+}
+
+func waitDone(t *testing.T, app *seedcore.App, id string) store.Task {
+	t.Helper()
+	var got store.Task
+	waitFor(t, 10*time.Second, func() bool {
+		var err error
+		got, err = app.Store().Get(context.Background(), id)
+		require.NoError(t, err)
+		return got.Status.Terminal()
+	}, "task did not finish")
+	return got
+}
+
+func TestEnqueueFromGo(t *testing.T) {
+	t.Parallel()
+	for _, e := range appEnvs {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := e.cfg(t)
+			cfg.Dispatcher = echoMux(t)
+			app, err := seedcore.New(context.Background(), cfg)
+			require.NoError(t, err)
+			run(t, app)
+			task, created, err := app.Enqueue(context.Background(), store.NewTask{Type: "test", Description: "write to " + rawEmail, IdempotencyKey: "k1"})
+			require.NoError(t, err)
+			require.True(t, created)
+			again, created, err := app.Enqueue(context.Background(), store.NewTask{Type: "test", Description: "other", IdempotencyKey: "k1"})
+			require.NoError(t, err)
+			require.False(t, created)
+			require.Equal(t, task.ID, again.ID)
+			got := waitDone(t, app, task.ID)
+			require.Equal(t, store.StatusCompleted, got.Status)
+			require.JSONEq(t, `{"seen":"write to [EMAIL_REDACTED]"}`, string(got.Result))
+		})
+	}
+}
+
+func TestEnqueueTx(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	app, err := seedcore.New(ctx, seedcore.Config{DB: db.DB, Schema: db.Schema, Dispatcher: echoMux(t)})
+	require.NoError(t, err)
+
+	tx, err := db.DB.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	rolledBack, _, err := app.EnqueueTx(ctx, tx, store.NewTask{Type: "test"})
+	require.NoError(t, err)
+	require.NoError(t, tx.Rollback())
+	_, err = app.Store().Get(ctx, rolledBack.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	tx, err = db.DB.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	committed, _, err := app.EnqueueTx(ctx, tx, store.NewTask{Type: "test"})
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+	_, err = app.Store().Get(ctx, committed.ID)
+	require.NoError(t, err)
+
+	mem, err := seedcore.New(ctx, seedcore.Config{Dispatcher: echoMux(t)})
+	require.NoError(t, err)
+	_, _, err = mem.EnqueueTx(ctx, nil, store.NewTask{Type: "test"})
+	require.ErrorIs(t, err, seedcore.ErrNoTransactions)
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, err := seedcore.New(ctx, seedcore.Config{})
+	require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
+	_, err = seedcore.New(ctx, seedcore.Config{Dispatcher: echoMux(t), Concurrency: -1})
+	require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
+	_, err = seedcore.New(ctx, seedcore.Config{Dispatcher: echoMux(t), APIPrefix: "no-slash"})
+	require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
+}
+
+// TestEmbedInSutureTree: the App runs inside a caller's suture tree, its
+// handler inside a caller's mux, and stops with the tree.
+func TestEmbedInSutureTree(t *testing.T) {
+	t.Parallel()
+	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t)})
+	require.NoError(t, err)
+	root := suture.NewSimple("host")
+	root.Add(app)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := root.ServeBackground(ctx)
+	waitFor(t, 10*time.Second, app.Ready, "embedded app never became ready")
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /host/hello", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hi") })
+	mux.Handle("/", app.Handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, body := postJSON(t, srv.URL+"/api/v1/tasks", `{"type":"test","description":"test task"}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	var task store.Task
+	require.NoError(t, json.Unmarshal(body, &task))
+	require.Equal(t, store.StatusCompleted, waitDone(t, app, task.ID).Status)
+	code, hello := getBody(t, srv.URL+"/host/hello")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "hi", string(hello))
+
+	cancel()
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(30 * time.Second):
+		t.Fatal("host tree did not stop")
+	}
+	require.False(t, app.Ready())
+}
+
+// TestShutdown: Shutdown stops a serving App, Serve reports it, and a
+// suture tree would not restart it.
+func TestShutdown(t *testing.T) {
+	t.Parallel()
+	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t)})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(context.Background()) }()
+	waitFor(t, 10*time.Second, app.Ready, "app never became ready")
+	require.NoError(t, app.Shutdown(context.Background()))
+	err = <-done
+	require.ErrorIs(t, err, seedcore.ErrShutdown)
+	require.ErrorIs(t, err, suture.ErrDoNotRestart)
+	require.ErrorIs(t, app.Serve(context.Background()), seedcore.ErrShutdown)
+}
+
+// TestReadyzWhenStoreGoesAway: /readyz is 200 while PostgreSQL answers and
+// 503, naming the store, once its database is unreachable.
+func TestReadyzWhenStoreGoesAway(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	// A pool of its own, so closing it cuts only this App off.
+	own, err := sqlxOpen(db.DSN)
+	require.NoError(t, err)
+	app, err := seedcore.New(ctx, seedcore.Config{DB: own, Schema: db.Schema, Dispatcher: echoMux(t), PollInterval: 50 * time.Millisecond})
+	require.NoError(t, err)
+	run(t, app)
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	code, _ := getBody(t, srv.URL+"/readyz")
+	require.Equal(t, http.StatusOK, code)
+	require.NoError(t, own.Close())
+	code, body := getBody(t, srv.URL+"/readyz")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Contains(t, string(body), "store")
+}
+
+// readSSE reads server-sent events until the stream ends.
+func readSSE(t *testing.T, r io.Reader) []string {
+	t.Helper()
+	var statuses []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			var task store.Task
+			require.NoError(t, json.Unmarshal([]byte(data), &task))
+			statuses = append(statuses, string(task.Status))
+		}
+	}
+	return statuses
+}
