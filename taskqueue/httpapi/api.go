@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -339,12 +338,6 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(ae.status)
 	_, _ = w.Write(append(body, '\n'))
-}
-
-// drain reads what is left of a small body so the connection can be
-// reused.
-func drain(r *http.Request) {
-	_, _ = io.CopyN(io.Discard, r.Body, 4096)
 }
 
 func (a *API) health(w http.ResponseWriter, r *http.Request) {

@@ -58,8 +58,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestCustomPrefix(t *testing.T) {
 	t.Parallel()
 	b := setup(t, func(c *httpapi.Config) { c.Prefix = "/jobs/v2" })
-	task := decodeTask(t, b.do(t, http.MethodPost, "/jobs/v2/tasks", `{"type":"x"}`), http.StatusCreated)
-	require.Equal(t, "/jobs/v2/tasks/"+task.ID, b.do(t, http.MethodPost, "/jobs/v2/tasks", `{"type":"x"}`).Header().Get("Location")[:len("/jobs/v2/tasks/")]+task.ID)
+	w := b.do(t, http.MethodPost, "/jobs/v2/tasks", `{"type":"x"}`)
+	task := decodeTask(t, w, http.StatusCreated)
+	require.Equal(t, "/jobs/v2/tasks/"+task.ID, w.Header().Get("Location"))
 	decodeTask(t, b.do(t, http.MethodGet, "/jobs/v2/tasks/"+task.ID, ""), http.StatusOK)
 	requireError(t, b.do(t, http.MethodGet, "/api/v1/tasks/"+task.ID, ""), http.StatusNotFound, httpapi.CodeNotFound)
 }
@@ -249,7 +250,9 @@ func TestBadRequests(t *testing.T) {
 		{"unknown field", post, "/api/v1/tasks", `{"type":"x","colour":"red"}`, nil, 400, httpapi.CodeUnknownField},
 		{"unknown field with odd name", post, "/api/v1/tasks", `{"type":"x","a b":1}`, nil, 400, httpapi.CodeUnknownField},
 		{"too deep", post, "/api/v1/tasks", `{"type":"x","params":{"a":{"b":{"c":{}}}}}`, nil, 400, httpapi.CodeTooDeep},
-		{"too deep and unclosed", post, "/api/v1/tasks", strings.Repeat("[", 100), nil, 400, httpapi.CodeInvalidRequest},
+		{"too deep array", post, "/api/v1/tasks", strings.Repeat("[", 100) + strings.Repeat("]", 100), nil, 400, httpapi.CodeTooDeep},
+		{"unclosed array", post, "/api/v1/tasks", `[[1]`, nil, 400, httpapi.CodeInvalidJSON},
+		{"array then garbage", post, "/api/v1/tasks", `[1] x`, nil, 400, httpapi.CodeInvalidJSON},
 		{"too deep object", post, "/api/v1/tasks", strings.Repeat(`{"a":`, 100), nil, 400, httpapi.CodeTooDeep},
 		{"oversized body", post, "/api/v1/tasks", `{"type":"x","description":"` + strings.Repeat("d", limit) + `"}`, nil, 413, httpapi.CodeBodyTooLarge},
 		{"text content type", post, "/api/v1/tasks", `{"type":"x"}`, []string{"Content-Type", "text/plain"}, 415, httpapi.CodeUnsupportedMediaType},
@@ -293,6 +296,24 @@ func TestBadRequests(t *testing.T) {
 				require.NotEmpty(t, w.Header().Get("Allow"))
 			}
 		})
+	}
+}
+
+func TestErrorMessagesNameTheField(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	tests := []struct{ body, code, want string }{
+		{`{"type":"x","colour":"red"}`, httpapi.CodeUnknownField, `unknown field "colour"`},
+		{`{"type":"x","Colour":"red"}`, httpapi.CodeUnknownField, `unknown field`},
+		{`{"type":"x","priority":1.5}`, httpapi.CodeInvalidRequest, `"priority" must be an integer`},
+		{`{"type":"x","params":[]}`, httpapi.CodeInvalidRequest, `"params" must be a JSON object`},
+		{`{"type":"x","run_after":"soon"}`, httpapi.CodeInvalidRequest, `"run_after" must be an RFC 3339 time`},
+		{`{"type":"x","priority":500}`, httpapi.CodeInvalidRequest, `priority 500 is outside 0..100`},
+		{`{"type":"x","domain":"a","domain":"b"}`, httpapi.CodeInvalidRequest, `field "domain" is given twice`},
+	}
+	for _, tt := range tests {
+		e := requireError(t, b.do(t, http.MethodPost, "/api/v1/tasks", tt.body), http.StatusBadRequest, tt.code)
+		require.Contains(t, e.Message, tt.want)
 	}
 }
 

@@ -58,8 +58,8 @@ func scanObject(body []byte, maxDepth int) ([]field, error) {
 		return nil, malformed
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		if !validPrefix(dec) {
-			return nil, malformed
+		if err := scanRest(dec, tok, maxDepth); err != nil {
+			return nil, err
 		}
 		return nil, badRequest(CodeInvalidRequest, "the body must be a JSON object")
 	}
@@ -120,16 +120,29 @@ func trimValue(b []byte) json.RawMessage {
 	return json.RawMessage(bytes.TrimRight(b, " \t\r\n"))
 }
 
-// validPrefix reports whether the rest of a body whose first token was
-// read by dec is well-formed, so a non-object is told apart from garbage.
-func validPrefix(dec *json.Decoder) bool {
-	for {
-		_, err := dec.Token()
-		if err == io.EOF { //nolint:errorlint // Token returns io.EOF itself.
-			return true
+// scanRest checks the rest of a body that is not an object, whose first
+// token dec returned as first, so that a malformed or too deep body is
+// reported as such rather than as the wrong type.
+func scanRest(dec *json.Decoder, first json.Token, maxDepth int) error {
+	depth := 0
+	for tok := first; ; {
+		if d, ok := tok.(json.Delim); ok {
+			if d == '[' || d == '{' {
+				depth++
+				if depth > maxDepth {
+					return badRequest(CodeTooDeep, "the body nests deeper than "+strconv.Itoa(maxDepth)+" levels")
+				}
+			} else {
+				depth--
+			}
+		}
+		var err error
+		tok, err = dec.Token()
+		if err == io.EOF && depth == 0 { //nolint:errorlint // Token returns io.EOF itself.
+			return nil
 		}
 		if err != nil {
-			return false
+			return badRequest(CodeInvalidJSON, "the body is not well-formed JSON")
 		}
 	}
 }

@@ -1,10 +1,15 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,4 +181,79 @@ func TestEventStreamClientGone(t *testing.T) {
 			goleak.VerifyNone(t, ignore)
 		})
 	}
+}
+
+// chanNotifier is a Notifier whose events the test sends by hand.
+type chanNotifier struct{ ch chan store.Event }
+
+func (n chanNotifier) Subscribe() (<-chan store.Event, func()) { return n.ch, func() {} }
+
+// flakyStore fails the next fail calls to Get.
+type flakyStore struct {
+	store.Store
+	fail atomic.Int32
+}
+
+func (s *flakyStore) Get(ctx context.Context, id string) (store.Task, error) {
+	if s.fail.Add(-1) >= 0 {
+		return store.Task{}, errors.New("flaky: connection reset")
+	}
+	return s.Store.Get(ctx, id)
+}
+
+// TestEventStreamNotifications checks which notifications make the stream
+// re-read its task, and that a failed read is retried after PollInterval
+// without waiting for another notification.
+func TestEventStreamNotifications(t *testing.T) {
+	t.Parallel()
+	n := chanNotifier{ch: make(chan store.Event, 8)}
+	var flaky *flakyStore
+	var logs syncBuffer
+	b := setup(t, func(c *httpapi.Config) {
+		flaky = &flakyStore{Store: c.Store}
+		c.Store = flaky
+		c.Notifier = n
+		c.PollInterval = httpapi.MinPollInterval
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	task := b.create(t, `{"type":"x"}`)
+	_, events := b.openStream(t, context.Background(), task.ID)
+	got, _ := nextStatus(t, events)
+	require.Equal(t, store.StatusQueued, got.Status)
+
+	// The store changes, but only a resync tells the stream to look.
+	claimed := b.claim(t)
+	n.ch <- store.Event{Kind: store.EventChanged, TaskID: store.NewID()}
+	n.ch <- store.Event{Kind: store.EventReady}
+	n.ch <- store.Event{Kind: store.EventResync}
+	got, _ = nextStatus(t, events)
+	require.Equal(t, store.StatusRunning, got.Status)
+
+	// A change without a task id concerns every stream; the first read
+	// fails and is retried.
+	b.finish(t, claimed, store.OutcomeComplete)
+	flaky.fail.Store(1)
+	n.ch <- store.Event{Kind: store.EventChanged}
+	got, _ = nextStatus(t, events)
+	require.Equal(t, store.StatusCompleted, got.Status)
+	requireEnd(t, events)
+	require.Contains(t, logs.String(), "flaky: connection reset")
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
