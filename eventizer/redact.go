@@ -14,6 +14,7 @@ type redactScratch struct {
 	table  []int32    // open-addressing set of finding indexes, by first 4 bytes
 	filter [64]uint64 // 4096-bit filter of those first 4 bytes
 	extras []Finding
+	nums   []int // token numbers for TokensNumbered
 }
 
 func load32(s string, i int) uint32 {
@@ -168,6 +169,10 @@ func (a *Analyzer) redactText(sc *scratch, s string, fs []Finding) string {
 	if a.tokens == TokensHMAC {
 		mac = hmac.New(sha256.New, a.hmacKey)
 	}
+	rs := &sc.redact
+	if a.tokens == TokensNumbered {
+		rs.nums = numberTokens(s, fs, rs.nums)
+	}
 	var sum [sha256.Size]byte
 	var hexbuf [12]byte
 	prev := 0
@@ -179,7 +184,7 @@ func (a *Analyzer) redactText(sc *scratch, s string, fs []Finding) string {
 		b.WriteByte('_')
 		switch a.tokens {
 		case TokensNumbered:
-			b.WriteString(strconv.Itoa(numberOf(s, fs, k)))
+			b.WriteString(strconv.Itoa(rs.nums[k]))
 		case TokensHMAC:
 			mac.Reset()
 			mac.Write([]byte(f.Kind))
@@ -202,29 +207,47 @@ type hashWriter interface {
 	Reset()
 }
 
-// numberOf gives finding k the number of its value among the distinct
-// values of its kind, in order of first occurrence.
-func numberOf(s string, fs []Finding, k int) int {
-	v := s[fs[k].Start:fs[k].End]
-	n := 0
-	for j := 0; j < k; j++ {
-		if fs[j].Kind != fs[k].Kind {
-			continue
-		}
-		w := s[fs[j].Start:fs[j].End]
-		if w == v {
-			return numberOf(s, fs, j)
-		}
-		first := true
-		for i := 0; i < j; i++ {
-			if fs[i].Kind == fs[j].Kind && s[fs[i].Start:fs[i].End] == w {
-				first = false
+// numberTokens gives each finding the number of its value among the
+// distinct values of its kind, in order of first occurrence.
+func numberTokens(s string, fs []Finding, nums []int) []int {
+	nums = nums[:0]
+	var next [8]int
+	for k, f := range fs {
+		v := s[f.Start:f.End]
+		n := 0
+		for j := k - 1; j >= 0; j-- {
+			if fs[j].Kind == f.Kind && s[fs[j].Start:fs[j].End] == v {
+				n = nums[j]
 				break
 			}
 		}
-		if first {
-			n++
+		if n == 0 {
+			ki := kindIndex(f.Kind)
+			next[ki]++
+			n = next[ki]
 		}
+		nums = append(nums, n)
 	}
-	return n + 1
+	return nums
+}
+
+func kindIndex(k Kind) int {
+	switch k {
+	case KindEmail:
+		return 0
+	case KindPhone:
+		return 1
+	case KindCard:
+		return 2
+	case KindIBAN:
+		return 3
+	case KindSSN:
+		return 4
+	case KindIPv4:
+		return 5
+	case KindIPv6:
+		return 6
+	default:
+		return 7
+	}
 }

@@ -1,0 +1,81 @@
+// Package eventizer analyses the free text of a task before it is stored:
+// it finds and redacts personal data and secrets, and tags the text with
+// event types, keywords, a domain, a priority, an urgency and a confidence.
+// It is a pure, deterministic function of the text and the options, and it
+// imports nothing else of this module except the shared circuit breaker.
+//
+// # Use
+//
+// Build an [Analyzer] once with [New] and call [Analyzer.Analyze] from any
+// number of goroutines; [Analyze] is a convenience over a shared default
+// analyzer. The [Result] marshals to stable snake_case JSON meant to be
+// stored with the task: the same input gives byte-identical JSON on every
+// run and any GOMAXPROCS (ProcessingTime, the one varying field, is not
+// marshalled).
+//
+// # Personal data and secrets
+//
+// Each [Finding] is a kind, a byte span into the original text, a score
+// and the name of the check that accepted it, never the value. Candidates
+// are validated, not only pattern-matched: Luhn and issuer prefixes for
+// cards, country length and mod-97 for IBANs, the never-issued ranges for
+// SSNs, net/netip for IP addresses, country calling codes and North
+// American numbering rules for phones, known prefixes and lengths for
+// tokens, the decoded header for JWTs, and entropy with character-class
+// mixing for the values of secret-looking assignments ("api_key=...").
+// The kinds and the accepted formats are listed with [KindEmail] and its
+// siblings.
+//
+// # Redaction
+//
+// Result.RedactedText replaces each finding by a token and keeps every
+// other byte (separators and punctuation around a finding included). The
+// token style is [TokensLabel] ("[EMAIL_REDACTED]", the default),
+// [TokensNumbered] ("[EMAIL_1]", the same value the same number within a
+// text) or [TokensHMAC] (a keyed digest; the key is required, there is no
+// default). A value found once is redacted wherever else it occurs in the
+// text, even where its context alone would not flag it.
+//
+// Input longer than Options.MaxBytes (default 16 KiB) is cut on a UTF-8
+// boundary and only that prefix is analysed and returned (Result.Truncated):
+// the unscanned rest is never handed back, so it cannot reach the store.
+//
+// # Rules
+//
+// Event rules are data: a [Pack] of event types with priorities, optional
+// domains and rules that match any of a list of keywords or several
+// keyword groups within a window of words, in any order. [DefaultPack] is
+// the built-in pack (embedded JSON); [ParsePack] validates a user's own.
+// Every matched event type is reported (an emergency raises the priority
+// and keeps the other tags); the priority is the highest, the domain that
+// of the highest-priority event type naming one.
+//
+// # Speed
+//
+// One pass over the bytes drives both a keyword automaton (Aho-Corasick
+// compiled to a DFA over byte classes, with word boundaries built in) and
+// the PII detectors, which are tried only where a word starts or at the few
+// bytes that can anchor a finding ('@', '=', ':', '+', '(', '-') and then
+// look at a small window. There is no regular expression. Scratch memory
+// comes from a pool: analysing a text with no findings and no matched event
+// allocates nothing; otherwise the result's own slices and redacted string
+// are the allocations. The package benchmarks compare it with the original
+// design, one regular expression per rule.
+//
+// # Enrichment
+//
+// An [Enricher] performs a slower, remote analysis later. [HTTPEnricher]
+// is a client for such a service: per-request timeouts, bounded
+// concurrency, a circuit breaker ([ErrCircuitOpen] while open) and an LRU
+// cache with a TTL keyed by the hash of the redacted text. It sends only
+// the redacted text and the Result, and refuses a text that is not the
+// Result's redacted text ([ErrNotRedacted]).
+//
+// # Limits
+//
+// Keyword matching folds ASCII case only. An unseparated run of ten digits
+// is not taken for a phone number (order and booking numbers look the
+// same), nor are national numbers without a "+" outside North America.
+// Generic secrets are found only as the value of an assignment to a
+// secret-looking name.
+package eventizer
