@@ -231,6 +231,7 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("the queue did not drain within %s:\n%s", cfg.drainMax, c.diagnoseStuck(ctx))
 	}
 	rep.Drain = time.Since(faultsEnd)
+	rep.FaultsEnd = faultsEnd
 	rep.Elapsed = time.Since(begin)
 
 	// Graceful stop of the survivors: each exits 0.

@@ -34,6 +34,8 @@ type row struct {
 	Attempts int          `db:"attempts"`
 	Result   sqlNullJSON  `db:"result"`
 	Error    string       `db:"error"`
+	Created  time.Time    `db:"created_at"`
+	Finished *time.Time   `db:"finished_at"`
 }
 
 // sqlNullJSON is a nullable JSON column read as text.
@@ -61,7 +63,7 @@ func (j *sqlNullJSON) Scan(v any) error {
 func (c *cluster) readRows(ctx context.Context) (map[string]row, error) {
 	var rows []row
 	err := c.env.DB.SelectContext(ctx, &rows,
-		`SELECT id, status, attempts, result, error FROM `+c.env.Schema+`.tasks`)
+		`SELECT id, status, attempts, result, error, created_at, finished_at FROM `+c.env.Schema+`.tasks`)
 	if err != nil {
 		return nil, fmt.Errorf("read rows: %w", err)
 	}
@@ -108,6 +110,12 @@ type report struct {
 	ConnsCut int // connections terminated
 	Elapsed  time.Duration
 	Drain    time.Duration
+	// FaultsEnd is when the last fault and the last enqueue were done; the
+	// drain is measured from it.
+	FaultsEnd time.Time
+	// Tail describes the last tasks to finish, when they finished long
+	// after FaultsEnd: what kept the drain going.
+	Tail []string
 
 	Completed     int
 	NotTerminal   int
@@ -165,6 +173,12 @@ func (r *report) String() string {
 	fmt.Fprintf(&b, "  stale attempts dropped by the pool (lease lost, nothing written)  %d\n", r.PoolDropped)
 	if r.TornLines > 0 {
 		fmt.Fprintf(&b, "  torn log lines            %d\n", r.TornLines)
+	}
+	if len(r.Tail) > 0 {
+		fmt.Fprintf(&b, "  last tasks to finish (times from the end of the faults):\n")
+		for _, l := range r.Tail {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
 	}
 	fmt.Fprintf(&b, "  violations                %d\n", len(r.Violations))
 	for i, v := range r.Violations {
@@ -362,6 +376,7 @@ func check(r *report, cfg checkConfig, enqueued []string, rows map[string]row, l
 			}
 		}
 	}
+	r.Tail = tail(r.FaultsEnd, rows, tasks, 3)
 	if r.Ghosts > r.GhostBudget {
 		r.violate("%d attempts were claimed without any worker logging them, but interrupted claims asked for only %d",
 			r.Ghosts, r.GhostBudget)
@@ -411,4 +426,38 @@ func attribute(cfg checkConfig, e *execution, faults []fault) string {
 		}
 	}
 	return causeUnknown
+}
+
+// tail describes the n tasks that finished last, if they finished more
+// than a second after end.
+func tail(end time.Time, rows map[string]row, tasks map[string]*taskLog, n int) []string {
+	var last []row
+	for _, rw := range rows {
+		if rw.Finished != nil && rw.Finished.Sub(end) > time.Second {
+			last = append(last, rw)
+		}
+	}
+	sort.Slice(last, func(i, j int) bool { return last[i].Finished.After(*last[j].Finished) })
+	var out []string
+	rel := func(t time.Time) string { return t.Sub(end).Round(time.Millisecond).String() }
+	for _, rw := range last[:min(n, len(last))] {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s created %s finished %s attempts %d:", rw.ID, rel(rw.Created), rel(*rw.Finished), rw.Attempts)
+		if tl := tasks[rw.ID]; tl != nil {
+			for a := 1; a <= rw.Attempts; a++ {
+				if len(tl.claims[a]) == 0 {
+					fmt.Fprintf(&b, " [attempt %d: claim not logged]", a)
+				}
+			}
+			for _, e := range tl.execs {
+				fmt.Fprintf(&b, " [attempt %d by %s: start %s, end %q", e.a, e.worker, rel(e.start), e.endK)
+				for _, f := range e.finish {
+					fmt.Fprintf(&b, ", %s %s%s", f.K, f.R, f.Err)
+				}
+				b.WriteString("]")
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
