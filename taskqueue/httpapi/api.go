@@ -283,8 +283,8 @@ func (a *API) wrap(h http.HandlerFunc, guarded bool) http.Handler {
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared as net/http does.
-					panic(v)
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v) // net/http's way to abort a response: let it through.
 				}
 				a.cfg.Logger.Error("httpapi: handler panicked", slog.String("request_id", id),
 					slog.String("route", r.Pattern), slog.Any("panic", v))
@@ -330,7 +330,11 @@ func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v an
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := storeError(err)
 	if ae.status >= 500 && ae.cause != nil {
-		a.cfg.Logger.Error("httpapi: request failed", slog.String("request_id", requestID(r)),
+		level := slog.LevelError
+		if ae.status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn // the store is closing or slow, or the client left
+		}
+		a.cfg.Logger.Log(r.Context(), level, "httpapi: request failed", slog.String("request_id", requestID(r)),
 			slog.String("route", r.Pattern), slog.String("code", ae.code), slog.String("error", ae.cause.Error()))
 	}
 	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: ae.code, Message: ae.message}})

@@ -52,7 +52,7 @@ func scanObject(body []byte, maxDepth int) ([]field, error) {
 	malformed := badRequest(CodeInvalidJSON, "the body is not well-formed JSON")
 	tok, err := dec.Token()
 	if err != nil {
-		if err == io.EOF { //nolint:errorlint // Token returns io.EOF itself.
+		if errors.Is(err, io.EOF) {
 			return nil, badRequest(CodeInvalidJSON, "the body is empty")
 		}
 		return nil, malformed
@@ -107,7 +107,7 @@ func scanObject(body []byte, maxDepth int) ([]field, error) {
 			expectKey = true
 		}
 	}
-	if _, err := dec.Token(); err != io.EOF { //nolint:errorlint // Token returns io.EOF itself.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, badRequest(CodeInvalidJSON, "the body has data after the JSON object")
 	}
 	return fields, nil
@@ -138,7 +138,7 @@ func scanRest(dec *json.Decoder, first json.Token, maxDepth int) error {
 		}
 		var err error
 		tok, err = dec.Token()
-		if err == io.EOF && depth == 0 { //nolint:errorlint // Token returns io.EOF itself.
+		if errors.Is(err, io.EOF) && depth == 0 {
 			return nil
 		}
 		if err != nil {
