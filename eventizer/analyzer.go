@@ -193,8 +193,7 @@ func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
 		c := cls[b]
 		if c == classSep {
 			if trigSep[b] {
-				if end := sc.scan.atSep(i); end > 0 {
-					a.skipFinding(sc, &i, end, &st, &prevSep)
+				if end := sc.scan.atSep(i); end > 0 && a.skipFinding(sc, &i, end, &st, &prevSep) {
 					if b != '@' && b != '=' && b != ':' {
 						words++
 					}
@@ -209,8 +208,7 @@ func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
 			prevSep = false
 			words++
 			if trigWord[b] {
-				if end := sc.scan.atWordStart(i); end > 0 {
-					a.skipFinding(sc, &i, end, &st, &prevSep)
+				if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, &i, end, &st, &prevSep) {
 					continue
 				}
 			}
@@ -235,15 +233,22 @@ func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
 
 // skipFinding moves the scan past a finding that ends at end, drops keyword
 // matches that ended inside it (an e-mail's local part is found only at its
-// '@') and resets the automaton as after a separator.
-func (a *Analyzer) skipFinding(sc *scratch, i *int, end int, st *int, prevSep *bool) {
-	f := sc.scan.findings[len(sc.scan.findings)-1]
+// '@') and resets the automaton as after a separator. It reports false,
+// changing nothing, when the detector's finding lost to a longer
+// overlapping one: the scan then goes on byte by byte.
+func (a *Analyzer) skipFinding(sc *scratch, i *int, end int, st *int, prevSep *bool) bool {
+	fs := sc.scan.findings
+	if len(fs) == 0 || fs[len(fs)-1].End != end {
+		return false
+	}
+	f := fs[len(fs)-1]
 	for len(sc.matches) > 0 && int(sc.matches[len(sc.matches)-1].endByte) >= f.Start {
 		sc.matches = sc.matches[:len(sc.matches)-1]
 	}
 	*i = end - 1
 	*st = int(a.c.auto.start)
 	*prevSep = true
+	return true
 }
 
 var trigSep, trigWord = func() (sep, word [256]bool) {

@@ -121,19 +121,6 @@ var localTable = func() (t [256]bool) {
 
 func (sc *scan) email(at int) int {
 	s := sc.s
-	j := at
-	for j > 0 && at-j < 64 && localTable[s[j-1]] {
-		j--
-	}
-	if j > 0 && (localTable[s[j-1]] || s[j-1] >= 0x80) {
-		return 0 // local part too long, or glued to other text
-	}
-	for j < at && s[j] == '.' {
-		j++
-	}
-	if j == at || s[at-1] == '.' || strings.Contains(s[j:at], "..") {
-		return 0
-	}
 	// Domain: labels of [A-Za-z0-9-] joined by single dots.
 	k := at + 1
 	labels, lastStart := 0, k
@@ -155,7 +142,7 @@ func (sc *scan) email(at int) int {
 		}
 		break
 	}
-	if labels < 2 || end-j > 254 || sc.wordAt(end) {
+	if labels < 2 || sc.wordAt(end) {
 		return 0
 	}
 	tld := s[lastStart:end]
@@ -168,6 +155,28 @@ func (sc *scan) email(at int) int {
 				return 0
 			}
 		}
+	}
+	// Local part, backwards from '@'.
+	j := at
+	for j > 0 && at-j < 64 && localTable[s[j-1]] {
+		j--
+	}
+	if j > 0 && (localTable[s[j-1]] || s[j-1] >= 0x80) {
+		return 0 // local part too long, or glued to other text
+	}
+	// A local part reaching back into an earlier, longer finding starts
+	// after it instead.
+	if n := len(sc.findings); n > 0 {
+		last := sc.findings[n-1]
+		if last.End > j && end-j <= last.End-last.Start {
+			j = max(j, last.End)
+		}
+	}
+	for j < at && s[j] == '.' {
+		j++
+	}
+	if j == at || s[at-1] == '.' || strings.Contains(s[j:at], "..") || end-j > 254 {
+		return 0
 	}
 	sc.add(Finding{Kind: KindEmail, Start: j, End: end, Score: scoreStrong, Validator: "rfc5322"})
 	return end

@@ -416,3 +416,16 @@ func TestCleanTextAllocatesNothing(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() { a.Analyze(text) })
 	require.Zero(t, allocs)
 }
+
+func TestOverlappingCandidates(t *testing.T) {
+	t.Parallel()
+	a := newDefault(t)
+	tests := []struct{ text, want string }{
+		{"4111111111111111@example.com", "[EMAIL_REDACTED]"},
+		{"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----x@example.com", "[SECRET_REDACTED][EMAIL_REDACTED]"},
+		{"key AKIAIOSFODNN7EXAMPL3.x@example.com", "key [EMAIL_REDACTED]"},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, a.Analyze(tc.text).RedactedText, tc.text)
+	}
+}
