@@ -45,9 +45,10 @@ func serve(t testing.TB, svc func(context.Context) error) {
 func TestPoison(t *testing.T) {
 	t.Parallel()
 	const (
-		healthy     = 1500
-		perPoison   = 20 // panic and decode tasks each
-		timeouts    = 3
+		rounds      = 4
+		healthy     = 300 // per batch
+		perPoison   = 5   // panic and decode tasks each, per round
+		timeouts    = 1   // per round
 		maxAttempts = 3
 		workMs      = 10
 		timeout     = 100 * time.Millisecond
@@ -129,9 +130,8 @@ func TestPoison(t *testing.T) {
 		return b, ids
 	}
 
-	before := run(healthyBatch())
-
-	// Poison first in the batch: it is claimed before the healthy tasks.
+	// Rounds alternate a healthy batch alone and one behind poison, so
+	// the machine's load (shared, noisy) weighs on both alike.
 	var poison []store.NewTask
 	kinds := map[string]string{}
 	add := func(typ, params string, count int) {
@@ -141,13 +141,17 @@ func TestPoison(t *testing.T) {
 			kinds[nt.ID] = typ
 		}
 	}
-	add("panic", `{}`, perPoison)
-	add("decode", `{"n":"not a number"}`, perPoison)
-	add("timeout", `{}`, timeouts)
-	hb, hids := healthyBatch()
-	with := run(append(poison, hb...), hids)
-
-	after := run(healthyBatch())
+	var without, with []float64
+	for range rounds {
+		without = append(without, run(healthyBatch()))
+		// Poison first in the batch: it is claimed before the healthy tasks.
+		poison = poison[:0]
+		add("panic", `{}`, perPoison)
+		add("decode", `{"n":"not a number"}`, perPoison)
+		add("timeout", `{}`, timeouts)
+		hb, hids := healthyBatch()
+		with = append(with, run(append(poison, hb...), hids))
+	}
 
 	eventually(t, time.Minute, func() bool {
 		var left int
@@ -167,22 +171,22 @@ func TestPoison(t *testing.T) {
 	}
 	counts, err := st.Counts(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 3*healthy, counts[store.StatusCompleted])
+	require.Equal(t, 2*rounds*healthy, counts[store.StatusCompleted])
 
-	baseline := (before + after) / 2
-	ratio := with / baseline
-	t.Logf("healthy throughput: %.0f tasks/s before, %.0f with %d poison tasks (%d panic, %d decode, %d timeout; max_attempts %d), %.0f after; ratio with/without %.3f (baseline spread %.1f%%)",
-		before, with, len(poison), perPoison, perPoison, timeouts, maxAttempts, after, ratio, 100*absf(before-after)/baseline)
+	ratio := mean(with) / mean(without)
+	t.Logf("healthy throughput (tasks/s) per round, without poison %.0f, with %.0f (each round: %d healthy tasks, %d panic, %d decode, %d timeout, max_attempts %d); ratio with/without %.3f",
+		without, with, healthy, perPoison, perPoison, timeouts, maxAttempts, ratio)
 	// Only a generous bound: the ratio is a measurement on a shared
-	// machine, reported above; the issue's target is ≥ 0.9.
+	// machine, reported above; the target is ≥ 0.9.
 	require.Greater(t, ratio, 0.5, "poison tasks slowed healthy tasks down by half")
 }
 
-func absf(x float64) float64 {
-	if x < 0 {
-		return -x
+func mean(xs []float64) float64 {
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
 	}
-	return x
+	return sum / float64(len(xs))
 }
 
 // pqArray passes ids as a PostgreSQL array literal.
