@@ -92,9 +92,10 @@ func TestChaos(t *testing.T) {
 	cfg.worker = chaosWorker
 	c := newCluster(t)
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
-	t.Logf("%s mode: %d tasks, %d workers, faults over %s; seed-free random choices; worker logs in %s",
-		cfg.mode, cfg.tasks, cfg.workers, cfg.run, c.dir)
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	t.Logf("%s mode: %d tasks, %d workers, faults over %s; victims chosen with seed %d; worker logs in %s",
+		cfg.mode, cfg.tasks, cfg.workers, cfg.run, seed, c.dir)
 
 	var (
 		mu     sync.Mutex
@@ -261,7 +262,7 @@ func TestChaos(t *testing.T) {
 	require.Equal(t, cfg.tasks, rep.Completed)
 	require.Zero(t, rep.Lost)
 	require.Zero(t, rep.Unexpected)
-	require.Zero(t, rep.CompletedTwic)
+	require.Zero(t, rep.CompletedTwice)
 	require.Zero(t, rep.WrongWinner)
 	require.Positive(t, rep.Kills)
 	require.Positive(t, rep.Stops)

@@ -117,23 +117,23 @@ type report struct {
 	// after FaultsEnd: what kept the drain going.
 	Tail []string
 
-	Completed     int
-	NotTerminal   int
-	Lost          int // enqueued but missing, or not completed
-	Unexpected    int // run or stored but never enqueued
-	Executions    int
-	Duplicated    int            // tasks run more than once
-	Extra         map[string]int // executions that did not complete their task, by cause
-	Ghosts        int            // attempt numbers no worker logged a claim for
-	GhostBudget   int            // tasks asked for by claims whose answer was lost
-	DoubleClaims  int
-	CompletedTwic int
-	WrongWinner   int // stored result not by the last claimant at the final attempt
-	StaleRejected int // outcomes of attempts without the lease, rejected
-	AckLost       int // outcomes that applied but whose answer was lost; the retry was rejected
-	PoolDropped   int // attempts the pool itself stopped on losing the lease (nothing written)
-	TornLines     int
-	MaxAttempts   int
+	Completed      int
+	NotTerminal    int
+	Lost           int // enqueued but missing, or not completed
+	Unexpected     int // run or stored but never enqueued
+	Executions     int
+	Duplicated     int            // tasks run more than once
+	Extra          map[string]int // executions that did not complete their task, by cause
+	Ghosts         int            // attempt numbers no worker logged a claim for
+	GhostBudget    int            // tasks asked for by claims whose answer was lost
+	DoubleClaims   int
+	CompletedTwice int
+	WrongWinner    int // stored result not by the last claimant at the final attempt
+	StaleRejected  int // outcomes of attempts without the lease, rejected
+	AckLost        int // outcomes that applied but whose answer was lost; the retry was rejected
+	PoolDropped    int // attempts the pool itself stopped on losing the lease (nothing written)
+	TornLines      int
+	MaxAttempts    int
 
 	Violations []string
 }
@@ -165,7 +165,7 @@ func (r *report) String() string {
 		fmt.Fprintf(&b, "    extra executions, %-16s %d\n", c+":", r.Extra[c])
 	}
 	fmt.Fprintf(&b, "    unlogged attempts (claim answer lost)  %d (claims interrupted asked for up to %d)\n", r.Ghosts, r.GhostBudget)
-	fmt.Fprintf(&b, "  completed twice           %d\n", r.CompletedTwic)
+	fmt.Fprintf(&b, "  completed twice           %d\n", r.CompletedTwice)
 	fmt.Fprintf(&b, "  double claims             %d\n", r.DoubleClaims)
 	fmt.Fprintf(&b, "  wrong winner              %d\n", r.WrongWinner)
 	fmt.Fprintf(&b, "  stale writes rejected     %d\n", r.StaleRejected)
@@ -357,7 +357,7 @@ func check(r *report, cfg checkConfig, enqueued []string, rows map[string]row, l
 			}
 		}
 		if applied > 1 {
-			r.CompletedTwic++
+			r.CompletedTwice++
 			r.violate("task %s completed %d times", id, applied)
 		}
 

@@ -99,8 +99,8 @@ type cluster struct {
 // newCluster gives t a migrated schema and a way to run workers on it.
 func newCluster(t testing.TB) *cluster {
 	t.Helper()
+	env := pgtest.New(t) // skips the test without a database
 	bin := worker(t)
-	env := pgtest.New(t)
 	st, err := pgstore.New(env.DB, pgstore.Options{Schema: env.Schema})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
