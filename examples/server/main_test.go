@@ -8,107 +8,34 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/internal/proctest"
 	"github.com/seedcore/seedcore/store"
 )
 
-// buildServer builds the example server once per test binary.
-var buildServer = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "seedcore-server-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "server")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", &buildError{out: string(out), err: err}
-	}
-	return bin, nil
-})
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
-
-// server is a running example server process.
+// server is a running example server.
 type server struct {
-	cmd  *exec.Cmd
+	*proctest.Proc
 	base string
-	done chan error
-	logs *strings.Builder
-	mu   *sync.Mutex
 }
-
-var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
-	bin, err := buildServer()
-	require.NoError(t, err)
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	s := &server{cmd: cmd, done: make(chan error, 1), logs: &strings.Builder{}, mu: &sync.Mutex{}}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.logs.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := listening.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			}
-		}
-		s.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-	})
-	select {
-	case a := <-addr:
-		s.base = "http://" + a
-	case err := <-s.done:
-		t.Fatalf("server exited: %v\n%s", err, s.logText())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not start\n%s", s.logText())
-	}
-	return s
-}
-
-func (s *server) logText() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logs.String()
+	p := proctest.Start(t, proctest.Build(t, "."), []string{"-addr", "127.0.0.1:0"}, env...)
+	return &server{Proc: p, base: "http://" + p.Addr}
 }
 
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-s.done:
-		require.NoError(t, err, "the server exits 0 after SIGTERM\n%s", s.logText())
-	case <-time.After(40 * time.Second):
-		t.Fatalf("server did not stop\n%s", s.logText())
-	}
+	require.NoError(t, s.Stop(t, 40*time.Second), "the server exits 0 after SIGTERM\n%s", s.Logs())
 }
 
 func (s *server) createTask(t *testing.T, body string) store.Task {
@@ -206,9 +133,7 @@ func TestServerInMemory(t *testing.T) {
 
 func TestServerRefusesPublicAddressWithoutToken(t *testing.T) {
 	t.Parallel()
-	bin, err := buildServer()
-	require.NoError(t, err)
-	out, err := exec.Command(bin, "-addr", "0.0.0.0:0").CombinedOutput()
+	out, err := exec.Command(proctest.Build(t, "."), "-addr", "0.0.0.0:0").CombinedOutput()
 	require.Error(t, err)
 	require.Contains(t, string(out), "without a token")
 }
