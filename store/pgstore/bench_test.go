@@ -171,3 +171,42 @@ func claimComplete(bb *bundle, worker string, limit int, outcomes []store.Outcom
 	}
 	return len(claimed), nil
 }
+
+// BenchmarkFinishAndClaim is BenchmarkClaimComplete with the outcomes of
+// one batch folded into the claim of the next: one statement and one commit
+// per batch instead of two.
+func BenchmarkFinishAndClaim(b *testing.B) {
+	for _, batch := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			bb := seeded(b, pgstore.Options{}, b.N)
+			result := []byte(`{"ok":true}`)
+			outcomes := make([]store.Outcome, 0, batch)
+			b.ResetTimer()
+			start := time.Now()
+			done := 0
+			for {
+				errs, claimed, err := bb.store.FinishAndClaim(bb.ctx, outcomes, "bench", batch, time.Minute)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, e := range errs {
+					if e != nil {
+						b.Fatal(e)
+					}
+				}
+				done += len(outcomes)
+				if len(claimed) == 0 {
+					break
+				}
+				outcomes = outcomes[:0]
+				for _, t := range claimed {
+					outcomes = append(outcomes, store.Outcome{TaskID: t.ID, Worker: "bench", Attempt: t.Attempts, Kind: store.OutcomeComplete, Result: result})
+				}
+			}
+			if done != b.N {
+				b.Fatalf("completed %d of %d tasks", done, b.N)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+		})
+	}
+}

@@ -29,6 +29,9 @@
 //   - Finish: one UPDATE … FROM unnest(…) for a whole batch of outcomes,
 //     fenced by status, worker and attempt; the rows it returns say which
 //     outcomes applied.
+//   - FinishAndClaim: both of the above in one statement, so a worker that
+//     acknowledges a batch gets its next batch in the same round trip and
+//     commit.
 //   - Rescue and DeleteFinished: bounded batches with SKIP LOCKED, so
 //     several maintenance processes never block each other.
 //

@@ -10,6 +10,7 @@ type queries struct {
 	byID, byPrefix, byKey, statusOf        string
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
+	finishClaim                            string
 }
 
 // terminalList is the SQL list of terminal statuses; it must match the
@@ -94,21 +95,24 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// The claim: the inner SELECT walks tasks_claim_idx in claim order and
 	// skips rows other claimers hold; its WHERE repeats the index predicate
 	// literally so the planner can use the partial index.
-	q.claim = notifyWrap(`UPDATE `+tbl+` t SET
+	claimUpd := func(worker, limit, lease string) string {
+		return `UPDATE ` + tbl + ` t SET
 	status = 'running',
 	attempts = t.attempts + 1,
-	locked_by = $1,
-	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
+	locked_by = ` + worker + `,
+	lease_expires_at = now() + ` + lease + `::float8 * interval '1 microsecond',
 	last_heartbeat = now(),
 	started_at = now(),
 	updated_at = now()
-	FROM (SELECT id FROM `+tbl+`
+	FROM (SELECT id FROM ` + tbl + `
 	      WHERE status IN ('queued', 'retry') AND run_after <= now()
 	      ORDER BY priority DESC, run_after, id
-	      LIMIT $2
+	      LIMIT ` + limit + `
 	      FOR UPDATE SKIP LOCKED) picked
 	WHERE t.id = picked.id
-	RETURNING t.*`, taskCols,
+	RETURNING t.*`
+	}
+	q.claim = notifyWrap(claimUpd("$1", "$2", "$3"), taskCols,
 		status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`)))
 
 	q.heartbeat = `UPDATE ` + tbl + ` SET
@@ -129,17 +133,17 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// worker with IS NOT DISTINCT FROM keeps locked_by out of the join
 	// keys, where a merge join on one worker's name would pair every
 	// outcome with every task that worker runs.
-	q.finish = notifyWrap(`UPDATE `+tbl+` t SET
-	status = `+newStatus+`,
+	finishUpd := `UPDATE ` + tbl + ` t SET
+	status = ` + newStatus + `,
 	result = CASE WHEN o.kind = 'complete' THEN nullif(o.result, '')::jsonb ELSE t.result END,
 	error = CASE WHEN o.kind = 'release' THEN t.error ELSE o.error END,
 	attempts = CASE WHEN o.kind = 'release' AND NOT t.cancel_requested
 	    THEN t.attempts - 1 ELSE t.attempts END,
-	run_after = CASE `+newStatus+`
+	run_after = CASE ` + newStatus + `
 	    WHEN 'queued' THEN now()
 	    WHEN 'retry' THEN now() + o.retry_us * interval '1 microsecond'
 	    ELSE t.run_after END,
-	finished_at = CASE WHEN `+newStatus+` IN `+terminalList+` THEN now() END,
+	finished_at = CASE WHEN ` + newStatus + ` IN ` + terminalList + ` THEN now() END,
 	locked_by = NULL,
 	lease_expires_at = NULL,
 	updated_at = now()
@@ -147,10 +151,30 @@ func buildQueries(schema string, statusNotify bool) queries {
 	     WITH ORDINALITY AS o(id, worker, attempt, kind, result, error, retry_us, ord)
 	WHERE t.id = ANY($1::uuid[]) AND t.id = o.id AND t.status = 'running'
 	  AND t.locked_by IS NOT DISTINCT FROM o.worker AND t.attempts = o.attempt
-	RETURNING o.ord, t.status, t.run_after`, `t.ord`,
-		append([]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd
-	    WHERE status IN ('queued', 'retry') AND run_after <= now())`)},
+	RETURNING o.ord, t.status, t.run_after`
+	finishReady := ` WHERE EXISTS (SELECT 1 FROM upd
+	    WHERE status IN ('queued', 'retry') AND run_after <= now())`
+	q.finish = notifyWrap(finishUpd, `t.ord`,
+		append([]string{note(`'r'`, finishReady)},
 			status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`))...))
+
+	// FinishAndClaim: both updates in one statement. They touch disjoint
+	// rows (running ones, ready ones) and see the same snapshot, so a task
+	// the outcomes make ready is not claimed by the same statement. The
+	// claimed rows come first with a NULL last column; one summary row
+	// follows, whose last column lists the applied outcomes. The summary
+	// row always exists, which also guarantees the notifications run.
+	fc := `WITH upd AS (` + finishUpd + `),
+claimed AS (` + claimUpd("$8", "$9", "$10") + `),
+n AS (` + note(`'r'`, finishReady)
+	if statusNotify {
+		fc += ` UNION ALL ` + note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM claimed)`)
+	}
+	q.finishClaim = fc + `)
+SELECT ` + taskCols + `, NULL::bigint[] FROM claimed t
+UNION ALL
+SELECT ` + taskPlaceholders + `, coalesce((SELECT array_agg(ord) FROM upd), '{}')
+FROM (SELECT count(*) FROM n) n_`
 
 	const rescued = `CASE
 	    WHEN t.cancel_requested THEN 'cancelled'

@@ -16,22 +16,31 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.params, t.result, t.e
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment,
 	t.created_at, t.updated_at, t.started_at, t.finished_at`
 
+// taskPlaceholders is a row of non-NULL stand-ins shaped like taskCols,
+// for a summary row that carries no task.
+const taskPlaceholders = `'00000000-0000-0000-0000-000000000000'::uuid, '', '', '', '{}'::jsonb, NULL::jsonb, '',
+	'', 0::smallint, 0, 0, now(),
+	'', NULL::timestamptz, NULL::timestamptz, false,
+	'', NULL::jsonb, NULL::jsonb,
+	now(), now(), NULL::timestamptz, NULL::timestamptz`
+
 type scanner interface {
 	Scan(dest ...any) error
 }
 
-func scanTask(sc scanner) (store.Task, error) {
+// scanTask reads one row of taskCols, followed by the columns in extra.
+func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	var (
 		t                          store.Task
 		params, result, ev, enr    []byte
 		status                     string
 		lease, beat, start, finish sql.NullTime
 	)
-	err := sc.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &params, &result, &t.Error,
+	err := sc.Scan(append([]any{&t.ID, &t.Type, &t.Description, &t.Domain, &params, &result, &t.Error,
 		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &t.RunAfter,
 		&t.LockedBy, &lease, &beat, &t.CancelRequested,
 		&t.IdempotencyKey, &ev, &enr,
-		&t.CreatedAt, &t.UpdatedAt, &start, &finish)
+		&t.CreatedAt, &t.UpdatedAt, &start, &finish}, extra...)...)
 	if err != nil {
 		return store.Task{}, err
 	}
