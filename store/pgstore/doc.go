@@ -25,7 +25,8 @@
 //     AND run_after <= now() ORDER BY priority DESC, run_after, id LIMIT n
 //     FOR UPDATE SKIP LOCKED) … RETURNING, served by the partial index
 //     tasks_claim_idx, which holds only ready rows.
-//   - Heartbeat: one UPDATE of every running task locked by the worker.
+//   - Heartbeat: one UPDATE, by primary key, of the running tasks the
+//     worker names and still holds.
 //   - Finish: one UPDATE … FROM unnest(…) for a whole batch of outcomes,
 //     fenced by status, worker and attempt; the rows it returns say which
 //     outcomes applied.
@@ -70,8 +71,9 @@
 //
 // # Performance
 //
-// The hot table is lean: one partial index serves the claim, small partial
-// indexes serve rescue and heartbeat, no trigger fires per row, and JSON
+// The hot table is lean: one partial index serves the claim, a small
+// partial index serves rescue, heartbeats and outcomes go by primary key,
+// no trigger fires per row, and JSON
 // columns have no GIN index. The table is created with fillfactor 80 and
 // aggressive autovacuum settings, because claims leave dead entries in the
 // claim index until vacuum (or a later scan) clears them. Throughput is

@@ -116,9 +116,9 @@ func buildQueries(schema string, statusNotify bool) queries {
 		status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`)))
 
 	q.heartbeat = `UPDATE ` + tbl + ` SET
-	lease_expires_at = now() + $2::float8 * interval '1 microsecond',
+	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
 	last_heartbeat = now()
-	WHERE locked_by = $1 AND status = 'running'
+	WHERE id = ANY($2::uuid[]) AND locked_by = $1 AND status = 'running'
 	RETURNING id, attempts, cancel_requested`
 
 	const newStatus = `CASE

@@ -51,10 +51,22 @@ func sortClaimed(ts []store.Task) {
 	})
 }
 
-// Heartbeat extends, in one UPDATE, the lease of every running task locked
-// by worker to the database's now()+lease and returns them.
-func (s *Store) Heartbeat(ctx context.Context, worker string, lease time.Duration) ([]store.Lease, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.heartbeat, worker, micros(lease))
+// Heartbeat extends, in one UPDATE by primary key, the lease of each task
+// in held that is still running and locked by worker to the database's
+// now()+lease, and returns those tasks. Tasks worker holds but does not
+// name are left to expire. An entry of held that is not a UUID cannot be
+// held and is skipped (so it is missing from the result).
+func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error) {
+	ids := make([]string, 0, len(held))
+	for _, h := range held {
+		if id, err := store.ParseID(h); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.heartbeat, worker, pq.StringArray(ids), micros(lease))
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: heartbeat: %w", err)
 	}

@@ -1,6 +1,8 @@
--- The task table and the indexes that serve the claim, rescue, heartbeat,
--- listing and retention queries. {{schema}} is replaced by the validated
--- schema name before the statement runs.
+-- The task table and the indexes that serve the claim, rescue, listing and
+-- retention queries. Heartbeats and outcomes name their tasks, so the
+-- primary key serves them and no index on locked_by is kept up to date.
+-- {{schema}} is replaced by the validated schema name before the statement
+-- runs.
 
 CREATE TABLE {{schema}}.tasks (
     id               uuid        PRIMARY KEY,
@@ -44,10 +46,6 @@ CREATE INDEX tasks_claim_idx ON {{schema}}.tasks (priority DESC, run_after, id)
 
 -- Rescue of expired leases.
 CREATE INDEX tasks_lease_idx ON {{schema}}.tasks (lease_expires_at)
-    WHERE status = 'running';
-
--- Heartbeat: the running tasks of one worker.
-CREATE INDEX tasks_locked_by_idx ON {{schema}}.tasks (locked_by)
     WHERE status = 'running';
 
 -- Listing, newest first, with a keyset cursor.
