@@ -1,0 +1,67 @@
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue"
+)
+
+// Dispatcher wraps d so that every failed attempt is counted in
+// seedcore_dispatcher_errors_total by its class: panic (d panicked; the
+// panic goes on to the pool, which recovers it), timeout (the attempt ran
+// past its timeout), cancelled (the task was cancelled, or d returned
+// taskqueue.Cancelled), permanent (the error wraps taskqueue.ErrPermanent)
+// or retry (any other error). Attempts cut short by a lost lease are
+// counted by [Metrics.Finished] instead, and those cut short by a stopping
+// pool are not errors. Wrap a dispatcher once: each wrapper counts.
+func (m *Metrics) Dispatcher(d taskqueue.Dispatcher) taskqueue.Dispatcher {
+	return &dispatcher{next: d, m: m}
+}
+
+type dispatcher struct {
+	next taskqueue.Dispatcher
+	m    *Metrics
+}
+
+// Dispatch implements taskqueue.Dispatcher.
+func (d *dispatcher) Dispatch(ctx context.Context, t *store.Task) (_ json.RawMessage, err error) {
+	panicked := true
+	defer func() {
+		if panicked {
+			d.m.dispatchErrors.WithLabelValues(ClassPanic).Inc()
+		}
+	}()
+	res, err := d.next.Dispatch(ctx, t)
+	panicked = false
+	if err != nil {
+		if class := errorClass(ctx, err); class != "" {
+			d.m.dispatchErrors.WithLabelValues(class).Inc()
+		}
+	}
+	return res, err
+}
+
+// errorClass classifies a dispatcher error the way the pool will treat
+// it; "" for an attempt that is not counted here.
+func errorClass(ctx context.Context, err error) string {
+	var cause error
+	if ctx.Err() != nil {
+		cause = context.Cause(ctx)
+	}
+	switch {
+	case errors.Is(cause, taskqueue.ErrLeaseLost), errors.Is(cause, taskqueue.ErrStopping):
+		return ""
+	case errors.Is(cause, taskqueue.ErrCancelled), errors.Is(err, taskqueue.ErrCancelled):
+		return ClassCancelled
+	case errors.Is(cause, taskqueue.ErrTimeout), errors.Is(err, taskqueue.ErrTimeout):
+		return ClassTimeout
+	case errors.Is(err, taskqueue.ErrPanic):
+		return ClassPanic
+	case errors.Is(err, taskqueue.ErrPermanent):
+		return ClassPermanent
+	}
+	return ClassRetry
+}
