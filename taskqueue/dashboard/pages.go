@@ -1,0 +1,441 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// FragmentHeader is the request header the page script sends to fetch
+// only the live part of a page (the element with id "live").
+const FragmentHeader = "X-Dashboard-Fragment"
+
+// latestTasks is how many tasks the overview lists.
+const latestTasks = 10
+
+// maxFormBytes bounds the body of an action form.
+const maxFormBytes = 8 << 10
+
+// base is what every page template needs.
+type base struct {
+	Title     string
+	Prefix    string
+	CSRF      string
+	RefreshMS int64
+}
+
+func (b base) page() base { return b }
+
+// pageData is any page's data: it embeds base.
+type pageData interface{ page() base }
+
+// taskView is a task as the pages show it.
+type taskView struct {
+	store.Task
+	ShortID     string
+	Summary     string
+	CanCancel   bool
+	CanRun      bool
+	ParamsBytes int
+	ResultText  string
+}
+
+// rowContext is what the action buttons of one task need.
+type rowContext struct {
+	Prefix string
+	CSRF   string
+	Task   taskView
+}
+
+type countView struct {
+	Status store.Status
+	N      int
+}
+
+type overviewPage struct {
+	base
+	Counts []countView
+	Total  int
+	Chart  chartView
+	Tasks  []taskView
+}
+
+type listFilter struct {
+	Status string
+	Type   string
+	Domain string
+	Cursor string
+}
+
+type listPage struct {
+	base
+	Filter        listFilter
+	StatusOptions []store.Status
+	Total         int
+	Tasks         []taskView
+	NextURL       string
+	FirstURL      string
+}
+
+type detailPage struct {
+	base
+	Task taskView
+	Tags *eventTags
+}
+
+type errorPage struct {
+	base
+	Message string
+}
+
+// eventTags is the part of the eventizer's stored JSON that the detail
+// page shows. The analysed text itself is not read: the description is
+// shown from the task.
+type eventTags struct {
+	EventTypes []string `json:"event_types"`
+	Keywords   []string `json:"keywords"`
+	Urgency    string   `json:"urgency"`
+	Confidence *float64 `json:"confidence"`
+	Truncated  bool     `json:"truncated"`
+	Findings   []struct {
+		Kind string `json:"kind"`
+	} `json:"findings"`
+	FindingKinds []kindCount `json:"-"`
+}
+
+type kindCount struct {
+	Kind string
+	N    int
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"fmtTime": fmtTime,
+		"fmtTimePtr": func(t *time.Time) string {
+			if t == nil {
+				return "—"
+			}
+			return fmtTime(*t)
+		},
+		"deref": func(f *float64) float64 { return *f },
+		"rowCtx": func(p pageData, t taskView) rowContext {
+			b := p.page()
+			return rowContext{Prefix: b.Prefix, CSRF: b.CSRF, Task: t}
+		},
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := make(map[string]*template.Template)
+	for _, name := range []string{"overview", "list", "detail", "error"} {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+func (d *Dashboard) base(title, csrf string) base {
+	return base{Title: title, Prefix: d.cfg.Prefix, CSRF: csrf, RefreshMS: d.cfg.RefreshInterval.Milliseconds()}
+}
+
+func (d *Dashboard) view(t store.Task) taskView {
+	v := taskView{
+		Task:        t,
+		ShortID:     t.ID,
+		CanCancel:   !t.Status.Terminal() && !t.CancelRequested,
+		CanRun:      t.Status == store.StatusCreated,
+		ParamsBytes: len(t.Params),
+	}
+	if len(v.ShortID) > 8 {
+		v.ShortID = v.ShortID[:8]
+	}
+	v.Summary = t.Description
+	if utf8.RuneCountInString(v.Summary) > 80 {
+		r := []rune(v.Summary)
+		v.Summary = string(r[:79]) + "…"
+	}
+	if len(t.Result) > 0 && string(t.Result) != "null" {
+		var buf bytes.Buffer
+		if json.Indent(&buf, t.Result, "", "  ") == nil {
+			v.ResultText = buf.String()
+		} else {
+			v.ResultText = string(t.Result)
+		}
+	}
+	return v
+}
+
+func (d *Dashboard) views(tasks []store.Task) []taskView {
+	out := make([]taskView, len(tasks))
+	for i, t := range tasks {
+		out[i] = d.view(t)
+	}
+	return out
+}
+
+func isFragment(r *http.Request) bool { return r.Header.Get(FragmentHeader) == "1" }
+
+// notModified answers 304 to a fragment refresh whose copy cannot be
+// stale: the notifier is watched, no event arrived since the copy was
+// made, and the chart sample is the same. It sets the ETag otherwise.
+func (d *Dashboard) notModified(w http.ResponseWriter, r *http.Request, csrf string) bool {
+	if !isFragment(r) || !d.metrics.live.Load() {
+		return false
+	}
+	sum := sha256.Sum256([]byte(csrf + "\x00" + r.URL.RequestURI()))
+	tag := fmt.Sprintf(`"%d-%d-%s"`, d.metrics.gen.Load(), slotOf(d.cfg.Now()),
+		base64.RawURLEncoding.EncodeToString(sum[:12]))
+	w.Header().Set("ETag", tag)
+	if r.Header.Get("If-None-Match") == tag {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	return false
+}
+
+// render writes the page, or only its live part for a fragment request.
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData) {
+	name := "layout"
+	if isFragment(r) {
+		name = "live"
+	}
+	var buf bytes.Buffer
+	if err := d.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+		d.cfg.Logger.Error("dashboard: render failed", slog.String("page", page), slog.String("error", err.Error()))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Add("Vary", FragmentHeader)
+	if isFragment(r) && status == http.StatusOK {
+		h.Set("Cache-Control", "private, no-cache")
+	} else {
+		h.Set("Cache-Control", "no-store")
+		h.Del("ETag")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// fail renders an error page. cause, when set, is logged for a server
+// error; its text is never shown.
+func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, status int, message string, cause error) {
+	if cause != nil && status >= 500 {
+		level := slog.LevelError
+		if status == http.StatusServiceUnavailable {
+			level = slog.LevelWarn
+		}
+		d.cfg.Logger.Log(r.Context(), level, "dashboard: request failed", slog.String("path", r.URL.Path),
+			slog.Int("status", status), slog.String("error", cause.Error()))
+	}
+	d.render(w, r, status, "error", errorPage{base: d.base(http.StatusText(status), ""), Message: message})
+}
+
+// storeFail maps a store error to its page.
+func (d *Dashboard) storeFail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrInvalidID):
+		d.fail(w, r, http.StatusBadRequest, "A task id is a UUID or a prefix of one.", nil)
+	case errors.Is(err, store.ErrNotFound):
+		d.fail(w, r, http.StatusNotFound, "No task has this id.", nil)
+	case errors.Is(err, store.ErrAmbiguousID):
+		d.fail(w, r, http.StatusConflict, "The id prefix matches more than one task; give more characters.", nil)
+	case errors.Is(err, store.ErrInvalidTransition):
+		d.fail(w, r, http.StatusConflict, "The task's status does not allow this operation.", nil)
+	case errors.Is(err, store.ErrInvalidCursor):
+		d.fail(w, r, http.StatusBadRequest, "The page cursor is not valid.", nil)
+	case errors.Is(err, store.ErrInvalidStatus), errors.Is(err, store.ErrInvalidTask):
+		d.fail(w, r, http.StatusBadRequest, "The filter is not valid.", nil)
+	case errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		d.fail(w, r, http.StatusServiceUnavailable, "The task store is unavailable.", err)
+	default:
+		d.fail(w, r, http.StatusInternalServerError, "Internal error.", err)
+	}
+}
+
+func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
+	csrf := d.token(d.session(w, r))
+	if d.notModified(w, r, csrf) {
+		return
+	}
+	counts, err := d.cfg.Store.Counts(r.Context())
+	if err != nil {
+		d.storeFail(w, r, err)
+		return
+	}
+	now := d.cfg.Now()
+	d.metrics.recordCounts(now, counts)
+	page, err := d.cfg.Store.List(r.Context(), store.Filter{Limit: latestTasks})
+	if err != nil {
+		d.storeFail(w, r, err)
+		return
+	}
+	data := overviewPage{base: d.base("Overview", csrf), Tasks: d.views(page.Tasks),
+		Chart: buildChart(d.metrics.series(now))}
+	for _, s := range store.Statuses {
+		data.Counts = append(data.Counts, countView{Status: s, N: counts[s]})
+		data.Total += counts[s]
+	}
+	d.render(w, r, http.StatusOK, "overview", data)
+}
+
+// listQuery are the query parameters of the task list.
+var listQuery = map[string]bool{"status": true, "type": true, "domain": true, "cursor": true}
+
+func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
+	csrf := d.token(d.session(w, r))
+	q := r.URL.Query()
+	for name := range q {
+		if !listQuery[name] {
+			d.fail(w, r, http.StatusBadRequest, "The list takes only the status, type, domain and cursor parameters.", nil)
+			return
+		}
+	}
+	lf := listFilter{Status: q.Get("status"), Type: q.Get("type"), Domain: q.Get("domain"), Cursor: q.Get("cursor")}
+	f := store.Filter{Type: lf.Type, Domain: lf.Domain, Cursor: lf.Cursor, Limit: d.cfg.PageSize}
+	if lf.Status != "" {
+		st, err := store.ParseStatus(lf.Status)
+		if err != nil {
+			d.fail(w, r, http.StatusBadRequest, "Unknown status.", nil)
+			return
+		}
+		f.Statuses = []store.Status{st}
+	}
+	if d.notModified(w, r, csrf) {
+		return
+	}
+	page, err := d.cfg.Store.List(r.Context(), f)
+	if err != nil {
+		d.storeFail(w, r, err)
+		return
+	}
+	data := listPage{base: d.base("Tasks", csrf), Filter: lf, StatusOptions: store.Statuses,
+		Total: page.Total, Tasks: d.views(page.Tasks)}
+	if page.NextCursor != "" {
+		data.NextURL = d.listURL(lf, page.NextCursor)
+	}
+	if lf.Cursor != "" {
+		data.FirstURL = d.listURL(lf, "")
+	}
+	d.render(w, r, http.StatusOK, "list", data)
+}
+
+// listURL is the address of the list with the filter lf at cursor.
+func (d *Dashboard) listURL(lf listFilter, cursor string) string {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"status", lf.Status}, {"type", lf.Type}, {"domain", lf.Domain}, {"cursor", cursor}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	if len(v) == 0 {
+		return d.cfg.Prefix + "/tasks"
+	}
+	return d.cfg.Prefix + "/tasks?" + v.Encode()
+}
+
+// lookup resolves the {id} path value, a full id or an unambiguous
+// prefix, to its task.
+func (d *Dashboard) lookup(r *http.Request) (store.Task, error) {
+	id := r.PathValue("id")
+	if _, err := store.ParsePrefix(id); err != nil {
+		return store.Task{}, err
+	}
+	return d.cfg.Store.Get(r.Context(), id)
+}
+
+func (d *Dashboard) detail(w http.ResponseWriter, r *http.Request) {
+	csrf := d.token(d.session(w, r))
+	if d.notModified(w, r, csrf) {
+		return
+	}
+	t, err := d.lookup(r)
+	if err != nil {
+		d.storeFail(w, r, err)
+		return
+	}
+	data := detailPage{base: d.base("Task "+t.ID[:min(8, len(t.ID))], csrf), Task: d.view(t), Tags: parseTags(t.Events)}
+	d.render(w, r, http.StatusOK, "detail", data)
+}
+
+// parseTags reads the eventizer tags of a task, or nil when there are
+// none or they cannot be read.
+func parseTags(events json.RawMessage) *eventTags {
+	if len(events) == 0 {
+		return nil
+	}
+	var tags eventTags
+	if err := json.Unmarshal(events, &tags); err != nil {
+		return nil
+	}
+	n := map[string]int{}
+	for _, f := range tags.Findings {
+		n[f.Kind]++
+	}
+	for k, c := range n {
+		tags.FindingKinds = append(tags.FindingKinds, kindCount{Kind: k, N: c})
+	}
+	sort.Slice(tags.FindingKinds, func(i, j int) bool { return tags.FindingKinds[i].Kind < tags.FindingKinds[j].Kind })
+	return &tags
+}
+
+type actionKind int
+
+const (
+	actCancel actionKind = iota + 1
+	actRun
+)
+
+// action returns the handler of a cancel or run form: it checks the CSRF
+// defence, applies the action and redirects (303) to the task's page.
+func (d *Dashboard) action(kind actionKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := d.checkCSRF(r); err != nil {
+			d.cfg.Logger.Debug("dashboard: action refused", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+			d.fail(w, r, http.StatusForbidden,
+				"This form was not sent from this dashboard, or it has expired. Reload the page and try again.", nil)
+			return
+		}
+		t, err := d.lookup(r)
+		if err == nil {
+			if kind == actCancel {
+				t, err = d.cfg.Store.Cancel(r.Context(), t.ID)
+			} else {
+				t, err = d.cfg.Store.Run(r.Context(), t.ID)
+			}
+		}
+		if err != nil {
+			d.storeFail(w, r, err)
+			return
+		}
+		d.cfg.Logger.Info("dashboard: task "+map[actionKind]string{actCancel: "cancel", actRun: "run"}[kind],
+			slog.String("task_id", t.ID), slog.String("status", string(t.Status)))
+		http.Redirect(w, r, d.cfg.Prefix+"/tasks/"+t.ID, http.StatusSeeOther)
+	}
+}
