@@ -6,3 +6,6 @@ func QueriesForTest(s *Store) map[string]string {
 		"claim": s.q.claim, "heartbeat": s.q.heartbeat, "rescue": s.q.rescue, "trim": s.q.trim,
 	}
 }
+
+// CopyThreshold is the batch size from which CreateMany uses COPY.
+const CopyThreshold = copyThreshold

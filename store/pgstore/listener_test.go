@@ -85,7 +85,7 @@ func TestListenerEvents(t *testing.T) {
 	receive(t, events, eventWait, "ready after create many", isKind(store.EventReady, ""))
 
 	// A batch large enough to go through COPY notifies as well.
-	bulk := make([]store.NewTask, 600)
+	bulk := make([]store.NewTask, pgstore.CopyThreshold)
 	for i := range bulk {
 		bulk[i] = store.NewTask{Type: "bulk"}
 	}

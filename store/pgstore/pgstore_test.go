@@ -144,7 +144,7 @@ func TestCreateManyCopy(t *testing.T) {
 	_, _, err := b.store.Create(b.ctx, store.NewTask{Type: "t", IdempotencyKey: "key-7"})
 	require.NoError(t, err)
 
-	const n = 2000
+	n := pgstore.CopyThreshold
 	tasks := make([]store.NewTask, n)
 	unkeyed, keys := 0, map[string]bool{}
 	for i := range tasks {
@@ -180,19 +180,19 @@ func TestCreateManyCopy(t *testing.T) {
 	require.JSONEq(t, `["x"]`, string(got.Events))
 
 	// A taken explicit ID fails the whole COPY batch and stores nothing.
-	again := make([]store.NewTask, 600)
+	again := make([]store.NewTask, pgstore.CopyThreshold)
 	runAfter := time.Now().Add(time.Hour)
 	for i := range again {
 		again[i] = store.NewTask{Type: "again", Hold: true, RunAfter: runAfter}
 	}
-	again[599].ID = got.ID
+	again[len(again)-1].ID = got.ID
 	_, err = b.store.CreateMany(b.ctx, again)
 	require.ErrorIs(t, err, store.ErrConflict)
 	page, err = b.store.List(b.ctx, store.Filter{Type: "again"})
 	require.NoError(t, err)
 	require.Zero(t, page.Total)
 
-	again[599].ID = ""
+	again[len(again)-1].ID = ""
 	inserted, err = b.store.CreateMany(b.ctx, again)
 	require.NoError(t, err)
 	require.Equal(t, len(again), inserted)
@@ -413,4 +413,47 @@ func TestFinishAndClaim(t *testing.T) {
 
 	_, _, err = s.FinishAndClaim(b.ctx, []store.Outcome{{TaskID: again[0].ID, Kind: "bogus"}}, "w1", 1, time.Minute)
 	require.ErrorIs(t, err, store.ErrInvalidTask)
+}
+
+// TestCreateManyFieldsBothPaths checks that every field survives both bulk
+// paths (parameter arrays below CopyThreshold, COPY from it).
+func TestCreateManyFieldsBothPaths(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{3, pgstore.CopyThreshold} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, pgstore.Options{})
+			runAfter := time.Now().Add(time.Hour).Add(789 * time.Nanosecond)
+			tasks := make([]store.NewTask, size)
+			for i := range tasks {
+				tasks[i] = store.NewTask{Type: "filler"}
+			}
+			tasks[0] = store.NewTask{
+				ID: "0190a0b0-c0d0-7e0f-8a0b-0c0d0e0f1011", Type: "full", Description: "d\\n\ttab",
+				Domain: "billing", Params: json.RawMessage(`{"a":[1,2]}`), Priority: 42, MaxAttempts: 9,
+				RunAfter: runAfter, IdempotencyKey: "key", Events: json.RawMessage(`{"e":true}`),
+			}
+			n, err := b.store.CreateMany(b.ctx, tasks)
+			require.NoError(t, err)
+			require.Equal(t, size, n)
+			got, err := b.store.Get(b.ctx, tasks[0].ID)
+			require.NoError(t, err)
+			require.Equal(t, "full", got.Type)
+			require.Equal(t, "d\\n\ttab", got.Description)
+			require.Equal(t, "billing", got.Domain)
+			require.JSONEq(t, `{"a":[1,2]}`, string(got.Params))
+			require.Equal(t, 42, got.Priority)
+			require.Equal(t, 9, got.MaxAttempts)
+			require.True(t, runAfter.Truncate(time.Microsecond).Equal(got.RunAfter), "run_after %s", got.RunAfter)
+			require.Equal(t, "key", got.IdempotencyKey)
+			require.JSONEq(t, `{"e":true}`, string(got.Events))
+			require.Equal(t, store.StatusQueued, got.Status)
+			filler, err := b.store.List(b.ctx, store.Filter{Type: "filler", Limit: 1})
+			require.NoError(t, err)
+			require.Equal(t, size-1, filler.Total)
+			require.Empty(t, filler.Tasks[0].IdempotencyKey)
+			require.Nil(t, filler.Tasks[0].Events)
+			require.WithinDuration(t, filler.Tasks[0].CreatedAt, filler.Tasks[0].RunAfter, time.Second, "run_after defaults to now()")
+		})
+	}
 }
