@@ -58,12 +58,11 @@ type Options struct {
 // worker half (Claim, Heartbeat, Finish, Rescue, DeleteFinished). It is
 // safe for concurrent use by many goroutines and many processes.
 type Store struct {
-	db       *sqlx.DB
-	ownsDB   bool
-	schema   string
-	log      *slog.Logger
-	statusNo bool
-	q        queries
+	db     *sqlx.DB
+	ownsDB bool
+	schema string
+	log    *slog.Logger
+	q      queries
 }
 
 var _ store.Store = (*Store)(nil)
@@ -85,10 +84,9 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		db:       db,
-		schema:   opts.Schema,
-		log:      opts.Logger,
-		statusNo: opts.NoStatusNotify,
+		db:     db,
+		schema: opts.Schema,
+		log:    opts.Logger,
 	}
 	s.q = buildQueries(opts.Schema, !opts.NoStatusNotify)
 	return s, nil
