@@ -1,0 +1,159 @@
+// Command bench compares seedcore with River on the same PostgreSQL, in the
+// same run.
+//
+// Each system is driven through one small adapter (system.go) on a freshly
+// created database (CREATE DATABASE bench_<random>, dropped after), and the
+// runs alternate between the systems so that drift on a shared machine hits
+// all of them. seedcore runs with its defaults (seedcore.Config{} and the
+// taskqueue defaults); River runs twice: with its defaults (100 workers on
+// the default queue) and tuned the way its own benchmark tunes it
+// (MaxWorkers 2000, FetchCooldown 2ms, FetchPollInterval 20ms).
+//
+// # Workloads
+//
+//   - W1 burn-down: bulk insert of -tasks no-op tasks (inserts/s), then the
+//     workers start and the clock runs until the database records all of
+//     them completed (worked/s).
+//   - W2 pickup latency: single inserts at -rate per second for -latency
+//     with the workers running; latency from the insert's commit (its call
+//     returned) to the handler's start.
+//   - W3 mixed: -producers goroutines insert single tasks as fast as they
+//     can for -mixed while the workers run: inserted/s, completed/s (as
+//     recorded by the database at the end of the window) and the backlog.
+//   - W4 HTTP path (seedcore only): the same producers through
+//     POST /api/v1/tasks of App.Handler on a real net/http server on
+//     127.0.0.1, beside the same load through App.Enqueue, on the
+//     in-memory store and on PostgreSQL.
+//   - W1 on the in-memory store (seedcore only).
+//
+// # Usage
+//
+//	cd bench && go run . -db "$TEST_DATABASE_URL"            # full: 3 runs each
+//	cd bench && go run . -db "$TEST_DATABASE_URL" -quick     # smoke: 1 run, small
+//	cd bench && go run . -db "$TEST_DATABASE_URL" -markdown  # table in Markdown
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"time"
+)
+
+// options are the command's flags.
+type options struct {
+	DB        string
+	Runs      int
+	Quick     bool
+	Markdown  bool
+	Sections  string
+	Systems   string
+	Verbose   bool
+	CPUProf   string
+	Params    params
+	Out       io.Writer // the table
+	Progress  io.Writer // one line per run
+	LogOutput io.Writer // the systems' warnings
+}
+
+func main() {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	fs.StringVar(&o.DB, "db", os.Getenv("TEST_DATABASE_URL"), "PostgreSQL URL of a database to connect to for CREATE DATABASE (default $TEST_DATABASE_URL)")
+	fs.IntVar(&o.Runs, "runs", 3, "runs of each system per workload")
+	fs.BoolVar(&o.Quick, "quick", false, "smoke mode: 1 run, 5,000 tasks, 3s phases (explicit flags still win)")
+	fs.BoolVar(&o.Markdown, "markdown", false, "print the table in Markdown")
+	fs.StringVar(&o.Sections, "only", "w1,w2,w3,w4,mem", "workloads to run, comma-separated: w1,w2,w3,w4,mem")
+	fs.StringVar(&o.Systems, "systems", "seedcore,river-tuned,river-default", "systems for W1-W3, comma-separated")
+	fs.BoolVar(&o.Verbose, "v", false, "log the systems' warnings to stderr")
+	fs.StringVar(&o.CPUProf, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.IntVar(&o.Params.Tasks, "tasks", 50000, "W1 tasks")
+	fs.IntVar(&o.Params.Batch, "batch", 10000, "W1 bulk insert batch size")
+	fs.IntVar(&o.Params.Rate, "rate", 200, "W2 inserts per second")
+	fs.DurationVar(&o.Params.Latency, "latency", 15*time.Second, "W2 duration")
+	fs.IntVar(&o.Params.Producers, "producers", 8, "W3/W4 concurrent producers")
+	fs.DurationVar(&o.Params.Mixed, "mixed", 20*time.Second, "W3 duration")
+	fs.DurationVar(&o.Params.HTTP, "http", 10*time.Second, "W4 duration of each variant")
+	fs.DurationVar(&o.Params.Timeout, "timeout", 3*time.Minute, "bound on any wait for completion")
+	var conns int
+	fs.IntVar(&conns, "river-conns", 16, "River's pgx pool size (0: pgx's default, max(4, cores))")
+	_ = fs.Parse(os.Args[1:])
+	o.Params.RiverConns = int32(conns)
+	if o.Quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		o.quick(set)
+	}
+	o.Out, o.Progress = os.Stdout, os.Stderr
+	if o.Verbose {
+		o.LogOutput = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if o.CPUProf != "" {
+		f, err := os.Create(o.CPUProf)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+// quick applies the smoke-mode sizes to every flag not given explicitly.
+func (o *options) quick(set map[string]bool) {
+	def := func(name string, apply func()) {
+		if !set[name] {
+			apply()
+		}
+	}
+	def("runs", func() { o.Runs = 1 })
+	def("tasks", func() { o.Params.Tasks = 5000 })
+	def("batch", func() { o.Params.Batch = 5000 })
+	def("latency", func() { o.Params.Latency = 3 * time.Second })
+	def("mixed", func() { o.Params.Mixed = 3 * time.Second })
+	def("http", func() { o.Params.HTTP = 3 * time.Second })
+	def("timeout", func() { o.Params.Timeout = time.Minute })
+}
+
+func (o options) logger() *slog.Logger {
+	if o.LogOutput == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(o.LogOutput, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// systems returns the specs named by o.Systems.
+func (o options) systems() ([]spec, error) {
+	log := o.logger()
+	all := map[string]spec{
+		"seedcore": {name: "seedcore", pg: true, make: func() system { return &seedcoreSystem{log: log} }},
+		"river-tuned": {name: "River tuned", pg: true, make: func() system {
+			return &riverSystem{log: log, tuned: true, maxConns: o.Params.RiverConns}
+		}},
+		"river-default": {name: "River defaults", pg: true, make: func() system {
+			return &riverSystem{log: log, maxConns: o.Params.RiverConns}
+		}},
+	}
+	var out []spec
+	for _, n := range strings.Split(o.Systems, ",") {
+		s, ok := all[strings.TrimSpace(n)]
+		if !ok {
+			return nil, fmt.Errorf("unknown system %q (want seedcore, river-tuned, river-default)", n)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
