@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seedcore/seedcore"
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue"
+)
+
+// client is what the task commands need, from the database or from a
+// server's HTTP API.
+type client interface {
+	Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error)
+	Get(ctx context.Context, idOrPrefix string) (store.Task, error)
+	List(ctx context.Context, f store.Filter) (store.Page, error)
+	Cancel(ctx context.Context, id string) (store.Task, error)
+	Close() error
+}
+
+// conn holds the flags that choose where a task command goes.
+type conn struct {
+	db, schema, api, token, prefix string
+	timeout                        time.Duration
+}
+
+func (c *conn) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.db, "db", envOr("DATABASE_URL", ""), "PostgreSQL URL (env DATABASE_URL)")
+	fs.StringVar(&c.schema, "schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
+	fs.StringVar(&c.api, "api", envOr("SEEDCORE_API", ""), "base URL of a seedcore server, used instead of the database (env SEEDCORE_API)")
+	fs.StringVar(&c.token, "token", envOr("SEEDCORE_TOKEN", ""), "bearer token for -api (env SEEDCORE_TOKEN)")
+	fs.StringVar(&c.prefix, "prefix", "/api/v1", "path prefix of the task API under -api")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of the whole command")
+}
+
+// open returns the client the flags choose: the HTTP API when -api is
+// set, else the database.
+func (c *conn) open(ctx context.Context) (client, error) {
+	if c.api != "" {
+		u, err := url.Parse(c.api)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usagef("-api must be an http(s) URL, got %q", c.api)
+		}
+		return &apiClient{base: strings.TrimRight(c.api, "/") + "/" + strings.Trim(c.prefix, "/"), token: c.token,
+			http: &http.Client{Timeout: c.timeout}}, nil
+	}
+	if c.db == "" {
+		return nil, usagef("no database: set -db or DATABASE_URL, or -api for a server")
+	}
+	// The App is never served: it is used for its Enqueue (the eventizer
+	// redacts the description before it is stored, as on a server) and its
+	// store.
+	app, err := seedcore.New(ctx, seedcore.Config{
+		DatabaseURL: c.db, Schema: c.schema, SkipMigrations: true,
+		Dispatcher: taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+			return nil, taskqueue.Permanent(errors.New("not a worker"))
+		}),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &dbClient{app: app}, nil
+}
+
+// dbClient works on the database directly.
+type dbClient struct{ app *seedcore.App }
+
+func (c *dbClient) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
+	return c.app.Enqueue(ctx, t)
+}
+
+func (c *dbClient) Get(ctx context.Context, id string) (store.Task, error) {
+	return c.app.Store().Get(ctx, id)
+}
+
+func (c *dbClient) List(ctx context.Context, f store.Filter) (store.Page, error) {
+	return c.app.Store().List(ctx, f)
+}
+
+func (c *dbClient) Cancel(ctx context.Context, id string) (store.Task, error) {
+	return c.app.Store().Cancel(ctx, id)
+}
+
+func (c *dbClient) Close() error { return c.app.Shutdown(context.Background()) }
+
+// apiClient talks to a seedcore server.
+type apiClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// apiError is an error answer of the HTTP API.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("server answered %d", e.Status)
+	}
+	return fmt.Sprintf("%s (%d %s)", e.Message, e.Status, e.Code)
+}
+
+func (c *apiClient) do(ctx context.Context, method, path string, body any, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(b, &e)
+		return resp.StatusCode, &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return resp.StatusCode, fmt.Errorf("decode server answer: %w", err)
+	}
+	return resp.StatusCode, nil
+}
+
+func (c *apiClient) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
+	body := map[string]any{"type": t.Type, "description": t.Description, "run_immediately": !t.Hold}
+	if t.Domain != "" {
+		body["domain"] = t.Domain
+	}
+	if len(t.Params) > 0 {
+		body["params"] = t.Params
+	}
+	if t.Priority != 0 {
+		body["priority"] = t.Priority
+	}
+	if t.MaxAttempts != 0 {
+		body["max_attempts"] = t.MaxAttempts
+	}
+	if !t.RunAfter.IsZero() {
+		body["run_after"] = t.RunAfter.Format(time.RFC3339Nano)
+	}
+	if t.IdempotencyKey != "" {
+		body["idempotency_key"] = t.IdempotencyKey
+	}
+	var task store.Task
+	status, err := c.do(ctx, http.MethodPost, "/tasks", body, &task)
+	return task, status == http.StatusCreated, err
+}
+
+func (c *apiClient) Get(ctx context.Context, id string) (store.Task, error) {
+	var task store.Task
+	_, err := c.do(ctx, http.MethodGet, "/tasks/"+url.PathEscape(id), nil, &task)
+	return task, err
+}
+
+func (c *apiClient) List(ctx context.Context, f store.Filter) (store.Page, error) {
+	q := url.Values{}
+	for _, s := range f.Statuses {
+		q.Add("status", string(s))
+	}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("type", f.Type)
+	set("domain", f.Domain)
+	set("cursor", f.Cursor)
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if !f.CreatedAfter.IsZero() {
+		q.Set("created_after", f.CreatedAfter.Format(time.RFC3339Nano))
+	}
+	if !f.CreatedBefore.IsZero() {
+		q.Set("created_before", f.CreatedBefore.Format(time.RFC3339Nano))
+	}
+	path := "/tasks"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var page store.Page
+	_, err := c.do(ctx, http.MethodGet, path, nil, &page)
+	return page, err
+}
+
+func (c *apiClient) Cancel(ctx context.Context, id string) (store.Task, error) {
+	var task store.Task
+	_, err := c.do(ctx, http.MethodPost, "/tasks/"+url.PathEscape(id)+"/cancel", nil, &task)
+	return task, err
+}
+
+func (c *apiClient) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}
+
+// exitCode maps an error to the command's exit code.
+func exitCode(err error) int {
+	var ue *usageError
+	var ae *apiError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue),
+		errors.Is(err, store.ErrInvalidID), errors.Is(err, store.ErrInvalidTask),
+		errors.Is(err, store.ErrInvalidStatus), errors.Is(err, store.ErrInvalidCursor):
+		return exitUsage
+	case errors.Is(err, store.ErrNotFound):
+		return exitNotFound
+	case errors.Is(err, store.ErrAmbiguousID), errors.Is(err, store.ErrInvalidTransition), errors.Is(err, store.ErrConflict):
+		return exitConflict
+	case errors.As(err, &ae):
+		switch {
+		case ae.Status == http.StatusNotFound:
+			return exitNotFound
+		case ae.Status == http.StatusConflict:
+			return exitConflict
+		case ae.Status == http.StatusBadRequest, ae.Status == http.StatusRequestEntityTooLarge,
+			ae.Status == http.StatusUnprocessableEntity, ae.Status == http.StatusUnsupportedMediaType:
+			return exitUsage
+		}
+	}
+	return exitFailure
+}
