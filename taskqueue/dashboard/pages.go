@@ -45,7 +45,6 @@ type pageData interface{ page() base }
 // taskView is a task as the pages show it.
 type taskView struct {
 	store.Task
-	ShortID     string
 	Summary     string
 	CanCancel   bool
 	CanRun      bool
@@ -165,13 +164,9 @@ func (d *Dashboard) base(title, csrf string) base {
 func (d *Dashboard) view(t store.Task) taskView {
 	v := taskView{
 		Task:        t,
-		ShortID:     t.ID,
 		CanCancel:   !t.Status.Terminal() && !t.CancelRequested,
 		CanRun:      t.Status == store.StatusCreated,
 		ParamsBytes: len(t.Params),
-	}
-	if len(v.ShortID) > 8 {
-		v.ShortID = v.ShortID[:8]
 	}
 	v.Summary = t.Description
 	if utf8.RuneCountInString(v.Summary) > 80 {
