@@ -117,6 +117,7 @@ func (d *Dashboard) Finished(t *store.Task, kind store.OutcomeKind, ran time.Dur
 // store while nothing changes. Its signature is suture.Service's: add the
 // dashboard to a supervisor, or run it in a goroutine. Serving is
 // optional; without it the chart is fed by page views and Finished only.
+// Run one Serve at a time per dashboard.
 func (d *Dashboard) Serve(ctx context.Context) error {
 	var events <-chan store.Event
 	if d.cfg.Notifier != nil {
