@@ -185,7 +185,7 @@ type Pool struct {
 	healthy atomic.Bool
 
 	mu       sync.Mutex
-	held     map[string]*heldTask // by task id: tasks whose attempt is running
+	held     map[string]*heldTask // by task id: attempts running or awaiting their write
 	inflight int                  // attempts started and not yet handed to the finisher
 
 	slotFreed chan struct{}
@@ -195,6 +195,9 @@ type Pool struct {
 type heldTask struct {
 	attempt int
 	cancel  context.CancelCauseFunc
+	// ended is set when the attempt returned; the entry stays (and its
+	// lease is extended) until its outcome is written.
+	ended bool
 }
 
 // NewPool returns a Pool for cfg, with defaults filled in. Errors wrap
@@ -390,8 +393,9 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 	for i := range tasks {
 		p.inflight++
 		tctx, cancel := context.WithCancelCause(tasksCtx)
-		p.held[tasks[i].ID] = &heldTask{attempt: tasks[i].Attempts, cancel: cancel}
-		go p.run(tctx, cancel, &tasks[i], fin)
+		h := &heldTask{attempt: tasks[i].Attempts, cancel: cancel}
+		p.held[tasks[i].ID] = h
+		go p.run(tctx, h, &tasks[i], fin)
 	}
 	p.mu.Unlock()
 	if p.cfg.Observer != nil {
@@ -402,7 +406,7 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 	return len(tasks), free
 }
 
-func (p *Pool) run(ctx context.Context, cancel context.CancelCauseFunc, t *store.Task, fin *finisher) {
+func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finisher) {
 	log := p.log.With(slog.String("task_id", t.ID), slog.String("type", t.Type), slog.Int("attempt", t.Attempts))
 	runCtx := ctx
 	if p.cfg.Timeout > 0 {
@@ -419,17 +423,18 @@ func (p *Pool) run(ctx context.Context, cancel context.CancelCauseFunc, t *store
 	}
 
 	p.mu.Lock()
-	delete(p.held, t.ID)
+	h.ended = true
 	p.mu.Unlock()
-	cancel(nil)
+	h.cancel(nil)
 
 	out, keep := p.outcome(t, result, err, cause)
-	if keep {
-		if !fin.submit(out) {
-			log.Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
-		}
-	} else {
+	switch {
+	case !keep:
+		p.forget(t.ID, t.Attempts)
 		log.Warn("lease lost; outcome not written", slog.Duration("ran", ran))
+	case !fin.submit(out):
+		p.forget(t.ID, t.Attempts)
+		log.Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
 	}
 	if p.cfg.Observer != nil {
 		var oerr error
@@ -503,8 +508,19 @@ func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause e
 	return out, true
 }
 
+// forget drops the entry of a task's attempt once nothing more will be
+// written for it.
+func (p *Pool) forget(id string, attempt int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h, ok := p.held[id]; ok && h.attempt == attempt {
+		delete(p.held, id)
+	}
+}
+
 // finished is called by the finisher for every outcome written.
 func (p *Pool) finished(o store.Outcome, err error) {
+	p.forget(o.TaskID, o.Attempt)
 	if err != nil {
 		p.log.Warn("outcome rejected: lease no longer held", slog.String("task_id", o.TaskID),
 			slog.Int("attempt", o.Attempt), slog.String("outcome", string(o.Kind)), slog.String("error", err.Error()))
@@ -542,16 +558,21 @@ func (p *Pool) heartbeatLoop(ctx context.Context) {
 // heartbeat extends the leases and cancels the tasks that were lost or
 // asked to cancel. It reports whether the backend answered.
 func (p *Pool) heartbeat(ctx context.Context) bool {
-	// Only tasks held before the call can be judged by its answer: a claim
-	// that commits during the call may not be in it.
+	// Only attempts running before the call can be judged by its answer: a
+	// claim that commits during the call is not in it. Attempts that ended
+	// and wait for their outcome's write keep their lease too.
 	p.mu.Lock()
+	ids := make([]string, 0, len(p.held))
 	before := make(map[string]int, len(p.held))
 	for id, h := range p.held {
-		before[id] = h.attempt
+		ids = append(ids, id)
+		if !h.ended {
+			before[id] = h.attempt
+		}
 	}
 	p.mu.Unlock()
 
-	leases, err := p.cfg.Queue.Heartbeat(ctx, p.cfg.WorkerName, p.cfg.Lease)
+	leases, err := p.cfg.Queue.Heartbeat(ctx, p.cfg.WorkerName, ids, p.cfg.Lease)
 	if err != nil {
 		if ctx.Err() == nil {
 			p.healthy.Store(false)
@@ -567,8 +588,8 @@ func (p *Pool) heartbeat(ctx context.Context) bool {
 	defer p.mu.Unlock()
 	for id, attempt := range before {
 		h, ok := p.held[id]
-		if !ok || h.attempt != attempt {
-			continue // finished meanwhile
+		if !ok || h.attempt != attempt || h.ended {
+			continue // ended meanwhile
 		}
 		l, ok := found[id]
 		switch {

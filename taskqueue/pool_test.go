@@ -242,7 +242,7 @@ type nopQueue struct{}
 func (nopQueue) Claim(context.Context, string, int, time.Duration) ([]store.Task, error) {
 	return nil, nil
 }
-func (nopQueue) Heartbeat(context.Context, string, time.Duration) ([]store.Lease, error) {
+func (nopQueue) Heartbeat(context.Context, string, []string, time.Duration) ([]store.Lease, error) {
 	return nil, nil
 }
 func (nopQueue) Finish(_ context.Context, o []store.Outcome) ([]error, error) {

@@ -17,11 +17,14 @@ type Queue interface {
 	// RunAfter, then ID. Each claim raises Attempts by one and sets
 	// StartedAt. It never returns a task to two callers.
 	Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error)
-	// Heartbeat extends, in one operation, the lease of every task that
-	// worker holds to now+lease and returns those tasks. A task the worker
-	// runs that is missing from the result (or has another attempt number)
-	// was lost; one with CancelRequested set should be cancelled.
-	Heartbeat(ctx context.Context, worker string, lease time.Duration) ([]store.Lease, error)
+	// Heartbeat extends, in one operation, the lease of each task in held
+	// that worker still holds (running, locked by worker) to now+lease, and
+	// returns those tasks. A task of held missing from the result (or with
+	// another attempt number) was lost; one with CancelRequested set should
+	// be cancelled. Tasks locked by worker but not in held are left to
+	// expire: a claim whose answer never reached the worker is rescued
+	// instead of being kept alive forever.
+	Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error)
 	// Finish records outcomes, each fenced by its lease. The returned slice
 	// has one entry per outcome: nil when applied, an error wrapping
 	// store.ErrLeaseLost when the worker no longer held the task (nothing was

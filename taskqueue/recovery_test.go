@@ -31,11 +31,11 @@ func (k *killable) Claim(ctx context.Context, w string, n int, l time.Duration) 
 	return k.Queue.Claim(ctx, w, n, l)
 }
 
-func (k *killable) Heartbeat(ctx context.Context, w string, l time.Duration) ([]store.Lease, error) {
+func (k *killable) Heartbeat(ctx context.Context, w string, held []string, l time.Duration) ([]store.Lease, error) {
 	if k.dead.Load() {
 		return nil, errKilled
 	}
-	return k.Queue.Heartbeat(ctx, w, l)
+	return k.Queue.Heartbeat(ctx, w, held, l)
 }
 
 func (k *killable) Finish(ctx context.Context, o []store.Outcome) ([]error, error) {

@@ -15,7 +15,6 @@ import (
 var (
 	longMode   = flag.Bool("chaos.long", false, "run TestChaos in long mode (20,000 tasks, 4 workers, 2 minutes of faults)")
 	reportPath = flag.String("chaos.report", "", "file the long mode writes its report to (default: none)")
-	strict     = flag.Bool("chaos.strict", false, "fail the tests that expose known bugs instead of skipping them")
 	keepLogs   = flag.Bool("chaos.keep", false, "keep the worker binary and logs directory (printed) after the run")
 )
 

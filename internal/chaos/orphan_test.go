@@ -38,9 +38,8 @@ func waitLog(t testing.TB, p *proc, timeout time.Duration, what string, match fu
 // that the worker's pool does not know it holds. The worker must not keep
 // that task's lease alive: it must be rescued and run.
 //
-// This is a known bug of the engine (see knownBug): the pool's heartbeat
-// extends every lease held under its name, and ignores the leases in the
-// answer that it does not hold.
+// The pool's heartbeat names the tasks it holds, so the orphan's lease is
+// not extended and the rescuer returns it to the queue.
 //
 // The claim is made here, under a live worker's name, while the worker is
 // stopped (for less than a lease), which is exactly what such a lost
@@ -78,21 +77,8 @@ func TestOrphanedClaim(t *testing.T) {
 		if last.LeaseExpiresAt != nil {
 			lease = last.LeaseExpiresAt.Format(time.RFC3339Nano)
 		}
-		knownBug(t, "orphaned claim never rescued: after %s the task is %s, attempt %d, locked by %s, lease until %s "+
-			"(the worker's heartbeat keeps extending a lease its pool does not hold)",
+		t.Fatalf("orphaned claim never rescued: after %s the task is %s, attempt %d, locked by %s, lease until %s",
 			10*opts.lease, last.Status, last.Attempts, last.LockedBy, lease)
 	}
-}
-
-// knownBug reports a failure that exposes a known bug of the engine or
-// the stores: it fails the test under -chaos.strict, and otherwise skips
-// it with the failure as the message, so the default run stays green
-// while the bug is open and every verbose run shows it.
-func knownBug(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if *strict {
-		t.Errorf("KNOWN BUG: "+format, args...)
-		return
-	}
-	t.Skipf("KNOWN BUG (fails under -chaos.strict): "+format, args...)
+	require.Equal(t, 2, last.Attempts, "the orphaned attempt counts once, the rescued run once")
 }

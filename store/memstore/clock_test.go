@@ -64,7 +64,7 @@ func TestClockLeaseExpiry(t *testing.T) {
 
 	clock.Advance(29 * time.Second)
 	require.Empty(t, rescue(t, ctx, s))
-	leases, err := s.Heartbeat(ctx, "w", 30*time.Second)
+	leases, err := s.Heartbeat(ctx, "w", []string{task.ID}, 30*time.Second)
 	require.NoError(t, err)
 	require.Len(t, leases, 1)
 
@@ -142,7 +142,7 @@ func TestInvalidArguments(t *testing.T) {
 	none, err := s.Claim(ctx, "w", 0, time.Second)
 	require.NoError(t, err)
 	require.Empty(t, none)
-	_, err = s.Heartbeat(ctx, "w", -time.Second)
+	_, err = s.Heartbeat(ctx, "w", nil, -time.Second)
 	require.Error(t, err)
 	_, err = s.Finish(ctx, []store.Outcome{{TaskID: "x%", Kind: store.OutcomeComplete}})
 	require.ErrorIs(t, err, store.ErrInvalidID)
@@ -165,7 +165,7 @@ func TestClockHeartbeatReordersLeases(t *testing.T) {
 	_, err = s.Claim(ctx, "wb", 1, 20*time.Second)
 	require.NoError(t, err)
 
-	leases, err := s.Heartbeat(ctx, "wa", time.Minute)
+	leases, err := s.Heartbeat(ctx, "wa", []string{a.ID, b.ID}, time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, []store.Lease{{TaskID: a.ID, Attempt: 1}}, leases)
 

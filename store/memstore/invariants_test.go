@@ -132,7 +132,11 @@ func TestRandomOperations(t *testing.T) {
 			require.NoError(t, err)
 			held = append(held, got...)
 		case 5:
-			_, err := s.Heartbeat(ctx, workers[rng.IntN(len(workers))], time.Duration(1+rng.IntN(10))*time.Second)
+			ids := make([]string, 0, len(held))
+			for _, h := range held {
+				ids = append(ids, h.ID)
+			}
+			_, err := s.Heartbeat(ctx, workers[rng.IntN(len(workers))], ids, time.Duration(1+rng.IntN(10))*time.Second)
 			require.NoError(t, err)
 		case 6:
 			if len(held) == 0 {

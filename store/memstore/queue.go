@@ -63,10 +63,10 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	return out, nil
 }
 
-// Heartbeat extends the lease of every task worker holds to now+lease and
-// returns those leases, sorted by task ID. It costs O(k log n) for the k
-// tasks the worker holds.
-func (s *Store) Heartbeat(ctx context.Context, worker string, lease time.Duration) ([]store.Lease, error) {
+// Heartbeat extends to now+lease the lease of each task in held that worker
+// holds, and returns those leases sorted by task ID. Tasks the worker holds
+// but does not name are left to expire. It costs O(k log n) for k names.
+func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -76,8 +76,16 @@ func (s *Store) Heartbeat(ctx context.Context, worker string, lease time.Duratio
 	s.mu.Lock()
 	now := s.clock()
 	expires := now.Add(lease).Truncate(time.Microsecond)
-	out := make([]store.Lease, 0, len(s.workers[worker]))
-	for e := range s.workers[worker] {
+	mine := s.workers[worker]
+	out := make([]store.Lease, 0, len(held))
+	for _, id := range held {
+		e := s.tasks[id]
+		if e == nil {
+			continue
+		}
+		if _, ok := mine[e]; !ok {
+			continue
+		}
 		*e.t.LeaseExpiresAt = expires
 		*e.t.LastHeartbeat = now
 		s.leases.fix(e)

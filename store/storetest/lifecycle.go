@@ -204,7 +204,7 @@ func testCancel(t *testing.T, s *suite) {
 			require.Equal(t, store.StatusRunning, again.Status)
 			require.True(t, again.CancelRequested)
 
-			leases, err := b.Heartbeat(ctx, "w1", time.Minute)
+			leases, err := b.Heartbeat(ctx, "w1", []string{task.ID}, time.Minute)
 			require.NoError(t, err)
 			require.Equal(t, []store.Lease{{TaskID: task.ID, Attempt: 1, CancelRequested: true}}, leases)
 

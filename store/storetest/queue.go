@@ -98,7 +98,8 @@ func testHeartbeat(t *testing.T, s *suite) {
 	a2 := claimOne(t, ctx, b, "w1", time.Minute)
 	other := claimOne(t, ctx, b, "w2", time.Minute)
 
-	leases, err := b.Heartbeat(ctx, "w1", time.Hour)
+	all := []string{a1.ID, a2.ID, other.ID}
+	leases, err := b.Heartbeat(ctx, "w1", all, time.Hour)
 	require.NoError(t, err)
 	slices.SortFunc(leases, func(x, y store.Lease) int { return cmpString(x.TaskID, y.TaskID) })
 	want := []store.Lease{{TaskID: a1.ID, Attempt: 1}, {TaskID: a2.ID, Attempt: 1}}
@@ -111,9 +112,17 @@ func testHeartbeat(t *testing.T, s *suite) {
 	}
 	requireUnchanged(t, ctx, b, other)
 
+	// A task the worker holds but does not name (a claim whose answer it
+	// never got) is not extended, so it expires and is rescued.
+	leases, err = b.Heartbeat(ctx, "w1", []string{a1.ID}, 2*time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, []store.Lease{{TaskID: a1.ID, Attempt: 1}}, leases)
+	require.True(t, mustGet(t, ctx, b, a1.ID).LeaseExpiresAt.After(mustGet(t, ctx, b, a2.ID).LeaseExpiresAt.Add(30*time.Minute)),
+		"only the named task's lease was extended")
+
 	_, err = b.Cancel(ctx, a2.ID)
 	require.NoError(t, err)
-	leases, err = b.Heartbeat(ctx, "w1", time.Hour)
+	leases, err = b.Heartbeat(ctx, "w1", all, time.Hour)
 	require.NoError(t, err)
 	require.Len(t, leases, 2)
 	for _, l := range leases {
@@ -121,11 +130,11 @@ func testHeartbeat(t *testing.T, s *suite) {
 	}
 
 	require.NoError(t, finish(t, ctx, b, outcome(a1, store.OutcomeComplete)))
-	leases, err = b.Heartbeat(ctx, "w1", time.Hour)
+	leases, err = b.Heartbeat(ctx, "w1", all, time.Hour)
 	require.NoError(t, err)
 	require.Equal(t, []store.Lease{{TaskID: a2.ID, Attempt: 1, CancelRequested: true}}, leases)
 
-	leases, err = b.Heartbeat(ctx, "nobody", time.Hour)
+	leases, err = b.Heartbeat(ctx, "nobody", all, time.Hour)
 	require.NoError(t, err)
 	require.Empty(t, leases)
 }
@@ -299,7 +308,7 @@ func testFencing(t *testing.T, s *suite) {
 			require.ErrorIs(t, finish(t, ctx, b, o), store.ErrLeaseLost, "current holder, stale attempt")
 			requireUnchanged(t, ctx, b, fresh)
 
-			leases, err := b.Heartbeat(ctx, "old", time.Hour)
+			leases, err := b.Heartbeat(ctx, "old", []string{fresh.ID}, time.Hour)
 			require.NoError(t, err)
 			require.Empty(t, leases, "the stale holder still sees a lease")
 			requireUnchanged(t, ctx, b, fresh)
@@ -321,7 +330,7 @@ func testRescue(t *testing.T, s *suite) {
 		require.Equal(t, store.StatusRetry, got.Status)
 		require.Equal(t, 1, got.Attempts)
 		require.Nil(t, got.FinishedAt)
-		leases, err := b.Heartbeat(ctx, "w1", time.Minute)
+		leases, err := b.Heartbeat(ctx, "w1", []string{task.ID}, time.Minute)
 		require.NoError(t, err)
 		require.Empty(t, leases)
 		again := claimID(t, ctx, b, task.ID, "w2", time.Minute)

@@ -271,8 +271,8 @@ func (l *loggingQueue) Claim(ctx context.Context, worker string, limit int, leas
 	return tasks, nil
 }
 
-func (l *loggingQueue) Heartbeat(ctx context.Context, worker string, lease time.Duration) ([]store.Lease, error) {
-	leases, err := l.q.Heartbeat(ctx, worker, lease)
+func (l *loggingQueue) Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error) {
+	leases, err := l.q.Heartbeat(ctx, worker, held, lease)
 	if err != nil {
 		l.log.Write(chaos.Record{Ev: chaos.EvHeartbeatErr, Err: err.Error()})
 	}
