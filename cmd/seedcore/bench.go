@@ -40,12 +40,13 @@ to stdout.`)
 	duration := fs.Duration("duration", 5*time.Second, "latency: how long to create tasks")
 	concurrency := fs.Int("concurrency", taskqueue.DefaultConcurrency, "tasks run at once")
 	every := fs.Duration("progress", time.Second, "interval of the progress lines")
-	if code, done := parse(fs, args, stdout, stderr); done {
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
 	switch {
-	case fs.NArg() > 0:
-		return fail(stderr, "bench", usagef("unexpected argument %q", fs.Arg(0)))
+	case len(pos) > 0:
+		return fail(stderr, "bench", usagef("unexpected argument %q", pos[0]))
 	case *backend != "memory" && *backend != "postgres":
 		return fail(stderr, "bench", usagef("-store must be memory or postgres, got %q", *backend))
 	case *backend == "postgres" && *db == "":

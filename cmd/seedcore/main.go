@@ -144,25 +144,33 @@ func newFlags(name, args, about string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args with fs. It returns done with the exit code when the
+// parse parses args with fs; flags may come before or after the
+// positional arguments (all arguments after "--" are positional). It
+// returns the positional arguments, or done with the exit code when the
 // command must stop: help was asked for (0, usage on stdout) or the flags
 // are wrong (2, usage on stderr).
-func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
+func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
 	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		fs.SetOutput(stderr)
-		return 0, false
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return exitOK, true
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, exitOK, true
+		case err != nil:
+			fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+			fs.SetOutput(stderr)
+			fs.Usage()
+			return nil, exitUsage, true
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); len(rest) == 0 || (consumed > 0 && args[consumed-1] == "--") {
+			fs.SetOutput(stderr)
+			return append(pos, rest...), exitOK, false
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-	fs.SetOutput(stderr)
-	fs.Usage()
-	return exitUsage, true
 }
 
 // usageError is an error in how a command was called.

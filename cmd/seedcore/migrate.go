@@ -19,11 +19,12 @@ exit code is 0 either way.`)
 	schema := fs.String("schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
 	status := fs.Bool("status", false, "print the current and latest schema version; change nothing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of the migration")
-	if code, done := parse(fs, args, stdout, stderr); done {
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(stderr, "migrate", usagef("unexpected argument %q", fs.Arg(0)))
+	if len(pos) > 0 {
+		return fail(stderr, "migrate", usagef("unexpected argument %q", pos[0]))
 	}
 	if *db == "" {
 		return fail(stderr, "migrate", usagef("no database: set -db or DATABASE_URL"))

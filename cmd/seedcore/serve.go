@@ -39,11 +39,12 @@ Demo task types: test (completes at once), sleep (waits params.ms, default
 	token := fs.String("token", envOr("SEEDCORE_TOKEN", ""), "bearer token required by the API and /metrics (env SEEDCORE_TOKEN)")
 	schema := fs.String("schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
 	db := fs.String("db", envOr("DATABASE_URL", ""), "PostgreSQL URL; empty for the in-memory store (env DATABASE_URL)")
-	if code, done := parse(fs, args, stdout, stderr); done {
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(stderr, "serve", usagef("unexpected argument %q", fs.Arg(0)))
+	if len(pos) > 0 {
+		return fail(stderr, "serve", usagef("unexpected argument %q", pos[0]))
 	}
 	if *token == "" && !loopback(*addr) {
 		return fail(stderr, "serve", usagef("refusing to listen on %s without a token: set -token or SEEDCORE_TOKEN, or listen on 127.0.0.1", *addr))

@@ -34,12 +34,13 @@ prints the existing task (and says so on stderr).`)
 	fs.StringVar(&runAfter, "run-after", "", "first run at an RFC 3339 time, or after a duration such as 10m")
 	fs.BoolVar(&nt.Hold, "hold", false, "leave the task in created until it is run")
 	fs.StringVar(&nt.IdempotencyKey, "idempotency-key", "", "return the existing task with this key instead of creating another")
-	if code, done := parse(fs, args, stdout, stderr); done {
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
 	switch {
-	case fs.NArg() > 0:
-		return fail(stderr, "enqueue", usagef("unexpected argument %q", fs.Arg(0)))
+	case len(pos) > 0:
+		return fail(stderr, "enqueue", usagef("unexpected argument %q", pos[0]))
 	case nt.Type == "":
 		return fail(stderr, "enqueue", usagef("-type is required"))
 	}
@@ -71,14 +72,15 @@ Print one task as JSON. A prefix of the id is enough when only one task
 starts with it (exit 4 when several do).`)
 	var c conn
 	c.register(fs)
-	if code, done := parse(fs, args, stdout, stderr); done {
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return fail(stderr, "get", usagef("want exactly one task id or prefix"))
 	}
 	return withClient(ctx, c, "get", stderr, func(ctx context.Context, cl client) error {
-		task, err := cl.Get(ctx, fs.Arg(0))
+		task, err := cl.Get(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -93,14 +95,15 @@ cancelled at once; a running one is asked to stop (cancel_requested) and
 ends cancelled. Cancelling a finished task exits 4.`)
 	var c conn
 	c.register(fs)
-	if code, done := parse(fs, args, stdout, stderr); done {
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		return fail(stderr, "cancel", usagef("want exactly one task id or prefix"))
 	}
 	return withClient(ctx, c, "cancel", stderr, func(ctx context.Context, cl client) error {
-		task, err := cl.Get(ctx, fs.Arg(0)) // resolves a prefix
+		task, err := cl.Get(ctx, pos[0]) // resolves a prefix
 		if err != nil {
 			return err
 		}
@@ -131,11 +134,12 @@ count and the cursor of the next page go to stderr.`)
 	fs.IntVar(&f.Limit, "limit", store.DefaultListLimit, fmt.Sprintf("page size (at most %d)", store.MaxListLimit))
 	fs.StringVar(&f.Cursor, "cursor", "", "continue from a previous page's cursor")
 	fs.BoolVar(&asJSON, "json", false, "print the page as JSON")
-	if code, done := parse(fs, args, stdout, stderr); done {
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(stderr, "list", usagef("unexpected argument %q", fs.Arg(0)))
+	if len(pos) > 0 {
+		return fail(stderr, "list", usagef("unexpected argument %q", pos[0]))
 	}
 	if f.Limit < 1 {
 		return fail(stderr, "list", usagef("-limit must be positive"))
