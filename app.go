@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/seedcore/seedcore/store/pgstore"
 	"github.com/seedcore/seedcore/supervisor"
 	"github.com/seedcore/seedcore/taskqueue"
+	"github.com/seedcore/seedcore/taskqueue/dashboard"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
 
@@ -49,6 +51,16 @@ type Config struct {
 	// nil to let a request through, or an error wrapping
 	// httpapi.ErrUnauthorized (401) or httpapi.ErrForbidden (403).
 	Authorize func(*http.Request) error
+	// Dashboard, when true, makes Handler also serve the operator dashboard
+	// (HTML, behind Authorize, CSRF-protected actions) under
+	// DashboardPrefix. Default false.
+	Dashboard bool
+	// DashboardCSRFKey signs the dashboard's form tokens; give every process
+	// behind one load balancer the same key (at least 16 bytes). Default:
+	// random per process.
+	DashboardCSRFKey []byte
+	// DashboardPrefix is where the dashboard is served. Default "/ui".
+	DashboardPrefix string
 	// Concurrency is how many tasks run at once in this process. Default
 	// taskqueue.DefaultConcurrency (100).
 	Concurrency int
@@ -140,6 +152,8 @@ type App struct {
 	pool     *taskqueue.Pool
 	enrich   *enrichment
 	api      *httpapi.API
+	dash     *dashboard.Dashboard
+	handler  http.Handler
 
 	mu       sync.Mutex
 	stop     context.CancelFunc
@@ -242,9 +256,24 @@ func (a *App) wire() error {
 		}
 	}
 
+	observer := cfg.Observer
+	if cfg.Dashboard {
+		a.dash, err = dashboard.New(dashboard.Config{
+			Authorize: cfg.Authorize, CSRFKey: cfg.DashboardCSRFKey, Logger: a.log,
+			Notifier: a.notifier, Prefix: cfg.DashboardPrefix, Store: a.backend,
+		})
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		observer = observers{cfg.Observer, a.dash}
+		if err := sup.Add("dashboard", a.dash); err != nil {
+			return err
+		}
+	}
+
 	a.pool, err = taskqueue.NewPool(taskqueue.PoolConfig{
 		Concurrency: cfg.Concurrency, Dispatcher: cfg.Dispatcher, DrainTimeout: cfg.DrainTimeout,
-		Lease: cfg.Lease, Logger: a.log, Notifier: a.notifier, Observer: cfg.Observer,
+		Lease: cfg.Lease, Logger: a.log, Notifier: a.notifier, Observer: observer,
 		PollInterval: cfg.PollInterval, Queue: a.backend, RetryPolicy: cfg.RetryPolicy,
 		Timeout: cfg.TaskTimeout, WorkerName: cfg.WorkerName,
 	})
@@ -294,7 +323,38 @@ func (a *App) wire() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	a.handler = a.api.Handler()
+	if a.dash != nil {
+		p := a.dash.Prefix()
+		if p == a.api.Prefix() || strings.HasPrefix(p+"/", a.api.Prefix()+"/") || strings.HasPrefix(a.api.Prefix()+"/", p+"/") {
+			return fmt.Errorf("%w: DashboardPrefix %q overlaps the API prefix %q", ErrInvalidConfig, p, a.api.Prefix())
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/", a.api.Handler())
+		mux.Handle(p+"/", a.dash.Handler())
+		mux.Handle(p, a.dash.Handler())
+		a.handler = mux
+	}
 	return nil
+}
+
+// observers fans pool events out to several observers, skipping nil ones.
+type observers []taskqueue.Observer
+
+func (o observers) Claimed(t *store.Task) {
+	for _, x := range o {
+		if x != nil {
+			x.Claimed(t)
+		}
+	}
+}
+
+func (o observers) Finished(t *store.Task, kind store.OutcomeKind, ran time.Duration, err error) {
+	for _, x := range o {
+		if x != nil {
+			x.Finished(t, kind, ran, err)
+		}
+	}
 }
 
 // Serve runs every service of the App under its supervisor until ctx ends
@@ -361,9 +421,10 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Handler returns the HTTP API: the task routes under APIPrefix, and
-// GET /health and GET /readyz at the root. Mount it in any mux.
-func (a *App) Handler() http.Handler { return a.api.Handler() }
+// Handler returns the HTTP API: the task routes under APIPrefix, GET
+// /health and GET /readyz at the root, and the dashboard under
+// DashboardPrefix when Config.Dashboard is set. Mount it in any mux.
+func (a *App) Handler() http.Handler { return a.handler }
 
 // Store returns the App's store, for reads and administration.
 func (a *App) Store() store.Store { return a.backend }

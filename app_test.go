@@ -345,3 +345,30 @@ func readSSE(t *testing.T, r io.Reader) []string {
 	}
 	return statuses
 }
+
+// TestDashboardMounted: with Config.Dashboard the App's handler serves the
+// dashboard beside the API, and the dashboard sees the pool's tasks.
+func TestDashboardMounted(t *testing.T) {
+	t.Parallel()
+	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), Dashboard: true})
+	require.NoError(t, err)
+	run(t, app)
+	srv := httptest.NewServer(app.Handler())
+	defer srv.Close()
+	task, _, err := app.Enqueue(context.Background(), store.NewTask{Type: "test", Description: "shown on the dashboard"})
+	require.NoError(t, err)
+	waitDone(t, app, task.ID)
+
+	resp, err := http.Get(srv.URL + "/ui/tasks/" + task.ID)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+	require.Contains(t, string(body), "shown on the dashboard")
+	code, _ := getBody(t, srv.URL+"/api/v1/tasks/"+task.ID)
+	require.Equal(t, http.StatusOK, code, "the API is still served")
+
+	_, err = seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), Dashboard: true, DashboardPrefix: "/api/v1/ui"})
+	require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
+}

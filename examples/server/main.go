@@ -6,7 +6,8 @@
 //	DATABASE_URL=postgres://... go run ./examples/server
 //	SEEDCORE_TOKEN=s3cret go run ./examples/server -addr :8002
 //
-// With a token (-token or SEEDCORE_TOKEN) every API route but /health
+// The operator dashboard is at http://127.0.0.1:8002/ui/ (-dashboard=false
+// to turn it off). With a token (-token or SEEDCORE_TOKEN) every route but /health
 // needs "Authorization: Bearer <token>". Without one it refuses to listen
 // beyond loopback. SIGINT or SIGTERM stops it gracefully: it stops
 // accepting requests, lets running tasks finish, and closes the store.
@@ -44,6 +45,7 @@ func main() {
 func run() error {
 	addr := flag.String("addr", envOr("ADDR", "127.0.0.1:8002"), "listen address (env ADDR)")
 	token := flag.String("token", os.Getenv("SEEDCORE_TOKEN"), "bearer token required by the API (env SEEDCORE_TOKEN)")
+	dash := flag.Bool("dashboard", true, "serve the operator dashboard under /ui/")
 	schema := flag.String("schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
 	flag.Parse()
 
@@ -58,6 +60,7 @@ func run() error {
 	cfg := seedcore.Config{
 		DatabaseURL: os.Getenv("DATABASE_URL"),
 		Dispatcher:  demoDispatcher(),
+		Dashboard:   *dash,
 		Logger:      log,
 		Schema:      *schema,
 	}
