@@ -32,7 +32,7 @@ On PostgreSQL the tasks go to -schema (default seedcore_bench); a schema
 the bench created is dropped at the end. Progress goes to stderr, results
 to stdout.`)
 	backend := fs.String("store", "memory", "memory or postgres")
-	db := fs.String("db", envOr("DATABASE_URL", ""), "PostgreSQL URL for -store postgres (env DATABASE_URL)")
+	db := secretFlag(fs, "db", "DATABASE_URL", "PostgreSQL `URL` for -store postgres (env DATABASE_URL)")
 	schema := fs.String("schema", "seedcore_bench", "PostgreSQL schema for -store postgres")
 	workload := fs.String("workload", "all", "burndown, latency or all")
 	n := fs.Int("n", 20000, "burndown: number of tasks")

@@ -31,15 +31,16 @@ type client interface {
 
 // conn holds the flags that choose where a task command goes.
 type conn struct {
-	db, schema, api, token, prefix string
-	timeout                        time.Duration
+	db, token           *string
+	schema, api, prefix string
+	timeout             time.Duration
 }
 
 func (c *conn) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", envOr("DATABASE_URL", ""), "PostgreSQL URL (env DATABASE_URL)")
+	c.db = secretFlag(fs, "db", "DATABASE_URL", "PostgreSQL `URL` (env DATABASE_URL)")
 	fs.StringVar(&c.schema, "schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
 	fs.StringVar(&c.api, "api", envOr("SEEDCORE_API", ""), "base URL of a seedcore server, used instead of the database (env SEEDCORE_API)")
-	fs.StringVar(&c.token, "token", envOr("SEEDCORE_TOKEN", ""), "bearer token for -api (env SEEDCORE_TOKEN)")
+	c.token = secretFlag(fs, "token", "SEEDCORE_TOKEN", "bearer `token` for -api (env SEEDCORE_TOKEN)")
 	fs.StringVar(&c.prefix, "prefix", "/api/v1", "path prefix of the task API under -api")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of the whole command")
 }
@@ -52,17 +53,17 @@ func (c *conn) open(ctx context.Context) (client, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, usagef("-api must be an http(s) URL, got %q", c.api)
 		}
-		return &apiClient{base: strings.TrimRight(c.api, "/") + "/" + strings.Trim(c.prefix, "/"), token: c.token,
+		return &apiClient{base: strings.TrimRight(c.api, "/") + "/" + strings.Trim(c.prefix, "/"), token: *c.token,
 			http: &http.Client{Timeout: c.timeout}}, nil
 	}
-	if c.db == "" {
+	if *c.db == "" {
 		return nil, usagef("no database: set -db or DATABASE_URL, or -api for a server")
 	}
 	// The App is never served: it is used for its Enqueue (the eventizer
 	// redacts the description before it is stored, as on a server) and its
 	// store.
 	app, err := seedcore.New(ctx, seedcore.Config{
-		DatabaseURL: c.db, Schema: c.schema, SkipMigrations: true,
+		DatabaseURL: *c.db, Schema: c.schema, SkipMigrations: true,
 		Dispatcher: taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
 			return nil, taskqueue.Permanent(errors.New("not a worker"))
 		}),

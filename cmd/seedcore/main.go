@@ -194,3 +194,29 @@ func envOr(key, def string) string {
 	}
 	return def
 }
+
+// secretFlag defines a string flag whose default comes from the
+// environment variable env without being shown by -h (a database URL or a
+// token may hold a password).
+func secretFlag(fs *flag.FlagSet, name, env, usage string) *string {
+	v := &secretValue{v: os.Getenv(env)}
+	fs.Var(v, name, usage)
+	return &v.v
+}
+
+type secretValue struct {
+	v   string
+	set bool
+}
+
+func (s *secretValue) String() string {
+	if s == nil || !s.set {
+		return ""
+	}
+	return s.v
+}
+
+func (s *secretValue) Set(v string) error {
+	s.v, s.set = v, true
+	return nil
+}

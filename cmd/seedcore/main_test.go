@@ -373,3 +373,15 @@ func TestExitCode(t *testing.T) {
 		require.Equal(t, tc.want, exitCode(tc.err), "%v", tc.err)
 	}
 }
+
+func TestHelpHidesSecrets(t *testing.T) {
+	// Not parallel: it sets the environment.
+	t.Setenv("DATABASE_URL", "postgres://user:hunter2@db.example/x")
+	t.Setenv("SEEDCORE_TOKEN", "tok-hunter2")
+	for name := range commands {
+		r := runCmd(t, name, "-h").requireCode(t, exitOK)
+		require.NotContains(t, r.stdout, "hunter2", name)
+	}
+	r := runCmd(t, "migrate", "-status", "-timeout", "1s")
+	require.Equal(t, exitFailure, r.code, "the environment's database is used: %s", r.stderr)
+}

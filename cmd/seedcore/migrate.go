@@ -15,7 +15,7 @@ Apply the embedded PostgreSQL migrations to the schema (creating it when
 missing), in one transaction; safe to run from several processes at once.
 With -status, print the schema's current and latest version instead; the
 exit code is 0 either way.`)
-	db := fs.String("db", envOr("DATABASE_URL", ""), "PostgreSQL URL (env DATABASE_URL)")
+	db := secretFlag(fs, "db", "DATABASE_URL", "PostgreSQL `URL` (env DATABASE_URL)")
 	schema := fs.String("schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
 	status := fs.Bool("status", false, "print the current and latest schema version; change nothing")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of the migration")

@@ -36,9 +36,9 @@ listens on loopback. SIGINT or SIGTERM stops it gracefully.
 Demo task types: test (completes at once), sleep (waits params.ms, default
 1000), fail (always fails, so it is retried); any other type fails.`)
 	addr := fs.String("addr", envOr("ADDR", "127.0.0.1:8002"), "listen address (env ADDR)")
-	token := fs.String("token", envOr("SEEDCORE_TOKEN", ""), "bearer token required by the API and /metrics (env SEEDCORE_TOKEN)")
+	token := secretFlag(fs, "token", "SEEDCORE_TOKEN", "bearer `token` required by the API and /metrics (env SEEDCORE_TOKEN)")
 	schema := fs.String("schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
-	db := fs.String("db", envOr("DATABASE_URL", ""), "PostgreSQL URL; empty for the in-memory store (env DATABASE_URL)")
+	db := secretFlag(fs, "db", "DATABASE_URL", "PostgreSQL `URL`; empty for the in-memory store (env DATABASE_URL)")
 	pos, code, done := parse(fs, args, stdout, stderr)
 	if done {
 		return code
