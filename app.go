@@ -15,6 +15,7 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/seedcore/seedcore/eventizer"
+	"github.com/seedcore/seedcore/metrics"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/memstore"
 	"github.com/seedcore/seedcore/store/pgstore"
@@ -92,7 +93,13 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes limits API request bodies. Default 1 MiB.
 	MaxBodyBytes int64
-	// Observer, when set, is told of every claim and outcome (metrics).
+	// Metrics, when set, records Prometheus metrics of everything the App
+	// does: tasks created, claimed and ended by type, dispatcher errors by
+	// class, latencies, queue depth, rescues, supervisor restarts and
+	// eventizer findings. Build it with metrics.New on your registry and
+	// serve that registry yourself. Default nil: no metrics.
+	Metrics *metrics.Metrics
+	// Observer, when set, is told of every claim and outcome.
 	Observer taskqueue.Observer
 	// PollInterval is how often workers look for work without a
 	// notification. Default taskqueue.DefaultPollInterval (1s).
@@ -186,6 +193,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Supervisor.Name == "" {
 		cfg.Supervisor.Name = "seedcore"
 	}
+	if m := cfg.Metrics; m != nil {
+		cfg.Supervisor.Logger = slog.New(m.SlogHandler(cfg.Supervisor.Logger.Handler()))
+		cfg.Dispatcher = m.Dispatcher(cfg.Dispatcher)
+	}
 	a := &App{cfg: cfg, log: cfg.Logger}
 
 	var err error
@@ -200,6 +211,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.wire(); err != nil {
 		a.closeStore()
 		return nil, err
+	}
+	if cfg.Metrics != nil {
+		cfg.Metrics.TrackStore(a.backend)
 	}
 	return a, nil
 }
@@ -256,7 +270,10 @@ func (a *App) wire() error {
 		}
 	}
 
-	observer := cfg.Observer
+	observer := observers{cfg.Observer}
+	if cfg.Metrics != nil {
+		observer = append(observer, cfg.Metrics)
+	}
 	if cfg.Dashboard {
 		a.dash, err = dashboard.New(dashboard.Config{
 			Authorize: cfg.Authorize, CSRFKey: cfg.DashboardCSRFKey, Logger: a.log,
@@ -265,7 +282,7 @@ func (a *App) wire() error {
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
-		observer = observers{cfg.Observer, a.dash}
+		observer = append(observer, a.dash)
 		if err := sup.Add("dashboard", a.dash); err != nil {
 			return err
 		}
@@ -280,7 +297,11 @@ func (a *App) wire() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	rescuer, err := taskqueue.NewRescuer(taskqueue.RescuerConfig{Queue: a.backend, Interval: cfg.RescueInterval, Logger: a.log})
+	var onRescue func(int)
+	if cfg.Metrics != nil {
+		onRescue = cfg.Metrics.Rescued
+	}
+	rescuer, err := taskqueue.NewRescuer(taskqueue.RescuerConfig{Queue: a.backend, Interval: cfg.RescueInterval, Logger: a.log, OnRescue: onRescue})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -463,6 +484,13 @@ func (a *App) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, e
 	return task, created, err
 }
 
+// observe records an analysis in the metrics.
+func (a *App) observe(res eventizer.Result) {
+	if a.cfg.Metrics != nil {
+		a.cfg.Metrics.Analyzed(res)
+	}
+}
+
 // EnqueueTx is Enqueue inside the caller's PostgreSQL transaction: the task
 // exists only if tx commits. It returns [ErrNoTransactions] when the App
 // runs on the in-memory store.
@@ -486,6 +514,7 @@ func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (stor
 // prepare runs the eventizer over t's description.
 func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) {
 	res := a.analyzer.Analyze(t.Description)
+	a.observe(res)
 	events, err := json.Marshal(res)
 	if err != nil {
 		return t, res, fmt.Errorf("seedcore: encode analysis: %w", err)
@@ -502,6 +531,9 @@ func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) 
 }
 
 func (a *App) afterCreate(task store.Task, res eventizer.Result) {
+	if a.cfg.Metrics != nil {
+		a.cfg.Metrics.Created(task)
+	}
 	if a.enrich != nil && res.EnrichmentAdvised {
 		a.enrich.submit(task.ID, res)
 	}

@@ -15,12 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/require"
 	"github.com/thejerf/suture/v4"
 	"go.uber.org/goleak"
 
 	"github.com/seedcore/seedcore"
 	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/metrics"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue"
 )
@@ -371,4 +374,46 @@ func TestDashboardMounted(t *testing.T) {
 
 	_, err = seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), Dashboard: true, DashboardPrefix: "/api/v1/ui"})
 	require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
+}
+
+// TestMetricsWired: with Config.Metrics the App counts what it creates,
+// what the eventizer finds and how tasks end.
+func TestMetricsWired(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	require.NoError(t, err)
+	mux := echoMux(t)
+	require.NoError(t, mux.Handle("broken", taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+		return nil, taskqueue.Permanent(errors.New("no"))
+	})))
+	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: mux, Metrics: m})
+	require.NoError(t, err)
+	run(t, app)
+	ok, _, err := app.Enqueue(context.Background(), store.NewTask{Type: "test", Description: "mail " + rawEmail})
+	require.NoError(t, err)
+	bad, _, err := app.Enqueue(context.Background(), store.NewTask{Type: "broken"})
+	require.NoError(t, err)
+	waitDone(t, app, ok.ID)
+	waitDone(t, app, bad.ID)
+
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	var text string
+	waitFor(t, 5*time.Second, func() bool {
+		_, b := getBody(t, srv.URL)
+		text = string(b)
+		return strings.Contains(text, `seedcore_tasks_failed_total{type="broken"} 1`)
+	}, "failed task not counted")
+	for _, want := range []string{
+		`seedcore_tasks_created_total{type="test"} 1`,
+		`seedcore_tasks_created_total{type="broken"} 1`,
+		`seedcore_tasks_completed_total{type="test"} 1`,
+		`seedcore_eventizer_findings_total{kind="email"} 1`,
+		`seedcore_dispatcher_errors_total{class="permanent"} 1`,
+		`seedcore_tasks{status="completed"} 1`,
+	} {
+		require.Contains(t, text, want)
+	}
+	require.NotContains(t, text, rawEmail)
 }

@@ -64,9 +64,8 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 		return err
 	}
 	cfg := seedcore.Config{
-		DatabaseURL: db, Dispatcher: m.Dispatcher(demoDispatcher()), Logger: log, Observer: m, Schema: schema,
+		Dashboard: true, DatabaseURL: db, Dispatcher: demoDispatcher(), Logger: log, Metrics: m, Schema: schema,
 	}
-	cfg.Supervisor.Logger = slog.New(m.SlogHandler(log.Handler()))
 	var guard func(*http.Request) error
 	if token != "" {
 		guard = bearer(token)
@@ -76,7 +75,6 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 	if err != nil {
 		return err
 	}
-	m.TrackStore(app.Store())
 
 	mux := http.NewServeMux()
 	mux.Handle("/", app.Handler())

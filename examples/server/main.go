@@ -6,7 +6,8 @@
 //	DATABASE_URL=postgres://... go run ./examples/server
 //	SEEDCORE_TOKEN=s3cret go run ./examples/server -addr :8002
 //
-// The operator dashboard is at http://127.0.0.1:8002/ui/ (-dashboard=false
+// Prometheus metrics are at /metrics and the operator dashboard at
+// http://127.0.0.1:8002/ui/ (-dashboard=false
 // to turn it off). With a token (-token or SEEDCORE_TOKEN) every route but /health
 // needs "Authorization: Bearer <token>". Without one it refuses to listen
 // beyond loopback. SIGINT or SIGTERM stops it gracefully: it stops
@@ -29,7 +30,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/seedcore/seedcore"
+	"github.com/seedcore/seedcore/metrics"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
@@ -57,8 +62,15 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Metrics on a registry of our own, served at /metrics.
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	if err != nil {
+		return err
+	}
 	cfg := seedcore.Config{
 		DatabaseURL: os.Getenv("DATABASE_URL"),
+		Metrics:     m,
 		Dispatcher:  demoDispatcher(),
 		Dashboard:   *dash,
 		Logger:      log,
@@ -67,6 +79,7 @@ func run() error {
 	if *token != "" {
 		cfg.Authorize = bearer(*token)
 	}
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	app, err := seedcore.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -85,8 +98,17 @@ func run() error {
 	// seconds, then their requests' contexts are cancelled.
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
+	mux := http.NewServeMux()
+	mux.Handle("/", app.Handler())
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Authorize != nil && cfg.Authorize(r) != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		metricsHandler.ServeHTTP(w, r)
+	})
 	srv := &http.Server{
-		Handler:           app.Handler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}

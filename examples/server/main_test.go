@@ -115,6 +115,12 @@ func TestServerInMemory(t *testing.T) {
 	s.waitStatus(t, task.ID, store.StatusCompleted)
 	statuses := s.streamStatuses(t, task.ID)
 	require.NotEmpty(t, statuses)
+	code, body = s.get(t, "/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, string(body), `seedcore_tasks_completed_total{type="test"} 1`)
+	code, body = s.get(t, "/ui/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, string(body), "<html")
 	require.Equal(t, "completed", statuses[len(statuses)-1])
 
 	// A stream opened before the task runs sees it move to completed.
