@@ -17,6 +17,11 @@ type queries struct {
 // predicate of tasks_finished_idx for the retention query to use it.
 const terminalList = `('completed', 'failed', 'cancelled')`
 
+// asyncCommit, joined into a statement's FROM list, makes the statement's
+// own (implicit) transaction commit without waiting for its WAL to reach
+// disk. Only statements whose loss in a database crash is harmless use it.
+const asyncCommit = `(SELECT set_config('synchronous_commit', 'off', true)) async_commit`
+
 // notifyWrap turns a data-modifying CTE named upd into one statement that
 // also runs the notifications in notes (each a SELECT pg_notify(...) ...
 // over upd) and returns cols from upd (aliased t). Notifications sent with
@@ -95,7 +100,13 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// The claim: the inner SELECT walks tasks_claim_idx in claim order and
 	// skips rows other claimers hold; its WHERE repeats the index predicate
 	// literally so the planner can use the partial index.
-	claimUpd := func(worker, limit, lease string) string {
+	//
+	// A claim alone commits asynchronously (asyncCommit): if the database
+	// crashes before the commit reaches disk, the claim is forgotten and the
+	// task is simply claimed again, which at-least-once delivery allows.
+	// The task's outcome is written with a synchronous commit, which also
+	// flushes the claim before it.
+	claimUpd := func(worker, limit, lease, extra string) string {
 		return `UPDATE ` + tbl + ` t SET
 	status = 'running',
 	attempts = t.attempts + 1,
@@ -108,16 +119,18 @@ func buildQueries(schema string, statusNotify bool) queries {
 	      WHERE status IN ('queued', 'retry') AND run_after <= now()
 	      ORDER BY priority DESC, run_after, id
 	      LIMIT ` + limit + `
-	      FOR UPDATE SKIP LOCKED) picked
+	      FOR UPDATE SKIP LOCKED) picked` + extra + `
 	WHERE t.id = picked.id
 	RETURNING t.*`
 	}
-	q.claim = notifyWrap(claimUpd("$1", "$2", "$3"), taskCols,
+	q.claim = notifyWrap(claimUpd("$1", "$2", "$3", ", "+asyncCommit), taskCols,
 		status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`)))
 
+	// A heartbeat lost in a crash only shortens a lease: async as well.
 	q.heartbeat = `UPDATE ` + tbl + ` SET
 	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
 	last_heartbeat = now()
+	FROM ` + asyncCommit + `
 	WHERE id = ANY($2::uuid[]) AND locked_by = $1 AND status = 'running'
 	RETURNING id, attempts, cancel_requested`
 
@@ -165,7 +178,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// follows, whose last column lists the applied outcomes. The summary
 	// row always exists, which also guarantees the notifications run.
 	fc := `WITH upd AS (` + finishUpd + `),
-claimed AS (` + claimUpd("$8", "$9", "$10") + `),
+claimed AS (` + claimUpd("$8", "$9", "$10", "") + `),
 n AS (` + note(`'r'`, finishReady)
 	if statusNotify {
 		fc += ` UNION ALL ` + note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM claimed)`)
