@@ -67,6 +67,13 @@ type PoolConfig struct {
 	Notifier store.Notifier
 	// Observer, when set, is told of every claim and outcome (for metrics).
 	Observer Observer
+	// Prefetch is how many claimed tasks may wait in the pool for a free
+	// worker, so the pool claims in larger batches and a freed worker never
+	// waits for a round trip to the backend. Waiting tasks start in claim
+	// order; they hold their lease (the heartbeat extends it) but their
+	// timeout starts with the attempt; at stop they are released at once.
+	// Default: Concurrency; negative means none.
+	Prefetch int
 	// PollInterval is how often the pool looks for work when no notification
 	// arrives. Default DefaultPollInterval.
 	PollInterval time.Duration
@@ -117,6 +124,12 @@ func (c PoolConfig) withDefaults() (PoolConfig, error) {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	switch {
+	case c.Prefetch == 0:
+		c.Prefetch = c.Concurrency
+	case c.Prefetch < 0:
+		c.Prefetch = 0
 	}
 	if c.FinishBatch == 0 {
 		c.FinishBatch = DefaultFinishBatch
@@ -186,7 +199,11 @@ type Pool struct {
 
 	mu       sync.Mutex
 	held     map[string]*heldTask // by task id: attempts running or awaiting their write
-	inflight int                  // attempts started and not yet handed to the finisher
+	inflight int                  // claimed attempts not yet handed to the finisher
+
+	workers  int        // goroutines running attempts, at most Concurrency
+	waiting  []*pending // claimed tasks waiting for a worker, in claim order
+	draining bool       // stopping: waiting tasks are released, not run
 
 	slotFreed chan struct{}
 	hbNow     chan struct{}
@@ -226,7 +243,8 @@ func (p *Pool) Ready() bool { return p.running.Load() && p.healthy.Load() }
 // String names the pool in supervisor logs.
 func (p *Pool) String() string { return "taskqueue.Pool(" + p.cfg.WorkerName + ")" }
 
-// Running returns how many attempts are in progress.
+// Running returns how many claimed attempts have not ended: running, or
+// waiting for a slot.
 func (p *Pool) Running() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -246,6 +264,9 @@ func (p *Pool) Serve(ctx context.Context) error {
 	}
 	defer p.running.Store(false)
 	p.healthy.Store(false)
+	p.mu.Lock()
+	p.draining = false
+	p.mu.Unlock()
 
 	var events <-chan store.Event
 	if p.cfg.Notifier != nil {
@@ -271,7 +292,9 @@ func (p *Pool) Serve(ctx context.Context) error {
 
 	p.claimLoop(ctx, tasksCtx, fin, events)
 
-	// Soft stop: no more claims; let in-flight attempts finish.
+	// Soft stop: no more claims; tasks waiting for a worker are released,
+	// and running attempts may finish.
+	p.releaseWaiting(fin)
 	p.log.Info("pool stopping", slog.Int("in_flight", p.Running()), slog.Duration("drain_timeout", p.cfg.DrainTimeout))
 	if !p.waitIdle(p.cfg.DrainTimeout) {
 		// Hard stop: cancel what is left; its leases are released.
@@ -302,7 +325,7 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 	// With a backlog, claiming for every single freed slot costs a round
 	// trip per task: wait until a quarter of the slots are free, or for
 	// claimCooldown, whichever comes first.
-	batchMin := max(1, p.cfg.Concurrency/4)
+	batchMin := max(1, p.capacity()/4)
 	cooldown := time.NewTimer(time.Hour)
 	cooldown.Stop()
 	defer cooldown.Stop()
@@ -365,17 +388,20 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 	}
 }
 
+// capacity is how many claimed tasks the pool holds at most.
+func (p *Pool) capacity() int { return p.cfg.Concurrency + p.cfg.Prefetch }
+
 func (p *Pool) free() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cfg.Concurrency - p.inflight
+	return p.capacity() - p.inflight
 }
 
 // claim claims up to the number of free slots and starts the tasks. It
 // returns how many it claimed and how many slots were free.
 func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int) {
 	p.mu.Lock()
-	free = p.cfg.Concurrency - p.inflight
+	free = p.capacity() - p.inflight
 	p.mu.Unlock()
 	if free <= 0 {
 		return 0, 0
@@ -395,7 +421,13 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 		tctx, cancel := context.WithCancelCause(tasksCtx)
 		h := &heldTask{attempt: tasks[i].Attempts, cancel: cancel}
 		p.held[tasks[i].ID] = h
-		go p.run(tctx, h, &tasks[i], fin)
+		pd := &pending{ctx: tctx, h: h, t: &tasks[i]}
+		if p.workers < p.cfg.Concurrency {
+			p.workers++
+			go p.work(pd, fin)
+		} else {
+			p.waiting = append(p.waiting, pd)
+		}
 	}
 	p.mu.Unlock()
 	if p.cfg.Observer != nil {
@@ -406,21 +438,60 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 	return len(tasks), free
 }
 
+// pending is a claimed task on its way to a worker.
+type pending struct {
+	ctx context.Context
+	h   *heldTask
+	t   *store.Task
+}
+
+// work runs pd, then the waiting tasks in claim order, until none waits.
+func (p *Pool) work(pd *pending, fin *finisher) {
+	for pd != nil {
+		p.run(pd.ctx, pd.h, pd.t, fin)
+		pd = p.next()
+	}
+}
+
+// next takes the first waiting task, or retires the calling worker.
+func (p *Pool) next() *pending {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.waiting) == 0 || p.draining {
+		p.workers--
+		return nil
+	}
+	pd := p.waiting[0]
+	p.waiting[0] = nil
+	p.waiting = p.waiting[1:]
+	return pd
+}
+
+// releaseWaiting stops handing waiting tasks to workers and releases them:
+// they never ran, so their attempt does not count.
+func (p *Pool) releaseWaiting(fin *finisher) {
+	p.mu.Lock()
+	p.draining = true
+	waiting := p.waiting
+	p.waiting = nil
+	p.mu.Unlock()
+	for _, pd := range waiting {
+		pd.h.cancel(ErrStopping)
+		p.run(pd.ctx, pd.h, pd.t, fin)
+	}
+}
+
 func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finisher) {
 	log := p.log.With(slog.String("task_id", t.ID), slog.String("type", t.Type), slog.Int("attempt", t.Attempts))
-	runCtx := ctx
-	if p.cfg.Timeout > 0 {
-		var stop context.CancelFunc
-		runCtx, stop = context.WithTimeoutCause(ctx, p.cfg.Timeout, ErrTimeout)
-		defer stop()
+	var a attemptResult
+	if ctx.Err() == nil {
+		a = p.attempt(ctx, t, log)
+	} else {
+		// Cancelled, lost or released while it waited: it never ran.
+		a.cause = context.Cause(ctx)
+		a.err = a.cause
 	}
-	start := p.cfg.Now()
-	result, err := p.dispatch(runCtx, t, log)
-	ran := p.cfg.Now().Sub(start)
-	cause := context.Cause(runCtx)
-	if runCtx.Err() == nil {
-		cause = nil
-	}
+	result, err, ran, cause := a.result, a.err, a.ran, a.cause
 
 	p.mu.Lock()
 	h.ended = true
@@ -450,6 +521,32 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 	case p.slotFreed <- struct{}{}:
 	default:
 	}
+}
+
+// attemptResult is what one run of the dispatcher gave.
+type attemptResult struct {
+	result json.RawMessage
+	err    error
+	ran    time.Duration
+	cause  error // why the attempt's context ended; nil if it did not
+}
+
+// attempt runs the dispatcher under the task's timeout.
+func (p *Pool) attempt(ctx context.Context, t *store.Task, log *slog.Logger) attemptResult {
+	runCtx := ctx
+	if p.cfg.Timeout > 0 {
+		var stop context.CancelFunc
+		runCtx, stop = context.WithTimeoutCause(ctx, p.cfg.Timeout, ErrTimeout)
+		defer stop()
+	}
+	start := p.cfg.Now()
+	result, err := p.dispatch(runCtx, t, log)
+	ran := p.cfg.Now().Sub(start)
+	var cause error
+	if runCtx.Err() != nil {
+		cause = context.Cause(runCtx)
+	}
+	return attemptResult{result: result, err: err, ran: ran, cause: cause}
 }
 
 // dispatch calls the dispatcher, turning a panic into an error.
