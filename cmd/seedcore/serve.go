@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,9 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seedcore/seedcore"
+	"github.com/seedcore/seedcore/examples/demo"
 	"github.com/seedcore/seedcore/metrics"
-	"github.com/seedcore/seedcore/store"
-	"github.com/seedcore/seedcore/taskqueue"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
 
@@ -64,11 +60,11 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 		return err
 	}
 	cfg := seedcore.Config{
-		Dashboard: true, DatabaseURL: db, Dispatcher: demoDispatcher(), Logger: log, Metrics: m, Schema: schema,
+		Dashboard: true, DatabaseURL: db, Dispatcher: demo.Dispatcher(), Logger: log, Metrics: m, Schema: schema,
 	}
 	var guard func(*http.Request) error
 	if token != "" {
-		guard = bearer(token)
+		guard = httpapi.BearerToken(token)
 		cfg.Authorize = guard
 	}
 	app, err := seedcore.New(ctx, cfg)
@@ -84,92 +80,16 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 		_ = app.Shutdown(context.Background())
 		return err
 	}
-	// Event streams last until their task ends: at shutdown they get two
-	// seconds, then their requests' contexts are cancelled.
-	base, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return base }}
-	srv.RegisterOnShutdown(func() { time.AfterFunc(2*time.Second, cancelBase) })
-	served := make(chan error, 1)
-	go func() { served <- app.Serve(context.Background()) }()
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Serve(ln) }()
 	storeName := "in-memory"
 	if db != "" {
 		storeName = "postgresql"
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("store", storeName))
-
-	select {
-	case <-ctx.Done():
-		log.Info("stopping")
-	case err := <-httpDone:
-		_ = app.Shutdown(context.Background())
-		return err
-	case err := <-served:
-		_ = srv.Close()
-		return err
-	}
-	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(stopCtx); err != nil {
-		_ = srv.Close()
-	}
-	if err := app.Shutdown(stopCtx); err != nil {
-		return err
-	}
-	if err := <-served; err != nil && !errors.Is(err, seedcore.ErrShutdown) {
+	if err := app.Run(ctx, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln); err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// demoDispatcher handles the demo task types test, sleep and fail.
-func demoDispatcher() taskqueue.Dispatcher {
-	mux := taskqueue.NewMux()
-	type sleepParams struct {
-		MS int `json:"ms"`
-	}
-	for _, err := range []error{
-		taskqueue.HandleFunc(mux, "test", func(_ context.Context, t *store.Task, _ json.RawMessage) (map[string]any, error) {
-			return map[string]any{"ok": true, "description": t.Description}, nil
-		}),
-		taskqueue.HandleFunc(mux, "sleep", func(ctx context.Context, _ *store.Task, p sleepParams) (map[string]int, error) {
-			if p.MS <= 0 {
-				p.MS = 1000
-			}
-			select {
-			case <-time.After(time.Duration(p.MS) * time.Millisecond):
-				return map[string]int{"slept_ms": p.MS}, nil
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}),
-		mux.Handle("fail", taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
-			return nil, errors.New("this task always fails")
-		})),
-	} {
-		if err != nil {
-			panic(fmt.Sprintf("demo dispatcher: %v", err)) // a fixed, valid set of routes
-		}
-	}
-	return mux
-}
-
-func bearer(token string) func(*http.Request) error {
-	want := []byte("Bearer " + token)
-	return func(r *http.Request) error {
-		got := r.Header.Get("Authorization")
-		if got == "" {
-			return httpapi.ErrUnauthorized
-		}
-		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			return httpapi.ErrForbidden
-		}
-		return nil
-	}
 }
 
 // guarded applies the API's bearer check to h (nil guard: open).

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seedcore/seedcore/internal/pathprefix"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
@@ -120,7 +121,7 @@ func New(cfg Config) (*Dashboard, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
-	if err := checkPrefix(cfg.Prefix); err != nil {
+	if err := pathprefix.Check(cfg.Prefix); err != nil {
 		return bad("Prefix %q: %s", cfg.Prefix, err)
 	}
 	if cfg.Logger == nil {
@@ -153,26 +154,6 @@ func New(cfg Config) (*Dashboard, error) {
 	d.static = http.StripPrefix(cfg.Prefix+"/static/", http.FileServerFS(sub))
 	d.handler = d.routes()
 	return d, nil
-}
-
-// checkPrefix returns why p is not a usable path prefix, or nil.
-func checkPrefix(p string) error {
-	if !strings.HasPrefix(p, "/") || p == "/" || strings.HasSuffix(p, "/") {
-		return errors.New(`must start with "/" and not end with "/"`)
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return errors.New("has an empty, . or .. segment")
-		}
-		for _, c := range seg {
-			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-				c == '-' || c == '_' || c == '.' || c == '~'
-			if !ok {
-				return errors.New("holds a character outside letters, digits and -_.~")
-			}
-		}
-	}
-	return nil
 }
 
 // Prefix returns the path under which the dashboard is served.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seedcore/seedcore/internal/pathprefix"
 	"github.com/seedcore/seedcore/store"
 )
 
@@ -120,7 +122,7 @@ func New(cfg Config) (*API, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
 	}
-	if err := checkPrefix(cfg.Prefix); err != nil {
+	if err := pathprefix.Check(cfg.Prefix); err != nil {
 		return bad("Prefix %q: %s", cfg.Prefix, err)
 	}
 	if cfg.Logger == nil {
@@ -138,26 +140,6 @@ func New(cfg Config) (*API, error) {
 	a := &API{cfg: cfg, keepAlive: KeepAliveInterval}
 	a.handler = a.routes()
 	return a, nil
-}
-
-// checkPrefix returns why p is not a usable path prefix, or nil.
-func checkPrefix(p string) error {
-	if !strings.HasPrefix(p, "/") || p == "/" || strings.HasSuffix(p, "/") {
-		return errors.New(`must start with "/" and not end with "/"`)
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return errors.New("has an empty, . or .. segment")
-		}
-		for _, c := range seg {
-			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-				c == '-' || c == '_' || c == '.' || c == '~'
-			if !ok {
-				return errors.New("holds a character outside letters, digits and -_.~")
-			}
-		}
-	}
-	return nil
 }
 
 // Prefix returns the path prefix of the task routes.
@@ -356,4 +338,22 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// BearerToken returns an authorization hook for [Config.Authorize] that
+// lets through requests carrying "Authorization: Bearer <token>": a request
+// without the header gets 401, one with another value 403. The comparison
+// takes constant time.
+func BearerToken(token string) func(*http.Request) error {
+	want := []byte("Bearer " + token)
+	return func(r *http.Request) error {
+		got := r.Header.Get("Authorization")
+		if got == "" {
+			return fmt.Errorf("%w: no bearer token", ErrUnauthorized)
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			return fmt.Errorf("%w: wrong bearer token", ErrForbidden)
+		}
+		return nil
+	}
 }
