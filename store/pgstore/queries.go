@@ -148,7 +148,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// outcome with every task that worker runs.
 	finishUpd := `UPDATE ` + tbl + ` t SET
 	status = ` + newStatus + `,
-	result = CASE WHEN o.kind = 'complete' THEN nullif(o.result, '')::jsonb ELSE t.result END,
+	result = CASE WHEN o.kind = 'complete' AND NOT t.cancel_requested THEN nullif(o.result, '')::jsonb ELSE t.result END,
 	error = CASE WHEN o.kind = 'release' THEN t.error ELSE o.error END,
 	attempts = CASE WHEN o.kind = 'release' AND NOT t.cancel_requested
 	    THEN t.attempts - 1 ELSE t.attempts END,

@@ -212,6 +212,7 @@ func testCancel(t *testing.T, s *suite) {
 			end := mustGet(t, ctx, b, task.ID)
 			require.Equal(t, store.StatusCancelled, end.Status, "a %s outcome of a cancel-requested task ends it cancelled", kind)
 			require.NotNil(t, end.FinishedAt)
+			require.Nil(t, end.Result, "a late completion's result is not kept on a cancelled task")
 			claimed, err := b.Claim(ctx, "w2", 10, time.Minute)
 			require.NoError(t, err)
 			require.Empty(t, claimed)
