@@ -63,6 +63,9 @@ type Store struct {
 	schema string
 	log    *slog.Logger
 	q      queries
+	// statusNotify is whether "c" notifications are sent.
+	statusNotify bool
+	wake         *waker
 }
 
 var _ store.Store = (*Store)(nil)
@@ -89,6 +92,8 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 		log:    opts.Logger,
 	}
 	s.q = buildQueries(opts.Schema, !opts.NoStatusNotify)
+	s.statusNotify = !opts.NoStatusNotify
+	s.wake = &waker{s: s}
 	return s, nil
 }
 

@@ -10,6 +10,9 @@ type queries struct {
 	byID, byPrefix, byKey, statusOf        string
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
+	// insertQuiet and finishQuiet send no notification: their callers send
+	// one afterwards with notify, outside the durable commit.
+	insertQuiet, finishQuiet, notify string
 	finishClaim                            string
 }
 
@@ -58,6 +61,23 @@ func buildQueries(schema string, statusNotify bool) queries {
 	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 	RETURNING t.*`, taskCols,
 		[]string{note(`'r'`, ` FROM upd WHERE status = 'queued' AND run_after <= now()`)})
+
+	q.insertQuiet = `INSERT INTO ` + tbl + ` AS t
+	(id, type, description, domain, params, status, priority, max_attempts,
+	 run_after, idempotency_key, events)
+	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8,
+	 coalesce($9::timestamptz, now()), nullif($10, ''), $11::jsonb)
+	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+	RETURNING ` + taskCols
+
+	// NOTIFY holds a cluster-wide lock from its transaction's pre-commit to
+	// its end, through the WAL flush of a synchronous commit, so notifying
+	// transactions commit one at a time. Durable writes on the hot path
+	// therefore commit without notifying, and their notifications go out in
+	// this separate statement, whose own commit is asynchronous (it writes
+	// nothing but the notification, so losing it in a crash loses only a
+	// hint).
+	q.notify = `SELECT count(pg_notify(` + ch + `, p)) FROM ` + asyncCommit + `, unnest($1::text[]) p`
 
 	q.insertMany = notifyWrap(`INSERT INTO `+tbl+` AS t
 	(id, type, description, domain, params, status, priority, max_attempts,
@@ -123,8 +143,25 @@ func buildQueries(schema string, statusNotify bool) queries {
 	WHERE t.id = picked.id
 	RETURNING t.*`
 	}
-	q.claim = notifyWrap(claimUpd("$1", "$2", "$3", ", "+asyncCommit), taskCols,
-		status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`)))
+	// The claim on its own: the picked ids come back as one array, so the
+	// update fetches exactly those rows by primary key (a join on a
+	// subquery of ids let the planner hash-join the whole table), and no
+	// notification rides on it: its "c" goes out through the waker.
+	q.claim = `UPDATE ` + tbl + ` t SET
+	status = 'running',
+	attempts = t.attempts + 1,
+	locked_by = $1,
+	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
+	last_heartbeat = now(),
+	started_at = now(),
+	updated_at = now()
+	FROM ` + asyncCommit + `
+	WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
+	      WHERE status IN ('queued', 'retry') AND run_after <= now()
+	      ORDER BY priority DESC, run_after, id
+	      LIMIT $2
+	      FOR UPDATE SKIP LOCKED))
+	RETURNING ` + taskCols
 
 	// A heartbeat lost in a crash only shortens a lease: async as well.
 	q.heartbeat = `UPDATE ` + tbl + ` SET
@@ -167,6 +204,8 @@ func buildQueries(schema string, statusNotify bool) queries {
 	RETURNING o.ord, t.status, t.run_after`
 	finishReady := ` WHERE EXISTS (SELECT 1 FROM upd
 	    WHERE status IN ('queued', 'retry') AND run_after <= now())`
+	q.finishQuiet = strings.Replace(finishUpd, `RETURNING o.ord, t.status, t.run_after`,
+		`RETURNING o.ord, t.status IN ('queued', 'retry') AND t.run_after <= now()`, 1)
 	q.finish = notifyWrap(finishUpd, `t.ord`,
 		append([]string{note(`'r'`, finishReady)},
 			status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`))...))

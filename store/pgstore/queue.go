@@ -34,6 +34,7 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}
 	sortClaimed(ts)
+	s.wake.wake(false, len(ts) > 0)
 	return ts, nil
 }
 
@@ -101,21 +102,25 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 		return nil, err
 	}
 	if len(fb.index) > 0 {
-		rows, err := s.db.QueryContext(ctx, s.q.finish, fb.args()...)
+		rows, err := s.db.QueryContext(ctx, s.q.finishQuiet, fb.args()...)
 		if err != nil {
 			return nil, fmt.Errorf("pgstore: finish: %w", err)
 		}
 		defer rows.Close()
+		applied, ready := false, false
 		for rows.Next() {
 			var ord int
-			if err := rows.Scan(&ord); err != nil {
+			var due bool
+			if err := rows.Scan(&ord, &due); err != nil {
 				return nil, fmt.Errorf("pgstore: finish: %w", err)
 			}
 			fb.applied(ord)
+			applied, ready = true, ready || due
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("pgstore: finish: %w", err)
 		}
+		s.wake.wake(ready, applied)
 	}
 	return fb.result(), nil
 }

@@ -75,11 +75,21 @@ func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.
 	if err != nil {
 		return store.Task{}, false, err
 	}
-	task, err := scanTask(q.QueryRowContext(ctx, s.q.insert,
+	// Inside a caller's transaction the notification rides on the insert
+	// and goes out only if the transaction commits; on its own the insert
+	// commits quietly and the waker notifies after.
+	query := s.q.insertQuiet
+	if _, inTx := q.(*sqlx.Tx); inTx {
+		query = s.q.insert
+	}
+	task, err := scanTask(q.QueryRowContext(ctx, query,
 		nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
 		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events)))
 	switch {
 	case err == nil:
+		if query == s.q.insertQuiet {
+			s.wake.wake(task.Status == store.StatusQueued, false)
+		}
 		return task, true, nil
 	case isUniqueViolation(err):
 		return store.Task{}, false, fmt.Errorf("%w: task %s already exists", store.ErrConflict, nt.ID)
