@@ -34,7 +34,7 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}
 	sortClaimed(ts)
-	s.wake.wake(false, len(ts) > 0)
+	s.wake.wake(false, len(ts) > 0, true)
 	return ts, nil
 }
 
@@ -120,7 +120,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("pgstore: finish: %w", err)
 		}
-		s.wake.wake(ready, applied)
+		s.wake.wake(ready, applied, true)
 	}
 	return fb.result(), nil
 }

@@ -88,7 +88,7 @@ func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.
 	switch {
 	case err == nil:
 		if query == s.q.insertQuiet {
-			s.wake.wake(task.Status == store.StatusQueued, false)
+			s.wake.wake(task.Status == store.StatusQueued, false, false)
 		}
 		return task, true, nil
 	case isUniqueViolation(err):

@@ -26,12 +26,14 @@ type waker struct {
 // wakeTimeout bounds one notification statement.
 const wakeTimeout = 5 * time.Second
 
-// wake owes the given notifications and sends them unless a send is under
-// way, in which case that sender sends them after its current statement.
-func (w *waker) wake(ready, changed bool) {
-	if !ready && !changed {
-		return
-	}
+// wakeLinger is how long a background send waits to gather more.
+const wakeLinger = 5 * time.Millisecond
+
+// wake owes the given notifications and sends them, unless a send is
+// under way, whose sender then sends them after its current statement.
+// With background set the sending happens in a goroutine of its own (it
+// ends when nothing more is owed), so the caller does not wait for it.
+func (w *waker) wake(ready, changed, background bool) {
 	w.mu.Lock()
 	w.ready = w.ready || ready
 	w.changed = w.changed || changed && w.s.statusNotify
@@ -40,6 +42,23 @@ func (w *waker) wake(ready, changed bool) {
 		return
 	}
 	w.sending = true
+	w.mu.Unlock()
+	if background {
+		go func() {
+			// Linger so that the notifications of many claims and outcomes
+			// in a burst go out together: they are hints for watchers of
+			// statuses and for retries, not on anyone's critical path.
+			time.Sleep(wakeLinger)
+			w.loop()
+		}()
+	} else {
+		w.loop()
+	}
+}
+
+// loop sends what is owed until nothing is.
+func (w *waker) loop() {
+	w.mu.Lock()
 	for w.ready || w.changed {
 		payloads := make([]string, 0, 2)
 		if w.ready {
