@@ -65,7 +65,9 @@ type Store struct {
 	q      queries
 	// statusNotify is whether "c" notifications are sent.
 	statusNotify bool
-	wake         *waker
+	// ready and changed send the "r" and "c" notifications of writes that
+	// commit without them.
+	ready, changed *waker
 }
 
 var _ store.Store = (*Store)(nil)
@@ -93,7 +95,8 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	}
 	s.q = buildQueries(opts.Schema, !opts.NoStatusNotify)
 	s.statusNotify = !opts.NoStatusNotify
-	s.wake = &waker{s: s}
+	s.ready = &waker{s: s, payload: "r"}
+	s.changed = &waker{s: s, payload: "c", linger: statusLinger}
 	return s, nil
 }
 

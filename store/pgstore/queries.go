@@ -13,7 +13,7 @@ type queries struct {
 	// insertQuiet and finishQuiet send no notification: their callers send
 	// one afterwards with notify, outside the durable commit.
 	insertQuiet, finishQuiet, notify string
-	finishClaim                            string
+	finishClaim                      string
 }
 
 // terminalList is the SQL list of terminal statuses; it must match the

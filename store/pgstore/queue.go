@@ -34,7 +34,9 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}
 	sortClaimed(ts)
-	s.wake.wake(false, len(ts) > 0, true)
+	if len(ts) > 0 && s.statusNotify {
+		s.changed.wake(true)
+	}
 	return ts, nil
 }
 
@@ -120,7 +122,12 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("pgstore: finish: %w", err)
 		}
-		s.wake.wake(ready, applied, true)
+		if ready {
+			s.ready.wake(true)
+		}
+		if applied && s.statusNotify {
+			s.changed.wake(true)
+		}
 	}
 	return fb.result(), nil
 }

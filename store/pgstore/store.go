@@ -88,7 +88,9 @@ func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.
 	switch {
 	case err == nil:
 		if query == s.q.insertQuiet {
-			s.wake.wake(task.Status == store.StatusQueued, false, false)
+			if task.Status == store.StatusQueued {
+				s.ready.wake(false)
+			}
 		}
 		return task, true, nil
 	case isUniqueViolation(err):

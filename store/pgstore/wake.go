@@ -9,78 +9,73 @@ import (
 	"github.com/lib/pq"
 )
 
-// waker sends the notifications of durable writes after they commit, in a
+// waker sends one notification payload after durable writes commit, in a
 // statement of its own (see queries.notify). Calls that arrive while a send
 // is under way are folded into one more send after it, so a burst of
-// inserts costs a few notifications, and every write is followed by a
+// writes costs a few notifications, and every write is followed by a
 // notification sent after its commit.
 type waker struct {
-	s *Store
+	s       *Store
+	payload string
+	// linger is how long a background send waits to gather more calls.
+	linger time.Duration
 
 	mu      sync.Mutex
 	sending bool
-	ready   bool // an "r" is owed
-	changed bool // a "c" is owed
+	owed    bool
 }
 
 // wakeTimeout bounds one notification statement.
 const wakeTimeout = 5 * time.Second
 
-// wakeLinger is how long a background send waits to gather more.
-const wakeLinger = 5 * time.Millisecond
+// statusLinger gathers the "c" notifications of a burst of claims and
+// outcomes: they are hints for watchers of statuses, off every task's
+// critical path.
+const statusLinger = 5 * time.Millisecond
 
-// wake owes the given notifications and sends them, unless a send is
-// under way, whose sender then sends them after its current statement.
-// With background set the sending happens in a goroutine of its own (it
-// ends when nothing more is owed), so the caller does not wait for it.
-func (w *waker) wake(ready, changed, background bool) {
+// wake owes the notification and sends it, unless a send is under way,
+// whose sender then sends it again after its current statement. With
+// background set the sending happens in a goroutine of its own (it ends
+// when nothing more is owed), so the caller does not wait for it.
+func (w *waker) wake(background bool) {
 	w.mu.Lock()
-	w.ready = w.ready || ready
-	w.changed = w.changed || changed && w.s.statusNotify
-	if w.sending || (!w.ready && !w.changed) {
+	w.owed = true
+	if w.sending {
 		w.mu.Unlock()
 		return
 	}
 	w.sending = true
 	w.mu.Unlock()
-	if background {
-		go func() {
-			// Linger so that the notifications of many claims and outcomes
-			// in a burst go out together: they are hints for watchers of
-			// statuses and for retries, not on anyone's critical path.
-			time.Sleep(wakeLinger)
-			w.loop()
-		}()
-	} else {
+	if !background {
 		w.loop()
+		return
 	}
+	go func() {
+		if w.linger > 0 {
+			time.Sleep(w.linger)
+		}
+		w.loop()
+	}()
 }
 
-// loop sends what is owed until nothing is.
+// loop sends until nothing is owed.
 func (w *waker) loop() {
 	w.mu.Lock()
-	for w.ready || w.changed {
-		payloads := make([]string, 0, 2)
-		if w.ready {
-			payloads = append(payloads, "r")
-		}
-		if w.changed {
-			payloads = append(payloads, "c")
-		}
-		w.ready, w.changed = false, false
+	for w.owed {
+		w.owed = false
 		w.mu.Unlock()
-		w.send(payloads)
+		w.send()
 		w.mu.Lock()
 	}
 	w.sending = false
 	w.mu.Unlock()
 }
 
-func (w *waker) send(payloads []string) {
+func (w *waker) send() {
 	ctx, cancel := context.WithTimeout(context.Background(), wakeTimeout)
 	defer cancel()
-	if _, err := w.s.db.ExecContext(ctx, w.s.q.notify, pq.StringArray(payloads)); err != nil {
+	if _, err := w.s.db.ExecContext(ctx, w.s.q.notify, pq.StringArray{w.payload}); err != nil {
 		// A lost hint: listeners fall back to polling.
-		w.s.log.Debug("notification not sent", slog.Any("payloads", payloads), slog.String("error", err.Error()))
+		w.s.log.Debug("notification not sent", slog.String("payload", w.payload), slog.String("error", err.Error()))
 	}
 }

@@ -396,7 +396,7 @@ func testRescue(t *testing.T, s *suite) {
 
 func testDeleteFinished(t *testing.T, s *suite) {
 	ctx, b := s.fresh(t)
-	const age = 600 * time.Millisecond
+	const age = 1500 * time.Millisecond // wide enough that "recent" cannot age past it on a loaded machine
 	var old, keep []store.Task
 	// Five old terminal tasks of every kind.
 	for _, st := range []store.Status{store.StatusCompleted, store.StatusFailed, store.StatusCancelled, store.StatusCancelled, store.StatusCompleted} {
