@@ -26,7 +26,11 @@ const (
 	DefaultDrainTimeout = 5 * time.Second
 	DefaultFinishBatch  = 1000
 	DefaultFlushTimeout = 5 * time.Second
-	maxErrorText        = 4096
+	DefaultPrefetch     = 1000
+	// PrefetchHorizon is how much work, at the recent pace, a pool keeps
+	// claimed ahead of its workers (see PoolConfig.Prefetch).
+	PrefetchHorizon = 50 * time.Millisecond
+	maxErrorText    = 4096
 )
 
 // PoolConfig configures a [Pool]. Only Queue and Dispatcher are required.
@@ -67,12 +71,16 @@ type PoolConfig struct {
 	Notifier store.Notifier
 	// Observer, when set, is told of every claim and outcome (for metrics).
 	Observer Observer
-	// Prefetch is how many claimed tasks may wait in the pool for a free
-	// worker, so the pool claims in larger batches and a freed worker never
-	// waits for a round trip to the backend. Waiting tasks start in claim
-	// order; they hold their lease (the heartbeat extends it) but their
-	// timeout starts with the attempt; at stop they are released at once.
-	// Default: Concurrency; negative means none.
+	// Prefetch bounds how many claimed tasks may wait in the pool for a
+	// free worker, so the pool claims in larger batches and a freed worker
+	// never waits for a round trip to the backend. Within the bound the pool
+	// keeps only as many waiting as its workers finish in about
+	// PrefetchHorizon at their recent pace: many for tiny tasks, none for
+	// long ones, so a process does not hoard work other processes could
+	// run. Waiting tasks start in claim order; they hold their lease (the
+	// heartbeat extends it) but their timeout starts with the attempt; at
+	// stop they are released at once. Default DefaultPrefetch; negative
+	// means none.
 	Prefetch int
 	// PollInterval is how often the pool looks for work when no notification
 	// arrives. Default DefaultPollInterval.
@@ -127,7 +135,7 @@ func (c PoolConfig) withDefaults() (PoolConfig, error) {
 	}
 	switch {
 	case c.Prefetch == 0:
-		c.Prefetch = c.Concurrency
+		c.Prefetch = DefaultPrefetch
 	case c.Prefetch < 0:
 		c.Prefetch = 0
 	}
@@ -202,6 +210,7 @@ type Pool struct {
 	inflight int                  // claimed attempts not yet handed to the finisher
 
 	workers  int        // goroutines running attempts, at most Concurrency
+	avgRun   float64    // moving average of attempt durations, in nanoseconds; 0 before the first
 	waiting  []*pending // claimed tasks waiting for a worker, in claim order
 	draining bool       // stopping: waiting tasks are released, not run
 
@@ -325,7 +334,6 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 	// With a backlog, claiming for every single freed slot costs a round
 	// trip per task: wait until a quarter of the slots are free, or for
 	// claimCooldown, whichever comes first.
-	batchMin := max(1, p.capacity()/4)
 	cooldown := time.NewTimer(time.Hour)
 	cooldown.Stop()
 	defer cooldown.Stop()
@@ -373,7 +381,7 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 		case <-p.slotFreed:
 			switch {
 			case !more:
-			case p.free() >= batchMin:
+			case p.free() >= p.batchMin():
 				wake = true
 			case !armed:
 				cooldown.Reset(claimCooldown)
@@ -388,13 +396,31 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 	}
 }
 
-// capacity is how many claimed tasks the pool holds at most.
-func (p *Pool) capacity() int { return p.cfg.Concurrency + p.cfg.Prefetch }
+// capacity is how many claimed tasks the pool holds at most now: its
+// workers plus the prefetch its recent pace calls for. p.mu must be held.
+func (p *Pool) capacity() int {
+	prefetch := p.cfg.Prefetch
+	if p.avgRun > 0 {
+		ahead := float64(p.cfg.Concurrency) * float64(PrefetchHorizon) / p.avgRun
+		prefetch = int(min(ahead, float64(p.cfg.Prefetch)))
+	} else {
+		prefetch = min(prefetch, p.cfg.Concurrency)
+	}
+	return p.cfg.Concurrency + prefetch
+}
 
 func (p *Pool) free() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.capacity() - p.inflight
+}
+
+// batchMin is the free capacity a backlogged pool waits for before it
+// claims (or for claimCooldown).
+func (p *Pool) batchMin() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(1, p.capacity()/4)
 }
 
 // claim claims up to the number of free slots and starts the tasks. It
@@ -516,6 +542,14 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 	}
 	p.mu.Lock()
 	p.inflight--
+	if ran > 0 {
+		// An exponential moving average, weight 1/16 for the newest.
+		if p.avgRun == 0 {
+			p.avgRun = float64(ran)
+		} else {
+			p.avgRun += (float64(ran) - p.avgRun) / 16
+		}
+	}
 	p.mu.Unlock()
 	select {
 	case p.slotFreed <- struct{}{}:

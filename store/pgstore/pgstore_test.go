@@ -281,7 +281,11 @@ func TestPlansUseIndexes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			plan := explain(t, b, qs[tc.name], tc.args...)
+			settings := ""
+			if tc.name == "claim" {
+				settings = qs["claimSettings"]
+			}
+			plan := explain(t, b, settings, qs[tc.name], tc.args...)
 			used := false
 			for _, idx := range tc.indexes {
 				used = used || strings.Contains(plan, "using "+idx+" on tasks")
@@ -292,11 +296,15 @@ func TestPlansUseIndexes(t *testing.T) {
 	}
 }
 
-func explain(t *testing.T, b *bundle, query string, args ...any) string {
+func explain(t *testing.T, b *bundle, settings, query string, args ...any) string {
 	t.Helper()
 	tx, err := b.env.DB.BeginTxx(b.ctx, nil)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback() }() // EXPLAIN ANALYZE runs the update
+	if settings != "" {
+		_, err := tx.ExecContext(b.ctx, settings)
+		require.NoError(t, err)
+	}
 	rows, err := tx.QueryContext(b.ctx, `EXPLAIN (ANALYZE, BUFFERS) `+query, args...)
 	require.NoError(t, err)
 	defer rows.Close()

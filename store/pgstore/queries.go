@@ -13,6 +13,8 @@ type queries struct {
 	// insertQuiet and finishQuiet send no notification: their callers send
 	// one afterwards with notify, outside the durable commit.
 	insertQuiet, finishQuiet, notify string
+	// claimSettings precede claim in the same implicit transaction.
+	claimSettings string
 	finishClaim                      string
 }
 
@@ -147,6 +149,16 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// update fetches exactly those rows by primary key (a join on a
 	// subquery of ids let the planner hash-join the whole table), and no
 	// notification rides on it: its "c" goes out through the waker.
+	//
+	// It runs after claimSettings in one simple-protocol message (one
+	// implicit transaction, one round trip; see Store.Claim). The settings
+	// keep the planner on an ordered scan of tasks_claim_idx: a bitmap scan
+	// of it (which the planner prefers when its statistics are stale, as
+	// after a burst) reads every dead entry left by earlier claims and never
+	// marks them dead, so each claim got slower until the next vacuum; an
+	// ordered scan stops at LIMIT and marks the dead entries it passes.
+	q.claimSettings = `SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; ` +
+		`SET LOCAL synchronous_commit = off; `
 	q.claim = `UPDATE ` + tbl + ` t SET
 	status = 'running',
 	attempts = t.attempts + 1,
@@ -155,7 +167,6 @@ func buildQueries(schema string, statusNotify bool) queries {
 	last_heartbeat = now(),
 	started_at = now(),
 	updated_at = now()
-	FROM ` + asyncCommit + `
 	WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
 	      WHERE status IN ('queued', 'retry') AND run_after <= now()
 	      ORDER BY priority DESC, run_after, id

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -25,7 +27,14 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.claim, worker, limit, micros(lease))
+	// One simple-protocol message (no parameters): the settings and the
+	// claim run in one implicit transaction, in one round trip.
+	query := s.q.claimSettings + strings.NewReplacer(
+		"$1", pq.QuoteLiteral(worker),
+		"$2", strconv.Itoa(limit),
+		"$3", strconv.FormatInt(micros(lease), 10),
+	).Replace(s.q.claim)
+	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}
