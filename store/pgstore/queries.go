@@ -15,7 +15,7 @@ type queries struct {
 	insertQuiet, finishQuiet, notify string
 	// claimSettings precede claim in the same implicit transaction.
 	claimSettings string
-	finishClaim                      string
+	finishClaim   string
 }
 
 // terminalList is the SQL list of terminal statuses; it must match the
