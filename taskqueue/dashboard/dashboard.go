@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seedcore/seedcore/internal/pathprefix"
+	"github.com/seedcore/seedcore/internal/statusrec"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
@@ -191,29 +192,6 @@ func (d *Dashboard) routes() http.Handler {
 	return d.wrap(mux)
 }
 
-// recorder remembers the status a handler wrote.
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *recorder) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *recorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the server's writer.
-func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // contentSecurityPolicy allows scripts, styles and fetches from the
 // dashboard's own origin only: no inline script or style, no framing.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
@@ -229,19 +207,19 @@ func (d *Dashboard) wrap(h http.Handler) http.Handler {
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("X-Content-Type-Options", "nosniff")
-		rec := &recorder{ResponseWriter: w}
+		rec := &statusrec.Writer{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
 				d.cfg.Logger.Error("dashboard: handler panicked", slog.String("path", r.URL.Path), slog.Any("panic", v))
-				if rec.status == 0 {
+				if rec.Status == 0 {
 					d.fail(rec, r, http.StatusInternalServerError, "Internal error.", nil)
 				}
 			}
 			d.cfg.Logger.Debug("dashboard: request", slog.String("method", r.Method),
-				slog.String("route", r.Pattern), slog.Int("status", rec.status),
+				slog.String("route", r.Pattern), slog.Int("status", rec.Status),
 				slog.Duration("duration", time.Since(start)))
 		}()
 		if d.cfg.Authorize != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seedcore/seedcore/internal/pathprefix"
+	"github.com/seedcore/seedcore/internal/statusrec"
 	"github.com/seedcore/seedcore/store"
 )
 
@@ -227,30 +228,6 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// recorder remembers the status a handler wrote.
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *recorder) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *recorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the server's writer (Flush,
-// SetWriteDeadline).
-func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // wrap adds the request id, the authorization check (when guarded), panic
 // recovery and the request log to h.
 func (a *API) wrap(h http.HandlerFunc, guarded bool) http.Handler {
@@ -262,7 +239,7 @@ func (a *API) wrap(h http.HandlerFunc, guarded bool) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
 		w.Header().Set("X-Request-ID", id)
-		rec := &recorder{ResponseWriter: w}
+		rec := &statusrec.Writer{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
@@ -270,13 +247,13 @@ func (a *API) wrap(h http.HandlerFunc, guarded bool) http.Handler {
 				}
 				a.cfg.Logger.Error("httpapi: handler panicked", slog.String("request_id", id),
 					slog.String("route", r.Pattern), slog.Any("panic", v))
-				if rec.status == 0 {
+				if rec.Status == 0 {
 					a.fail(rec, r, newError(http.StatusInternalServerError, CodeInternal, "internal error"))
 				}
 			}
 			a.cfg.Logger.Debug("httpapi: request", slog.String("request_id", id),
 				slog.String("method", r.Method), slog.String("route", r.Pattern),
-				slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+				slog.Int("status", rec.Status), slog.Duration("duration", time.Since(start)))
 		}()
 		if guarded && a.cfg.Authorize != nil {
 			if err := a.cfg.Authorize(r); err != nil {
