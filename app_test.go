@@ -2,7 +2,6 @@ package seedcore_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 
 	"github.com/seedcore/seedcore"
 	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/internal/syncbuf"
 	"github.com/seedcore/seedcore/metrics"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue"
@@ -33,24 +32,6 @@ func TestMain(m *testing.M) {
 		// lib/pq's listener connection goroutine may still be closing.
 		goleak.IgnoreTopFunction("github.com/lib/pq.(*ListenerConn).listenerConnLoop"),
 	)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func echoMux(t testing.TB) *taskqueue.Mux {
@@ -141,7 +122,7 @@ func TestPIINeverLeaves(t *testing.T) {
 	for _, e := range appEnvs {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
-			logs := &syncBuffer{}
+			logs := &syncbuf.Buffer{}
 			cfg := e.cfg(t)
 			cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			cfg.Dispatcher = echoMux(t)

@@ -6,34 +6,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/seedcore/seedcore/internal/fakeclock"
 )
-
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type enrichBundle struct {
 	srv      *httptest.Server
-	clock    *testClock
+	clock    *fakeclock.Clock
 	requests atomic.Int64
 	status   atomic.Int64
 	bodies   chan enrichRequest
@@ -44,7 +28,7 @@ type enrichBundle struct {
 func setupEnrich(t *testing.T) *enrichBundle {
 	t.Helper()
 	b := &enrichBundle{
-		clock:   &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		clock:   fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 		bodies:  make(chan enrichRequest, 100),
 		release: make(chan struct{}),
 	}

@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/seedcore/seedcore/eventizer"
+	"github.com/seedcore/seedcore/internal/syncbuf"
 	"github.com/seedcore/seedcore/metrics"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/memstore"
@@ -438,24 +437,6 @@ func TestQueueDepth(t *testing.T) {
 	require.Nil(t, fams["seedcore_tasks"])
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // flaky fails (returning an error, or panicking) its first `fails` runs,
 // then runs until stopped.
 type flaky struct {
@@ -482,7 +463,7 @@ func TestSupervisorEvents(t *testing.T) {
 	require.NoError(t, err)
 	// The wrapped handler keeps only Error records: Warn records are
 	// counted all the same.
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	inner := slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError})
 	erring, panicky := &flaky{fails: 2}, &flaky{fails: 1, panic: true}
 	failures := erring.fails + panicky.fails

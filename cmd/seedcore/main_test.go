@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/seedcore/seedcore/internal/pgtest"
 	"github.com/seedcore/seedcore/internal/proctest"
+	"github.com/seedcore/seedcore/internal/syncbuf"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/pgstore"
 )
@@ -240,31 +240,13 @@ func TestTaskCommandsDatabase(t *testing.T) {
 	taskCommands(t, flags)
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestServeAndAPI(t *testing.T) {
 	t.Parallel()
 	_, db := database(t)
 	const token = "s3cret"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	served := make(chan int, 1)
 	go func() {
 		served <- runContext(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-token", token}, db...), io.Discard, &logs)

@@ -8,10 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/seedcore/seedcore/internal/fakeclock"
 	"github.com/seedcore/seedcore/store"
 )
 
-func newClocked(t *testing.T) (context.Context, *Store, *fakeClock) {
+func newClocked(t *testing.T) (context.Context, *Store, *fakeclock.Clock) {
 	t.Helper()
 	t.Parallel()
 	clock := newFakeClock()

@@ -8,12 +8,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/seedcore/seedcore/internal/fakeclock"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/memstore"
 	"github.com/seedcore/seedcore/taskqueue/dashboard"
@@ -22,36 +22,18 @@ import (
 // waitTimeout bounds every wait in these tests.
 const waitTimeout = 5 * time.Second
 
-// clock is a settable time source shared by the store and the dashboard.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type testBundle struct {
 	store *memstore.Store
 	dash  *dashboard.Dashboard
 	h     http.Handler
-	clock *clock
+	clock *fakeclock.Clock
 }
 
 // setup returns a fresh memstore and a dashboard over it, both on a fake
 // clock. mutate, when set, edits the config first.
 func setup(t *testing.T, mutate func(*dashboard.Config)) *testBundle {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	st := memstore.New(memstore.Options{Now: clk.Now})
 	cfg := dashboard.Config{Store: st, Notifier: st, Now: clk.Now}
 	if mutate != nil {

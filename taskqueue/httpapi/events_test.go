@@ -1,14 +1,12 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/seedcore/seedcore/internal/syncbuf"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
@@ -208,7 +207,7 @@ func TestEventStreamNotifications(t *testing.T) {
 	t.Parallel()
 	n := chanNotifier{ch: make(chan store.Event, 8)}
 	var flaky *flakyStore
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	b := setup(t, func(c *httpapi.Config) {
 		flaky = &flakyStore{Store: c.Store}
 		c.Store = flaky
@@ -238,22 +237,4 @@ func TestEventStreamNotifications(t *testing.T) {
 	require.Equal(t, store.StatusCompleted, got.Status)
 	requireEnd(t, events)
 	require.Contains(t, logs.String(), "flaky: connection reset")
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
