@@ -249,3 +249,30 @@ func (nopQueue) Finish(_ context.Context, o []store.Outcome) ([]error, error) {
 	return make([]error, len(o)), nil
 }
 func (nopQueue) Rescue(context.Context, int) ([]store.Rescued, error) { return nil, nil }
+
+// TestPoolClaimsNotificationsInQuickSuccession creates each task as soon
+// as the previous one started, so most notifications arrive within
+// claimGap of the last claim and are held back: each must still be claimed
+// at once after the gap, not at the next poll (an hour away).
+func TestPoolClaimsNotificationsInQuickSuccession(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, e *env) {
+		started := make(chan string, 1)
+		startPool(t, taskqueue.PoolConfig{
+			Queue: e.be, Notifier: e.notifier, PollInterval: time.Hour,
+			Dispatcher: taskqueue.DispatcherFunc(func(_ context.Context, task *store.Task) (json.RawMessage, error) {
+				started <- task.ID
+				return nil, nil
+			}),
+		})
+		for i := range 30 {
+			task := create(t, e.be, store.NewTask{Type: "next"})
+			select {
+			case id := <-started:
+				require.Equal(t, task.ID, id)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("task %d was not claimed after its notification", i)
+			}
+		}
+	})
+}

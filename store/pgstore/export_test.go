@@ -9,3 +9,14 @@ func QueriesForTest(s *Store) map[string]string {
 
 // CopyThreshold is the batch size from which CreateMany uses COPY.
 const CopyThreshold = copyThreshold
+
+// SetBeforeBatch sets the hook the inserter of s calls before each shared
+// insert statement, with the number of tasks in it.
+func SetBeforeBatch(s *Store, f func(n int)) { s.inserts.beforeBatch = f }
+
+// Queued returns how many Create calls of s wait for a shared statement.
+func Queued(s *Store) int {
+	s.inserts.mu.Lock()
+	defer s.inserts.mu.Unlock()
+	return len(s.inserts.waiting)
+}

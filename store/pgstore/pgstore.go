@@ -2,6 +2,8 @@ package pgstore
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -68,6 +70,8 @@ type Store struct {
 	// ready and changed send the "r" and "c" notifications of writes that
 	// commit without them.
 	ready, changed *waker
+	// inserts gathers concurrent Create calls into shared statements.
+	inserts *inserter
 }
 
 var _ store.Store = (*Store)(nil)
@@ -97,17 +101,42 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	s.statusNotify = !opts.NoStatusNotify
 	s.ready = &waker{s: s, payload: "r"}
 	s.changed = &waker{s: s, payload: "c", linger: statusLinger}
+	s.inserts = &inserter{s: s}
 	return s, nil
 }
+
+// DefaultMaxIdleConns is how many idle connections a store made by [Open]
+// keeps for reuse. A store made by [New] uses the caller's pool as it is
+// configured; the database/sql default of 2 makes a busy store open and
+// close connections all the time, so raise it there too.
+const DefaultMaxIdleConns = 32
 
 // Open connects to the database at dsn (a lib/pq URL or key=value string),
 // checks that it answers, and returns a store that owns the connection
 // pool: [Store.Close] closes it. It does not migrate.
+//
+// Unless dsn sets binary_parameters itself, Open turns it on, so lib/pq
+// sends each statement with its parameters in one round trip instead of
+// two (parse, then bind and execute); the store sends every parameter as
+// text, so results are the same either way.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	db, err := sqlx.Open("postgres", dsn)
+	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: open: %w", err)
 	}
+	if !strings.Contains(dsn, "binary_parameters") {
+		cfg.BinaryParameters = true
+	}
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open: %w", err)
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	// database/sql keeps only two idle connections by default: every
+	// statement beyond two at once would open a connection (a new server
+	// process) and close it after, which under a producer load costs more
+	// than the statements.
+	db.SetMaxIdleConns(DefaultMaxIdleConns)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("pgstore: ping: %w", err)
@@ -188,22 +217,40 @@ const migrateLockClass = 0x5eedc0
 // Migrate creates the schema when it is missing and applies every embedded
 // migration not yet recorded in <schema>.schema_migrations, all in one
 // transaction. It is idempotent and safe to run from several processes at
-// once: a transaction-scoped advisory lock keyed on the schema serializes
-// them.
+// once: an advisory lock keyed on the schema serializes them.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTxx(ctx, nil)
+	// The lock is taken on the session, before the transaction begins: a
+	// transaction's start is where PostgreSQL catches up with catalog
+	// changes committed by others, so a migrator that waited for the lock
+	// then sees the schema and tables the one before it created (taken
+	// inside the transaction, the lock let a waiter's CREATE SCHEMA IF NOT
+	// EXISTS miss a schema created meanwhile and fail on a duplicate key).
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, migrateLockClass, s.schema); err != nil {
+		return fmt.Errorf("pgstore: migrate: lock: %w", err)
+	}
+	defer func() {
+		// Unlocked even when ctx has ended. A connection that fails to
+		// unlock is discarded (its session ends, and the lock with it)
+		// rather than returned to the pool holding the lock.
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, migrateLockClass, s.schema); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, migrateLockClass, s.schema); err != nil {
-		return fmt.Errorf("pgstore: migrate: lock: %w", err)
-	}
 	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.schema); err != nil {
 		return fmt.Errorf("pgstore: migrate: create schema: %w", err)
 	}

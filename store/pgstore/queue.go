@@ -44,7 +44,7 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	}
 	sortClaimed(ts)
 	if len(ts) > 0 && s.statusNotify {
-		s.changed.wake(true)
+		s.changed.wake()
 	}
 	return ts, nil
 }
@@ -132,10 +132,10 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 			return nil, fmt.Errorf("pgstore: finish: %w", err)
 		}
 		if ready {
-			s.ready.wake(true)
+			s.ready.wake()
 		}
 		if applied && s.statusNotify {
-			s.changed.wake(true)
+			s.changed.wake()
 		}
 	}
 	return fb.result(), nil

@@ -54,10 +54,17 @@ func nullJSON(b json.RawMessage) any {
 	return string(b)
 }
 
-// Create stores a new task; see [store.Store.Create]. A queued task sends
-// one "r" notification when the transaction commits.
+// Create stores a new task; see [store.Store.Create]. A task ready at once
+// sends one "r" notification with the insert's commit.
+// Concurrent calls share statements: calls that arrive while an insert is
+// under way are stored together in one statement and one commit when it
+// ends, so many producers are not bounded by one WAL flush each.
 func (s *Store) Create(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
-	return s.create(ctx, s.db, t)
+	nt, err := t.Normalize()
+	if err != nil {
+		return store.Task{}, false, err
+	}
+	return s.inserts.create(ctx, nt)
 }
 
 // CreateTx creates t inside the caller's transaction tx, so the task exists
@@ -67,48 +74,42 @@ func (s *Store) CreateTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (sto
 	if tx == nil {
 		return store.Task{}, false, errors.New("pgstore: create: nil transaction")
 	}
-	return s.create(ctx, tx, t)
-}
-
-func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.Task, bool, error) {
-	nt, err := nt.Normalize()
+	nt, err := t.Normalize()
 	if err != nil {
 		return store.Task{}, false, err
 	}
-	// Inside a caller's transaction the notification rides on the insert
-	// and goes out only if the transaction commits; on its own the insert
-	// commits quietly and the waker notifies after.
-	query := s.q.insertQuiet
-	if _, inTx := q.(*sqlx.Tx); inTx {
-		query = s.q.insert
-	}
-	task, err := scanTask(q.QueryRowContext(ctx, query,
+	return s.create(ctx, tx, nt)
+}
+
+// create inserts the normalized task nt with one statement on q.
+func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.Task, bool, error) {
+	task, err := scanTask(q.QueryRowContext(ctx, s.q.insert,
 		nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
 		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events)))
 	switch {
 	case err == nil:
-		if query == s.q.insertQuiet {
-			if task.Status == store.StatusQueued {
-				s.ready.wake(false)
-			}
-		}
 		return task, true, nil
 	case isUniqueViolation(err):
 		return store.Task{}, false, fmt.Errorf("%w: task %s already exists", store.ErrConflict, nt.ID)
 	case !errors.Is(err, sql.ErrNoRows):
 		return store.Task{}, false, fmt.Errorf("pgstore: create: %w", err)
 	}
-	// Nothing inserted: the idempotency key is taken. The statement that
-	// follows sees the committed row under READ COMMITTED.
-	task, err = scanTask(q.QueryRowContext(ctx, s.q.byKey, nt.IdempotencyKey))
+	task, err = s.byIdempotencyKey(ctx, q, nt.IdempotencyKey)
+	return task, false, err
+}
+
+// byIdempotencyKey returns the task holding key, after an insert found the
+// key taken. The statement sees the committed row under READ COMMITTED.
+func (s *Store) byIdempotencyKey(ctx context.Context, q querier, key string) (store.Task, error) {
+	task, err := scanTask(q.QueryRowContext(ctx, s.q.byKey, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		// The holder of the key was deleted in between: rare, so say so.
-		return store.Task{}, false, fmt.Errorf("%w: idempotency key %q changed concurrently", store.ErrConflict, nt.IdempotencyKey)
+		return store.Task{}, fmt.Errorf("%w: idempotency key %q changed concurrently", store.ErrConflict, key)
 	}
 	if err != nil {
-		return store.Task{}, false, fmt.Errorf("pgstore: create: %w", err)
+		return store.Task{}, fmt.Errorf("pgstore: create: %w", err)
 	}
-	return task, false, nil
+	return task, nil
 }
 
 // copyCols are the columns CreateMany copies into its staging table.
@@ -151,9 +152,22 @@ func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, err
 // the switch sits in the middle of that range.
 const copyThreshold = 1000
 
-// insertMany inserts tasks with one statement over parameter arrays (one
-// array per column; empty strings stand for NULL).
+// insertMany inserts tasks with one statement over parameter arrays.
 func (s *Store) insertMany(ctx context.Context, tasks []store.NewTask) (int, error) {
+	var inserted int
+	err := s.db.QueryRowContext(ctx, s.q.insertMany, taskArrays(tasks)...).Scan(&inserted)
+	if isUniqueViolation(err) {
+		return 0, conflictMany(err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
+	}
+	return inserted, nil
+}
+
+// taskArrays returns normalized tasks as the eleven parameter arrays of
+// an unnest insert (one per column; empty strings stand for NULL).
+func taskArrays(tasks []store.NewTask) []any {
 	var text [9][]string // id, type, description, domain, params, status, run_after, key, events
 	var ints [2][]int64  // priority, max_attempts
 	for _, t := range tasks {
@@ -168,18 +182,9 @@ func (s *Store) insertMany(ctx context.Context, tasks []store.NewTask) (int, err
 		ints[0] = append(ints[0], int64(t.Priority))
 		ints[1] = append(ints[1], int64(t.MaxAttempts))
 	}
-	var inserted int
-	err := s.db.QueryRowContext(ctx, s.q.insertMany,
-		pq.StringArray(text[0]), pq.StringArray(text[1]), pq.StringArray(text[2]), pq.StringArray(text[3]),
+	return []any{pq.StringArray(text[0]), pq.StringArray(text[1]), pq.StringArray(text[2]), pq.StringArray(text[3]),
 		pq.StringArray(text[4]), pq.StringArray(text[5]), pq.Int64Array(ints[0]), pq.Int64Array(ints[1]),
-		pq.StringArray(text[6]), pq.StringArray(text[7]), pq.StringArray(text[8])).Scan(&inserted)
-	if isUniqueViolation(err) {
-		return 0, conflictMany(err)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
-	}
-	return inserted, nil
+		pq.StringArray(text[6]), pq.StringArray(text[7]), pq.StringArray(text[8])}
 }
 
 func conflictMany(err error) error {

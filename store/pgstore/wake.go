@@ -36,10 +36,10 @@ const wakeTimeout = 5 * time.Second
 const statusLinger = 100 * time.Millisecond
 
 // wake owes the notification and sends it, unless a send is under way,
-// whose sender then sends it again after its current statement. With
-// background set the sending happens in a goroutine of its own (it ends
-// when nothing more is owed), so the caller does not wait for it.
-func (w *waker) wake(background bool) {
+// whose sender then sends it again after its current statement. The
+// sending happens in a goroutine of its own (it ends when nothing more is
+// owed), so the caller does not wait for it.
+func (w *waker) wake() {
 	w.mu.Lock()
 	w.owed = true
 	if w.sending {
@@ -48,10 +48,6 @@ func (w *waker) wake(background bool) {
 	}
 	w.sending = true
 	w.mu.Unlock()
-	if !background {
-		w.loop()
-		return
-	}
 	go func() {
 		if w.linger > 0 {
 			time.Sleep(w.linger)
