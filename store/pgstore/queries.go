@@ -182,7 +182,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	      ORDER BY priority DESC, run_after, id
 	      LIMIT $2
 	      FOR UPDATE SKIP LOCKED))
-	RETURNING ` + taskCols
+	RETURNING ` + claimedCols
 
 	// A heartbeat lost in a crash only shortens a lease: async as well.
 	q.heartbeat = `UPDATE ` + tbl + ` SET

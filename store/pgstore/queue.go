@@ -38,7 +38,7 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}
-	ts, err := scanTasks(rows)
+	ts, err := scanClaimed(rows, worker, lease)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}

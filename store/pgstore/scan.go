@@ -24,6 +24,48 @@ const taskPlaceholders = `'00000000-0000-0000-0000-000000000000'::uuid, '', '', 
 	'', NULL::jsonb, NULL::jsonb,
 	now(), now(), NULL::timestamptz, NULL::timestamptz`
 
+// claimedCols is the select list of a claim: the columns a claim does not
+// set, and the claim's now() once, from which scanClaimed derives the rest
+// (status running, the worker, the lease and the start times). Formatting
+// and parsing every column of thousands of claimed rows cost a tenth of a
+// claim on the server and a quarter of the pool's own CPU.
+const claimedCols = `t.id, t.type, t.description, t.domain, t.params, t.error,
+	t.priority, t.attempts, t.max_attempts, t.run_after, t.cancel_requested,
+	coalesce(t.idempotency_key, ''), t.events, t.enrichment, t.created_at, t.started_at`
+
+// scanClaimed reads the rows of a claim by worker with the given lease.
+func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Task, error) {
+	defer rows.Close()
+	var out []store.Task
+	for rows.Next() {
+		var (
+			t               store.Task
+			params, ev, enr []byte
+			start           time.Time
+		)
+		if err := rows.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &params, &t.Error,
+			&t.Priority, &t.Attempts, &t.MaxAttempts, &t.RunAfter, &t.CancelRequested,
+			&t.IdempotencyKey, &ev, &enr, &t.CreatedAt, &start); err != nil {
+			return nil, err
+		}
+		start = start.UTC()
+		expires := start.Add(time.Duration(micros(lease)) * time.Microsecond)
+		t.Status = store.StatusRunning
+		t.LockedBy = worker
+		t.Params = rawJSON(params)
+		t.Events = rawJSON(ev)
+		t.Enrichment = rawJSON(enr)
+		t.RunAfter = t.RunAfter.UTC()
+		t.CreatedAt = t.CreatedAt.UTC()
+		t.UpdatedAt = start
+		t.StartedAt = &start
+		t.LastHeartbeat = &start
+		t.LeaseExpiresAt = &expires
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 type scanner interface {
 	Scan(dest ...any) error
 }

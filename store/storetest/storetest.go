@@ -121,6 +121,7 @@ func claimOne(t *testing.T, ctx context.Context, b Backend, worker string, lease
 	tasks, err := b.Claim(ctx, worker, 1, lease)
 	require.NoError(t, err)
 	require.Len(t, tasks, 1, "expected one claimable task")
+	require.Equal(t, mustGet(t, ctx, b, tasks[0].ID), tasks[0], "Claim returns the task as stored")
 	return tasks[0]
 }
 
