@@ -551,11 +551,17 @@ func (p *Pool) releaseWaiting(fin *finisher) {
 	}
 }
 
+// taskLog returns the pool's logger with t's id, type and attempt. It is
+// made only when something is logged: building it for every attempt cost
+// more than a no-op task.
+func (p *Pool) taskLog(t *store.Task) *slog.Logger {
+	return p.log.With(slog.String("task_id", t.ID), slog.String("type", t.Type), slog.Int("attempt", t.Attempts))
+}
+
 func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finisher) {
-	log := p.log.With(slog.String("task_id", t.ID), slog.String("type", t.Type), slog.Int("attempt", t.Attempts))
 	var a attemptResult
 	if ctx.Err() == nil {
-		a = p.attempt(ctx, t, log)
+		a = p.attempt(ctx, t)
 	} else {
 		// Cancelled, lost or released while it waited: it never ran.
 		a.cause = context.Cause(ctx)
@@ -572,10 +578,10 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 	switch {
 	case !keep:
 		p.forget(t.ID, t.Attempts)
-		log.Warn("lease lost; outcome not written", slog.Duration("ran", ran))
+		p.taskLog(t).Warn("lease lost; outcome not written", slog.Duration("ran", ran))
 	case !fin.submit(out):
 		p.forget(t.ID, t.Attempts)
-		log.Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
+		p.taskLog(t).Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
 	}
 	if p.cfg.Observer != nil {
 		var oerr error
@@ -610,7 +616,7 @@ type attemptResult struct {
 }
 
 // attempt runs the dispatcher under the task's timeout.
-func (p *Pool) attempt(ctx context.Context, t *store.Task, log *slog.Logger) attemptResult {
+func (p *Pool) attempt(ctx context.Context, t *store.Task) attemptResult {
 	// Measured from before the timeout starts, so an attempt that timed
 	// out never reports less than the timeout.
 	start := p.cfg.Now()
@@ -620,7 +626,7 @@ func (p *Pool) attempt(ctx context.Context, t *store.Task, log *slog.Logger) att
 		runCtx, stop = context.WithTimeoutCause(ctx, p.cfg.Timeout, ErrTimeout)
 		defer stop()
 	}
-	result, err := p.dispatch(runCtx, t, log)
+	result, err := p.dispatch(runCtx, t)
 	ran := p.cfg.Now().Sub(start)
 	var cause error
 	if runCtx.Err() != nil {
@@ -630,10 +636,10 @@ func (p *Pool) attempt(ctx context.Context, t *store.Task, log *slog.Logger) att
 }
 
 // dispatch calls the dispatcher, turning a panic into an error.
-func (p *Pool) dispatch(ctx context.Context, t *store.Task, log *slog.Logger) (result json.RawMessage, err error) {
+func (p *Pool) dispatch(ctx context.Context, t *store.Task) (result json.RawMessage, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error("dispatcher panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			p.taskLog(t).Error("dispatcher panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 			result, err = nil, fmt.Errorf("%w: %v", ErrPanic, r)
 		}
 	}()
