@@ -18,8 +18,7 @@ type queries struct {
 	finishClaim   string
 }
 
-// terminalList is the SQL list of terminal statuses; it must match the
-// predicate of tasks_finished_idx for the retention query to use it.
+// terminalList is the SQL list of terminal statuses.
 const terminalList = `('completed', 'failed', 'cancelled')`
 
 // asyncCommit, joined into a statement's FROM list, makes the statement's
@@ -271,9 +270,15 @@ FROM (SELECT count(*) FROM n) n_`
 		append([]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd WHERE status = 'retry')`)},
 			status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`))...))
 
+	// Retention walks tasks_created_idx from the oldest task: one that
+	// finished before the cutoff was created before it. The walk passes
+	// the old tasks that are not finished (held, scheduled far ahead or
+	// long running), which are few in a queue that keeps up.
 	q.trim = `DELETE FROM ` + tbl + ` WHERE id IN (
 	SELECT id FROM ` + tbl + `
-	WHERE status IN ` + terminalList + ` AND finished_at < now() - $1::float8 * interval '1 microsecond'
+	WHERE created_at < now() - $1::float8 * interval '1 microsecond'
+	  AND status IN ` + terminalList + ` AND finished_at < now() - $1::float8 * interval '1 microsecond'
+	ORDER BY created_at, id
 	LIMIT $2 FOR UPDATE SKIP LOCKED)`
 	return q
 }

@@ -286,7 +286,8 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 // DeleteFinished deletes terminal tasks whose FinishedAt is older than the
 // database's now()-olderThan, at most batch rows per statement (batch <= 0
 // means [DefaultDeleteBatch]), until none is left or ctx ends, and returns
-// how many it deleted. The batches use tasks_finished_idx.
+// how many it deleted. The batches walk tasks_created_idx from the oldest
+// task.
 func (s *Store) DeleteFinished(ctx context.Context, olderThan time.Duration, batch int) (int, error) {
 	if batch <= 0 {
 		batch = DefaultDeleteBatch
