@@ -178,7 +178,7 @@ func (s *Store) insertBatch(ctx context.Context, reqs []*insertReq) ([]insertRes
 	for i, r := range reqs {
 		tasks[i] = r.nt
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.insertBatch, taskArrays(tasks)...)
+	rows, err := s.prep.insertBatch.queryContext(ctx, s, taskArrays(tasks)...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,16 +13,17 @@ import (
 )
 
 // TestConformance runs the suite on a pool the test opened itself, with
-// lib/pq's defaults (parameters in a separate round trip).
+// lib/pq's defaults (parameters in a separate round trip) and statements
+// sent as text (NoPrepare).
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Backend {
-		return setup(t, pgstore.Options{}).store
+		return setup(t, pgstore.Options{NoPrepare: true}).store
 	})
 }
 
 // TestConformanceOpen runs the suite on a store made by Open, which turns
-// on binary_parameters.
+// on binary_parameters, with its hot statements prepared.
 func TestConformanceOpen(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Backend {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -54,6 +55,12 @@ type Options struct {
 	// LISTEN/NOTIFY channel name. Default [DefaultSchema] ("seedcore"). It
 	// must match ^[a-z_][a-z0-9_]{0,62}$.
 	Schema string
+	// NoPrepare, when true, sends the text of every statement each time
+	// instead of preparing the hot ones (insert, outcome, heartbeat) once
+	// per connection. Set it behind a connection pooler that cannot keep
+	// prepared statements, such as PgBouncer in transaction mode before
+	// version 1.21. Default false.
+	NoPrepare bool
 }
 
 // Store is the PostgreSQL backend. It implements [store.Store] and the
@@ -72,6 +79,10 @@ type Store struct {
 	ready, changed *waker
 	// inserts gathers concurrent Create calls into shared statements.
 	inserts *inserter
+	// noPrepare is Options.NoPrepare; prep holds the prepared statements.
+	noPrepare bool
+	prep      struct{ insert, insertBatch, finish, heartbeat prepared }
+	closed    atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -102,6 +113,11 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	s.ready = &waker{s: s, payload: "r"}
 	s.changed = &waker{s: s, payload: "c", linger: statusLinger}
 	s.inserts = &inserter{s: s}
+	s.noPrepare = opts.NoPrepare
+	s.prep.insert.query = s.q.insert
+	s.prep.insertBatch.query = s.q.insertBatch
+	s.prep.finish.query = s.q.finishQuiet
+	s.prep.heartbeat.query = s.q.heartbeat
 	return s, nil
 }
 
@@ -150,13 +166,19 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the connection pool when the store was made by [Open]; for
-// a store made by [New] it does nothing (the caller owns the pool).
+// Close releases the store's prepared statements and closes the connection
+// pool when the store was made by [Open]. A store made by [New] leaves the
+// pool to its caller and keeps working on it, without prepared statements.
 func (s *Store) Close() error {
-	if s.ownsDB {
-		return s.db.Close()
+	s.closed.Store(true)
+	var errs []error
+	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch, &s.prep.finish, &s.prep.heartbeat} {
+		errs = append(errs, p.close())
 	}
-	return nil
+	if s.ownsDB {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Schema returns the schema name, which is also the notification channel.

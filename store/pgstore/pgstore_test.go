@@ -473,3 +473,31 @@ func TestCreateManyFieldsBothPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseKeepsCallerPool: Close releases the prepared statements; a
+// store made by New keeps working on its caller's pool afterwards, while
+// one made by Open has closed its own.
+func TestCloseKeepsCallerPool(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	_, _, err := b.store.Create(b.ctx, store.NewTask{Type: "before"})
+	require.NoError(t, err)
+	require.NoError(t, b.store.Close())
+	task, created, err := b.store.Create(b.ctx, store.NewTask{Type: "after"})
+	require.NoError(t, err)
+	require.True(t, created)
+	tasks, err := b.store.Claim(b.ctx, "w", 10, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, tasks, 2)
+	errs, err := b.store.Finish(b.ctx, []store.Outcome{{TaskID: task.ID, Worker: "w", Attempt: 1, Kind: store.OutcomeComplete}})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+
+	own, err := pgstore.Open(b.ctx, b.env.DSN, pgstore.Options{Schema: b.env.Schema})
+	require.NoError(t, err)
+	_, _, err = own.Create(b.ctx, store.NewTask{Type: "own"})
+	require.NoError(t, err)
+	require.NoError(t, own.Close())
+	_, _, err = own.Create(b.ctx, store.NewTask{Type: "closed"})
+	require.Error(t, err)
+}

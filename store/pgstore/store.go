@@ -83,9 +83,15 @@ func (s *Store) CreateTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (sto
 
 // create inserts the normalized task nt with one statement on q.
 func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.Task, bool, error) {
-	task, err := scanTask(q.QueryRowContext(ctx, s.q.insert,
-		nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
-		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events)))
+	args := []any{nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
+		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events)}
+	var row scanner
+	if _, inTx := q.(*sqlx.Tx); inTx {
+		row = q.QueryRowContext(ctx, s.q.insert, args...)
+	} else {
+		row = s.prep.insert.queryRowContext(ctx, s, args...)
+	}
+	task, err := scanTask(row)
 	switch {
 	case err == nil:
 		return task, true, nil
