@@ -99,6 +99,11 @@ type Config struct {
 	// eventizer findings. Build it with metrics.New on your registry and
 	// serve that registry yourself. Default nil: no metrics.
 	Metrics *metrics.Metrics
+	// NoPrepare, when true, makes the PostgreSQL store send the text of
+	// every statement instead of preparing its hot statements (see
+	// pgstore.Options.NoPrepare), for a connection pooler that cannot keep
+	// prepared statements. Default false.
+	NoPrepare bool
 	// Observer, when set, is told of every claim and outcome.
 	Observer taskqueue.Observer
 	// PollInterval is how often workers look for work without a
@@ -219,7 +224,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 }
 
 func (a *App) openStore(ctx context.Context) error {
-	opts := pgstore.Options{Schema: a.cfg.Schema, Logger: a.log}
+	opts := pgstore.Options{Schema: a.cfg.Schema, Logger: a.log, NoPrepare: a.cfg.NoPrepare}
 	switch {
 	case a.cfg.DB != nil:
 		s, err := pgstore.New(a.cfg.DB, opts)

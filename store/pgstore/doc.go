@@ -38,9 +38,18 @@
 //
 // Every time is the database's: stamps use now(), and lease and retry
 // durations are sent as microseconds and added on the server, so clients
-// with skewed clocks agree. Statements are sent unprepared (lib/pq's
-// unnamed statements), so each is planned with its actual parameters and no
-// generic plan cached while the table was empty outlives its usefulness.
+// with skewed clocks agree. The statements of the hot path whose plan does
+// not depend on the table's contents (insert, outcome, heartbeat) are
+// prepared once per connection, which skips their parsing and planning on
+// every call; [Options.NoPrepare] turns that off for connection poolers
+// that cannot keep prepared statements. The claim is planned each time
+// with its actual parameters (see below).
+//
+// [Store.Create] shares statements among concurrent callers: a call that
+// finds no insert under way runs its own at once; calls that arrive while
+// one runs queue, and are stored together in one statement and one commit
+// when it ends (up to 256), each getting its own task or error. A queued
+// caller whose context ends leaves the queue and stores nothing.
 //
 // [Store.CreateMany] streams tasks with COPY into a temporary table and
 // moves them in with one INSERT … SELECT … ON CONFLICT DO NOTHING on the
@@ -56,7 +65,8 @@
 // data:
 //
 //   - "r": new work may be ready (create, bulk create, run, a retry or
-//     release that is due at once, a rescue to retry). One per statement.
+//     release that is due at once, a rescue to retry). One per statement;
+//     an insert carries it in its own transaction.
 //   - "c" or "c:<id>": task statuses changed (claim, finish, rescue; run
 //     and cancel name the task). One per statement; [Options.NoStatusNotify]
 //     turns them off for deployments that do not stream status changes.
@@ -73,21 +83,29 @@
 //
 // The hot table is lean: one partial index serves the claim, a small
 // partial index serves rescue, heartbeats and outcomes go by primary key,
-// no trigger fires per row, and JSON
+// retention walks the creation index, no trigger fires per row, and JSON
 // columns have no GIN index. The table is created with fillfactor 80 and
 // aggressive autovacuum settings, because claims leave dead entries in the
 // claim index until vacuum (or a later scan) clears them. Throughput is
 // won by batching: claim as many tasks as there are free workers and
-// finish them in one call. Adding binary_parameters=yes to the DSN lets
-// lib/pq send a statement with its parameters in one round trip instead of
-// two; the store sends JSON as text, so it works with either setting.
+// finish them in one call; concurrent inserts share statements.
+//
+// [Open] tunes its pool for this: it keeps [DefaultMaxIdleConns] idle
+// connections (database/sql keeps two, so a busy store would start a new
+// server process for most statements beyond two at once), and it turns on
+// lib/pq's binary_parameters unless the DSN sets it, so a statement and its
+// parameters travel in one round trip instead of two (the store sends
+// every parameter as text, so results are the same). A pool given to [New]
+// is used as its caller configured it; raise its idle connections.
 //
 // Notifications have a price beyond the payload: PostgreSQL serializes
 // the commits of all transactions that notify (across the whole server) on
 // one lock held through the commit's WAL flush, so such commits cannot
-// share a flush. With many concurrent claimers [Options.NoStatusNotify]
-// can matter more than the single-writer benchmarks below show. BenchmarkClaimComplete and
-// BenchmarkCreateMany measure it:
+// share a flush. Claims and outcomes therefore commit without notifying
+// and a per-store sender notifies after them; with many concurrent
+// claimers [Options.NoStatusNotify] can matter more than the single-writer
+// benchmarks below show. BenchmarkClaimComplete and BenchmarkCreateMany
+// measure it:
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //	    go test -run '^$' -bench . ./store/pgstore/

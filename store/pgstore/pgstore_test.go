@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 
@@ -500,4 +501,35 @@ func TestCloseKeepsCallerPool(t *testing.T) {
 	require.NoError(t, own.Close())
 	_, _, err = own.Create(b.ctx, store.NewTask{Type: "closed"})
 	require.Error(t, err)
+}
+
+// TestNoPrepare checks on a single connection that the store prepares its
+// hot statements by default and prepares none with NoPrepare.
+func TestNoPrepare(t *testing.T) {
+	t.Parallel()
+	for _, noPrepare := range []bool{false, true} {
+		t.Run(fmt.Sprint("NoPrepare=", noPrepare), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, pgstore.Options{})
+			db, err := sqlx.Open("postgres", b.env.DSN)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			db.SetMaxOpenConns(1)
+			s, err := pgstore.New(db, pgstore.Options{Schema: b.env.Schema, NoPrepare: noPrepare})
+			require.NoError(t, err)
+			task, _, err := s.Create(b.ctx, store.NewTask{Type: "p"})
+			require.NoError(t, err)
+			_, err = s.Claim(b.ctx, "w", 1, time.Minute)
+			require.NoError(t, err)
+			_, err = s.Finish(b.ctx, []store.Outcome{{TaskID: task.ID, Worker: "w", Attempt: 1, Kind: store.OutcomeComplete}})
+			require.NoError(t, err)
+			var n int
+			require.NoError(t, db.GetContext(b.ctx, &n, `SELECT count(*) FROM pg_prepared_statements`))
+			if noPrepare {
+				require.Zero(t, n)
+			} else {
+				require.Equal(t, 2, n, "insert and outcome")
+			}
+		})
+	}
 }
