@@ -86,8 +86,11 @@ func ParsePrefix(s string) (string, error) {
 	if s == "" || len(s) > idLen {
 		return "", fmt.Errorf("%w: length %d", ErrInvalidID, len(s))
 	}
-	out := []byte(strings.ToLower(s))
-	for i, c := range out {
+	// Canonical input (the common case: IDs this package made) is
+	// returned as it is, without a copy.
+	out := strings.ToLower(s)
+	for i := 0; i < len(out); i++ {
+		c := out[i]
 		hyphen := i == 8 || i == 13 || i == 18 || i == 23
 		switch {
 		case hyphen && c == '-':
@@ -96,7 +99,7 @@ func ParsePrefix(s string) (string, error) {
 			return "", fmt.Errorf("%w: unexpected character at %d", ErrInvalidID, i)
 		}
 	}
-	return string(out), nil
+	return out, nil
 }
 
 // PrefixRange returns the smallest and largest full UUIDs that start with

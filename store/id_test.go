@@ -1,0 +1,62 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+func TestParsePrefix(t *testing.T) {
+	id := store.NewID()
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{id, id, true},
+		{"0190A1B2-C3D4-7E5F-8A6B-7C8D9E0F1A2B", "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b", true},
+		{"0190a1b2", "0190a1b2", true},
+		{"0190a1b2-c3", "0190a1b2-c3", true},
+		{"", "", false},
+		{"0190a1b2c3", "", false},                           // hyphen missing
+		{"0190a1b%", "", false},                             // LIKE metacharacter
+		{"0190a1b_", "", false},                             // LIKE metacharacter
+		{"0190a1bg", "", false},                             // not hex
+		{id + "0", "", false},                               // too long
+		{"0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2é", "", false}, // not ASCII
+	} {
+		got, err := store.ParsePrefix(tc.in)
+		if !tc.ok {
+			require.ErrorIs(t, err, store.ErrInvalidID, "%q", tc.in)
+			continue
+		}
+		require.NoError(t, err, "%q", tc.in)
+		require.Equal(t, tc.want, got)
+	}
+	_, err := store.ParseID("0190a1b2")
+	require.ErrorIs(t, err, store.ErrInvalidID, "a prefix is not a full ID")
+}
+
+// TestParseIDCanonicalDoesNotAllocate: the IDs a pool hands back with its
+// outcomes are already canonical, and checking them must not copy them.
+func TestParseIDCanonicalDoesNotAllocate(t *testing.T) {
+	id := store.NewID()
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := store.ParseID(id); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+}
+
+func TestNewIDIncreases(t *testing.T) {
+	prev := store.NewID()
+	for range 10000 {
+		id := store.NewID()
+		require.Greater(t, id, prev)
+		_, err := store.ParseID(id)
+		require.NoError(t, err)
+		prev = id
+	}
+}
