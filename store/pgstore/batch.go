@@ -77,6 +77,11 @@ func (in *inserter) create(ctx context.Context, nt store.NewTask) (store.Task, b
 	case res := <-r.done:
 		return res.task, res.created, res.err
 	case <-ctx.Done():
+		select {
+		case res := <-r.done: // answered as the context ended: say what happened
+			return res.task, res.created, res.err
+		default:
+		}
 		in.abandon(r)
 		return store.Task{}, false, fmt.Errorf("pgstore: create: %w", context.Cause(ctx))
 	}

@@ -2,8 +2,10 @@ package pgstore_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -274,35 +276,64 @@ func TestPlansUseIndexes(t *testing.T) {
 	require.NotEmpty(t, held)
 	heldIDs := pq.StringArray(held)
 	qs := pgstore.QueriesForTest(b.store)
-	// Heartbeat names its tasks: the planner reads them by primary key, or
-	// walks the running rows through the small tasks_lease_idx (whose
-	// predicate is status = 'running') when it judges that cheaper. Both
-	// are bounded by the running set, never the table.
+	// Heartbeats and outcomes name their tasks: they read them by primary
+	// key, also in the generic plan a prepared statement settles on (which
+	// does not know how many tasks are named), never by walking all the
+	// running rows.
+	n := len(held)
+	outcome := []any{heldIDs, pq.StringArray(slices.Repeat([]string{"w1"}, n)), pq.Int64Array(slices.Repeat([]int64{1}, n)),
+		pq.StringArray(slices.Repeat([]string{"complete"}, n)), pq.StringArray(slices.Repeat([]string{"null"}, n)),
+		pq.StringArray(slices.Repeat([]string{""}, n)), pq.Int64Array(slices.Repeat([]int64{0}, n))}
 	cases := []struct {
 		name    string
 		indexes []string
 		args    []any
 	}{
 		{"claim", []string{"tasks_claim_idx"}, []any{"w1", 10, minute}},
-		{"heartbeat", []string{"tasks_pkey", "tasks_lease_idx"}, []any{"w1", heldIDs, minute}},
+		{"heartbeat", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute}},
+		{"finish", []string{"tasks_pkey"}, outcome},
 		{"rescue", []string{"tasks_lease_idx"}, []any{100}},
 		{"trim", []string{"tasks_created_idx"}, []any{int64(time.Hour / time.Microsecond), 1000}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			settings := ""
-			if tc.name == "claim" {
-				settings = qs["claimSettings"]
+			var plan string
+			switch tc.name {
+			case "claim": // planned at every call, with its settings
+				plan = explain(t, b, qs["claimSettings"], qs[tc.name], tc.args...)
+			case "heartbeat", "finish": // prepared: check the generic plan
+				plan = explainGeneric(t, b, qs[tc.name], tc.args...)
+			default:
+				plan = explain(t, b, "", qs[tc.name], tc.args...)
 			}
-			plan := explain(t, b, settings, qs[tc.name], tc.args...)
 			used := false
 			for _, idx := range tc.indexes {
-				used = used || strings.Contains(plan, "using "+idx+" on tasks")
+				used = used || strings.Contains(plan, "using "+idx+" on tasks") ||
+					strings.Contains(plan, "Bitmap Index Scan on "+idx)
 			}
 			require.True(t, used, "%s plan uses none of %v:\n%s", tc.name, tc.indexes, plan)
 			require.NotContains(t, plan, "Seq Scan on tasks", "%s plan:\n%s", tc.name, plan)
 		})
 	}
+}
+
+// explainGeneric prepares query and explains the generic plan of its
+// execution with args, the plan a prepared statement settles on.
+func explainGeneric(t *testing.T, b *bundle, query string, args ...any) string {
+	t.Helper()
+	lits := make([]string, len(args))
+	for i, a := range args {
+		v, err := driver.DefaultParameterConverter.ConvertValue(a)
+		if valuer, ok := a.(driver.Valuer); ok {
+			v, err = valuer.Value()
+		}
+		require.NoError(t, err)
+		lits[i] = pq.QuoteLiteral(fmt.Sprint(v))
+	}
+	// A prepared statement outlives the transaction: a name of its own.
+	name := fmt.Sprintf("probe_%d", time.Now().UnixNano())
+	return explain(t, b, "SET LOCAL plan_cache_mode = force_generic_plan; PREPARE "+name+" AS "+query,
+		"EXECUTE "+name+"("+strings.Join(lits, ", ")+")")
 }
 
 func explain(t *testing.T, b *bundle, settings, query string, args ...any) string {
