@@ -100,7 +100,7 @@ type Config struct {
 	// serve that registry yourself. Default nil: no metrics.
 	Metrics *metrics.Metrics
 	// NoPrepare, when true, makes the PostgreSQL store send the text of
-	// every statement instead of preparing its hot statements (see
+	// every statement instead of preparing its insert statements (see
 	// pgstore.Options.NoPrepare), for a connection pooler that cannot keep
 	// prepared statements. Default false.
 	NoPrepare bool

@@ -18,8 +18,8 @@ const maxInsertBatch = 256
 // inserter gathers concurrent [Store.Create] calls into shared statements,
 // so that many callers pay for one synchronous commit (one WAL flush)
 // instead of one each. A call that finds no statement under way runs its
-// own insert at once, in its own goroutine: an uncontended insert costs
-// what it would without the inserter. Calls that arrive while a statement
+// own insert at once, in the calling goroutine: an uncontended insert
+// costs what it would without the inserter. Calls that arrive while a statement
 // runs queue, and a goroutine of the inserter stores them together when
 // it ends, up to maxInsertBatch at a time, until none is queued.
 //

@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 }
 
 // TestConformanceOpen runs the suite on a store made by Open, which turns
-// on binary_parameters, with its hot statements prepared.
+// on binary_parameters, with its insert statements prepared.
 func TestConformanceOpen(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Backend {

@@ -38,12 +38,14 @@
 //
 // Every time is the database's: stamps use now(), and lease and retry
 // durations are sent as microseconds and added on the server, so clients
-// with skewed clocks agree. The statements of the hot path whose plan does
-// not depend on the table's contents (insert, outcome, heartbeat) are
-// prepared once per connection, which skips their parsing and planning on
-// every call; [Options.NoPrepare] turns that off for connection poolers
-// that cannot keep prepared statements. The claim is planned each time
-// with its actual parameters (see below).
+// with skewed clocks agree. The insert statements, whose plan reads no
+// table, are prepared once per connection, which skips their parsing and
+// planning on every call; [Options.NoPrepare] turns that off for
+// connection poolers that cannot keep prepared statements. Every statement
+// that reads the table (claim, outcome, heartbeat, rescue) is planned at
+// each call with its actual parameters and the table's current size: a
+// cached generic plan made while the table was nearly empty would keep a
+// sequential scan as it grows.
 //
 // [Store.Create] shares statements among concurrent callers: a call that
 // finds no insert under way runs its own at once; calls that arrive while

@@ -56,7 +56,7 @@ type Options struct {
 	// must match ^[a-z_][a-z0-9_]{0,62}$.
 	Schema string
 	// NoPrepare, when true, sends the text of every statement each time
-	// instead of preparing the hot ones (insert, outcome, heartbeat) once
+	// instead of preparing the insert statements once
 	// per connection. Set it behind a connection pooler that cannot keep
 	// prepared statements, such as PgBouncer in transaction mode before
 	// version 1.21. Default false.
@@ -81,7 +81,7 @@ type Store struct {
 	inserts *inserter
 	// noPrepare is Options.NoPrepare; prep holds the prepared statements.
 	noPrepare bool
-	prep      struct{ insert, insertBatch, finish, heartbeat prepared }
+	prep      struct{ insert, insertBatch prepared }
 	closed    atomic.Bool
 }
 
@@ -116,8 +116,6 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	s.noPrepare = opts.NoPrepare
 	s.prep.insert.query = s.q.insert
 	s.prep.insertBatch.query = s.q.insertBatch
-	s.prep.finish.query = s.q.finishQuiet
-	s.prep.heartbeat.query = s.q.heartbeat
 	return s, nil
 }
 
@@ -172,7 +170,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.closed.Store(true)
 	var errs []error
-	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch, &s.prep.finish, &s.prep.heartbeat} {
+	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch} {
 		errs = append(errs, p.close())
 	}
 	if s.ownsDB {

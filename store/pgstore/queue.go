@@ -78,7 +78,7 @@ func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lea
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.prep.heartbeat.queryContext(ctx, s, worker, pq.StringArray(ids), micros(lease))
+	rows, err := s.db.QueryContext(ctx, s.q.heartbeat, worker, pq.StringArray(ids), micros(lease))
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: heartbeat: %w", err)
 	}
@@ -113,7 +113,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 		return nil, err
 	}
 	if len(fb.index) > 0 {
-		rows, err := s.prep.finish.queryContext(ctx, s, fb.args()...)
+		rows, err := s.db.QueryContext(ctx, s.q.finishQuiet, fb.args()...)
 		if err != nil {
 			return nil, fmt.Errorf("pgstore: finish: %w", err)
 		}
