@@ -280,10 +280,15 @@ func TestPlansUseIndexes(t *testing.T) {
 	// key, never by walking all the running rows, as planned at each call
 	// and in the generic plan a prepared statement would settle on (which
 	// does not know how many tasks are named).
-	n := len(held)
-	outcome := []any{heldIDs, pq.StringArray(slices.Repeat([]string{"w1"}, n)), pq.Int64Array(slices.Repeat([]int64{1}, n)),
-		pq.StringArray(slices.Repeat([]string{"complete"}, n)), pq.StringArray(slices.Repeat([]string{"null"}, n)),
-		pq.StringArray(slices.Repeat([]string{""}, n)), pq.Int64Array(slices.Repeat([]int64{0}, n))}
+	outcome := func(ids pq.StringArray) []any {
+		n := len(ids)
+		return []any{ids, pq.StringArray(slices.Repeat([]string{"w1"}, n)), pq.Int64Array(slices.Repeat([]int64{1}, n)),
+			pq.StringArray(slices.Repeat([]string{"complete"}, n)), pq.StringArray(slices.Repeat([]string{"null"}, n)),
+			pq.StringArray(slices.Repeat([]string{""}, n)), pq.Int64Array(slices.Repeat([]int64{0}, n))}
+	}
+	// A drain names a thousand tasks at once.
+	var many pq.StringArray
+	require.NoError(t, b.env.DB.Select(&many, `SELECT id FROM `+tbl+` LIMIT 1000`))
 	cases := []struct {
 		name    string
 		indexes []string
@@ -291,21 +296,24 @@ func TestPlansUseIndexes(t *testing.T) {
 	}{
 		{"claim", []string{"tasks_claim_idx"}, []any{"w1", 10, minute}},
 		{"heartbeat", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute}},
-		{"finish", []string{"tasks_pkey"}, outcome},
+		{"heartbeat/1000", []string{"tasks_pkey"}, []any{"w1", many, minute}},
+		{"finish", []string{"tasks_pkey"}, outcome(heldIDs)},
+		{"finish/1000", []string{"tasks_pkey"}, outcome(many)},
 		{"rescue", []string{"tasks_lease_idx"}, []any{100}},
 		{"trim", []string{"tasks_created_idx"}, []any{int64(time.Hour / time.Microsecond), 1000}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var plans []string
-			switch tc.name {
+			query, _, _ := strings.Cut(tc.name, "/")
+			switch query {
 			case "claim": // with its settings
-				plans = append(plans, explain(t, b, qs["claimSettings"], qs[tc.name], tc.args...))
+				plans = append(plans, explain(t, b, qs["claimSettings"], qs[query], tc.args...))
 			case "heartbeat", "finish":
-				plans = append(plans, explain(t, b, "", qs[tc.name], tc.args...),
-					explainGeneric(t, b, qs[tc.name], tc.args...))
+				plans = append(plans, explain(t, b, "", qs[query], tc.args...),
+					explainGeneric(t, b, qs[query], tc.args...))
 			default:
-				plans = append(plans, explain(t, b, "", qs[tc.name], tc.args...))
+				plans = append(plans, explain(t, b, "", qs[query], tc.args...))
 			}
 			for _, plan := range plans {
 				used := false
