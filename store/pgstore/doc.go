@@ -85,7 +85,8 @@
 //
 // The hot table is lean: one partial index serves the claim, a small
 // partial index serves rescue, heartbeats and outcomes go by primary key,
-// retention walks the creation index, no trigger fires per row, and JSON
+// the creation index (listings, retention) leaves running rows out, so a
+// claim enters two indexes, not three, no trigger fires per row, and JSON
 // columns have no GIN index. The table is created with fillfactor 80 and
 // aggressive autovacuum settings, because claims leave dead entries in the
 // claim index until vacuum (or a later scan) clears them. Throughput is

@@ -7,6 +7,10 @@ func QueriesForTest(s *Store) map[string]string {
 	}
 }
 
+// ListPageForTest returns the page query of List for the filter cond,
+// with $1 as the page size.
+func ListPageForTest(s *Store, cond string) string { return s.listPage(cond, "$1") }
+
 // CopyThreshold is the batch size from which CreateMany uses COPY.
 const CopyThreshold = copyThreshold
 

@@ -347,6 +347,33 @@ func explainGeneric(t *testing.T, b *bundle, query string, args ...any) string {
 		"EXECUTE "+name+"("+strings.Join(lits, ", ")+")")
 }
 
+// TestListPlanUsesIndexes: a page of the listing reads the tasks that are
+// not running from tasks_created_idx and the running ones through
+// tasks_lease_idx, newest first, and never scans the table, with and
+// without a filter.
+func TestListPlanUsesIndexes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	tbl := b.env.Schema + ".tasks"
+	for _, q := range []string{
+		`INSERT INTO ` + tbl + ` (id, type, status, finished_at)
+			SELECT gen_random_uuid(), 't', 'completed', now() FROM generate_series(1, 20000)`,
+		`INSERT INTO ` + tbl + ` (id, type, status, attempts, locked_by, lease_expires_at)
+			SELECT gen_random_uuid(), 't', 'running', 1, 'w', now() + interval '1 hour'
+			FROM generate_series(1, 200) g`,
+		`ANALYZE ` + tbl,
+	} {
+		_, err := b.env.DB.Exec(q)
+		require.NoError(t, err)
+	}
+	for _, cond := range []string{"", " WHERE t.type = 't'"} {
+		plan := explain(t, b, "", pgstore.ListPageForTest(b.store, cond), 51)
+		require.Contains(t, plan, "tasks_created_idx", plan)
+		require.Contains(t, plan, "tasks_lease_idx", plan)
+		require.NotContains(t, plan, "Seq Scan on tasks", plan)
+	}
+}
+
 func explain(t *testing.T, b *bundle, settings, query string, args ...any) string {
 	t.Helper()
 	tx, err := b.env.DB.BeginTxx(b.ctx, nil)

@@ -313,8 +313,11 @@ func scanTasks(rows *sql.Rows) ([]store.Task, error) {
 }
 
 // List returns one page of tasks, newest first; see [store.Store.List].
-// Pages are keyset-paginated on (created_at, id), served by
-// tasks_created_idx; Total is a second COUNT(*) over the filter.
+// Pages are keyset-paginated on (created_at, id). The page merges two
+// ordered reads: the tasks that are not running from tasks_created_idx
+// (which leaves running rows out, so a claim costs one index entry less)
+// and the running ones, as few as the workers' capacity, through
+// tasks_lease_idx. Total is a second COUNT(*) over the filter.
 func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 	f, cur, err := f.Normalize()
 	if err != nil {
@@ -359,8 +362,7 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 		where = append(where, "(t.created_at, t.id) < ("+arg(cur.CreatedAt)+"::timestamptz, "+arg(cur.ID)+"::uuid)")
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+taskCols+` FROM `+s.schema+`.tasks t`+cond+
-		` ORDER BY t.created_at DESC, t.id DESC LIMIT `+arg(f.Limit+1), args...)
+	rows, err := s.db.QueryContext(ctx, s.listPage(cond, arg(f.Limit+1)), args...)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("pgstore: list: %w", err)
 	}
@@ -392,6 +394,24 @@ func (s *Store) transitionErr(ctx context.Context, op, id string, to store.Statu
 		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
 	return fmt.Errorf("%w: %s task %s: %s → %s", store.ErrInvalidTransition, op, id, st, to)
+}
+
+// listPage is the page query of List for the filter cond (" WHERE …" or
+// "") and the placeholder of the page size plus one.
+func (s *Store) listPage(cond, limit string) string {
+	if cond == "" {
+		cond = " WHERE true"
+	}
+	branch := func(which string) string {
+		return `(SELECT ` + taskCols + ` FROM ` + s.schema + `.tasks t` + cond + ` AND ` + which +
+			` ORDER BY t.created_at DESC, t.id DESC LIMIT ` + limit + `)`
+	}
+	// A running row is exactly one with a lease; saying so lets the
+	// planner read the running rows through tasks_lease_idx.
+	return `SELECT t.* FROM (` +
+		branch(`t.status <> 'running'`) + ` UNION ALL ` +
+		branch(`t.status = 'running' AND t.lease_expires_at IS NOT NULL`) +
+		`) t ORDER BY t.created_at DESC, t.id DESC LIMIT ` + limit
 }
 
 // Run releases a created task to the workers; see [store.Store.Run]. It
