@@ -13,7 +13,10 @@
 //
 // A [Pool] claims ready tasks in batches sized to its free slots, runs up
 // to Concurrency of them at once, and is woken by the backend's
-// notifications (polling every PollInterval as a fallback). Each claim
+// notifications (polling every PollInterval as a fallback). A notification
+// is claimed for at once; when tasks stream in faster than one claim per
+// task, claims are spaced by ten times their own recent duration (at most
+// 10 ms) so that the tasks of several notifications share one. Each claim
 // holds a lease; one heartbeat every Lease/3 extends the leases of all the
 // tasks the pool holds, in one call, and tells the pool which tasks were
 // lost (their context is cancelled with [ErrLeaseLost] and nothing is
