@@ -10,9 +10,9 @@ type queries struct {
 	byID, byPrefix, byKey, statusOf        string
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
-	// finishQuiet sends no notification: its caller sends one afterwards
-	// with notify, outside the durable commit.
-	finishQuiet, notify string
+	// notify sends the notifications of statements that commit without
+	// them (finish, claim), outside their durable commit.
+	notify string
 	// claimSettings precede claim in the same implicit transaction.
 	claimSettings string
 	finishClaim   string
@@ -232,11 +232,10 @@ func buildQueries(schema string, statusNotify bool) queries {
 	RETURNING o.ord, t.status, t.run_after`
 	finishReady := ` WHERE EXISTS (SELECT 1 FROM upd
 	    WHERE status IN ('queued', 'retry') AND run_after <= now())`
-	q.finishQuiet = strings.Replace(finishUpd, `RETURNING o.ord, t.status, t.run_after`,
+	// Finish notifies nothing itself: Store.Finish sends "r" and "c"
+	// through the wakers after it commits.
+	q.finish = strings.Replace(finishUpd, `RETURNING o.ord, t.status, t.run_after`,
 		`RETURNING o.ord, t.status IN ('queued', 'retry') AND t.run_after <= now()`, 1)
-	q.finish = notifyWrap(finishUpd, `t.ord`,
-		append([]string{note(`'r'`, finishReady)},
-			status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`))...))
 
 	// FinishAndClaim: both updates in one statement. They touch disjoint
 	// rows (running ones, ready ones) and see the same snapshot, so a task

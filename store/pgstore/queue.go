@@ -113,7 +113,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 		return nil, err
 	}
 	if len(fb.index) > 0 {
-		rows, err := s.db.QueryContext(ctx, s.q.finishQuiet, fb.args()...)
+		rows, err := s.db.QueryContext(ctx, s.q.finish, fb.args()...)
 		if err != nil {
 			return nil, fmt.Errorf("pgstore: finish: %w", err)
 		}
