@@ -17,8 +17,11 @@
 //	  store/storetest      the conformance suite every backend passes
 //	taskqueue              worker pool, leases, retries, rescuer, dispatchers
 //	  taskqueue/httpapi    net/http handlers for the task API and health
+//	  taskqueue/dashboard  the operator dashboard (server-rendered HTML)
 //	supervisor             the suture tree: restarts with backoff, readiness, stop
 //	eventizer              event tagging and PII redaction, remote enrichment
+//	metrics                Prometheus metrics of the App, on the caller's registry
+//	cmd/seedcore           the command-line tool: migrate, serve, enqueue, list, ...
 //	examples/...           runnable servers: minimal, embedded, remote executor
 //
 // # Using it
@@ -35,6 +38,9 @@
 // Delivery is at least once. A task's outcome is written only by the
 // worker that holds its lease (fenced by worker and attempt), so a worker
 // that lost its lease never overwrites the task; a crashed process's tasks
-// run again within the lease plus the rescue interval. The raw text of a
-// task's description never reaches the store or the logs.
+// run again within the lease plus the rescue interval. The description of
+// a task created through the App ([App.Enqueue], [App.EnqueueTx] or the
+// HTTP API) is analysed and redacted before it reaches the store, and the
+// App never logs a description; a task created on a store directly is
+// stored as it is given.
 package seedcore

@@ -66,11 +66,15 @@ type Options struct {
 
 // DefaultTaskBuckets are the default histogram bounds, in seconds, of the
 // attempt duration and start latency.
-var DefaultTaskBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}
+func DefaultTaskBuckets() []float64 {
+	return []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}
+}
 
 // DefaultAnalysisBuckets are the default histogram bounds, in seconds, of
 // the eventizer analysis time.
-var DefaultAnalysisBuckets = []float64{1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, .01, .025, .1}
+func DefaultAnalysisBuckets() []float64 {
+	return []float64{1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, .01, .025, .1}
+}
 
 // Metrics records seedcore's Prometheus metrics. Build it with [New]; its
 // methods are safe for concurrent use and never block on I/O (only the
@@ -123,10 +127,10 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 		opts.CountsTimeout = DefaultCountsTimeout
 	}
 	if opts.AttemptBuckets == nil {
-		opts.AttemptBuckets = DefaultTaskBuckets
+		opts.AttemptBuckets = DefaultTaskBuckets()
 	}
 	if opts.AnalysisBuckets == nil {
-		opts.AnalysisBuckets = DefaultAnalysisBuckets
+		opts.AnalysisBuckets = DefaultAnalysisBuckets()
 	}
 
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
@@ -327,7 +331,7 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
-	for _, st := range store.Statuses {
+	for _, st := range store.Statuses() {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[st]), string(st))
 	}
 }

@@ -243,7 +243,7 @@ func TestScriptedRunCounts(t *testing.T) {
 	counts, err := ms.Counts(ctx)
 	require.NoError(t, err)
 	require.Equal(t, float64(1), value(fams, "seedcore_store_up", map[string]string{}))
-	for _, st := range store.Statuses {
+	for _, st := range store.Statuses() {
 		require.Equal(t, float64(counts[st]), value(fams, "seedcore_tasks", map[string]string{"status": string(st)}), st)
 	}
 }
@@ -528,4 +528,20 @@ func ExampleNew() {
 	// Output:
 	// seedcore_tasks{status="queued"} 1
 	// seedcore_tasks_created_total{type="email"} 1
+}
+
+// TestDefaultBucketsAreCopies: changing the slices the bucket defaults
+// return changes no later registry's histograms.
+func TestDefaultBucketsAreCopies(t *testing.T) {
+	t.Parallel()
+	for name, f := range map[string]func() []float64{
+		"task": metrics.DefaultTaskBuckets, "analysis": metrics.DefaultAnalysisBuckets,
+	} {
+		first := f()
+		want := append([]float64(nil), first...)
+		for i := range first {
+			first[i] = -1
+		}
+		require.Equal(t, want, f(), name)
+	}
 }

@@ -34,10 +34,17 @@ const (
 	StatusCancelled Status = "cancelled"
 )
 
-// Statuses lists every status in lifecycle order.
-var Statuses = []Status{
+// statuses is every status in lifecycle order.
+var statuses = [...]Status{
 	StatusCreated, StatusQueued, StatusRunning, StatusRetry,
 	StatusCompleted, StatusFailed, StatusCancelled,
+}
+
+// Statuses returns every status in lifecycle order, in a new slice that
+// the caller may keep and change.
+func Statuses() []Status {
+	s := statuses
+	return s[:]
 }
 
 // Valid reports whether s is one of the known statuses.

@@ -220,8 +220,8 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func statusNames() string {
-	names := make([]string, len(store.Statuses))
-	for i, s := range store.Statuses {
+	names := make([]string, len(store.Statuses()))
+	for i, s := range store.Statuses() {
 		names[i] = string(s)
 	}
 	return strings.Join(names, ",")

@@ -53,7 +53,7 @@ func checkInvariants(t *testing.T, s *Store) {
 		require.GreaterOrEqual(t, e.t.Attempts, 0)
 		require.LessOrEqual(t, e.t.Attempts, e.t.MaxAttempts)
 	}
-	for _, st := range store.Statuses {
+	for _, st := range store.Statuses() {
 		require.Equal(t, counts[st], s.counts[st], "count of %s", st)
 	}
 	held := 0

@@ -85,7 +85,7 @@ func New(opts Options) *Store {
 		now:      opts.Now,
 		tasks:    make(map[string]*entry),
 		keys:     make(map[string]*entry),
-		counts:   make(map[store.Status]int, len(store.Statuses)),
+		counts:   make(map[store.Status]int, len(store.Statuses())),
 		ready:    taskHeap{less: readyLess},
 		delayed:  taskHeap{less: delayedLess},
 		leases:   taskHeap{less: leaseLess},
@@ -499,10 +499,10 @@ func (s *Store) Counts(ctx context.Context) (map[store.Status]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := make(map[store.Status]int, len(store.Statuses))
+	out := make(map[store.Status]int, len(store.Statuses()))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, st := range store.Statuses {
+	for _, st := range store.Statuses() {
 		out[st] = s.counts[st]
 	}
 	return out, nil

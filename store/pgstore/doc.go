@@ -30,9 +30,9 @@
 //   - Finish: one UPDATE … FROM unnest(…) for a whole batch of outcomes,
 //     fenced by status, worker and attempt; the rows it returns say which
 //     outcomes applied.
-//   - FinishAndClaim: both of the above in one statement, so a worker that
-//     acknowledges a batch gets its next batch in the same round trip and
-//     commit.
+//   - FinishAndClaim: a Finish and a Claim in one statement and one
+//     commit. The worker pool does not use it: it claims with Claim and
+//     writes outcomes with Finish, batched by its finisher.
 //   - Rescue and DeleteFinished: bounded batches with SKIP LOCKED, so
 //     several maintenance processes never block each other.
 //
@@ -61,17 +61,25 @@
 //
 // # Notifications
 //
-// Statements notify on the channel named after the schema with pg_notify,
-// inside the statement itself, so a notification is delivered only when
-// its transaction commits. Payloads are a few bytes and never carry task
-// data:
+// The store notifies on the channel named after the schema with
+// pg_notify. Payloads are a few bytes and never carry task data. Two kinds
+// of statement send them:
+//
+//   - Inserts, Run, Cancel, Rescue and FinishAndClaim notify inside the
+//     statement itself (CreateMany in its transaction), so the
+//     notification is delivered only when the change commits.
+//   - Claim and Finish commit without notifying. After they commit, the
+//     store sends their notifications in a statement of its own with an
+//     asynchronous commit (see Performance below), folding calls that
+//     arrive while one is under way; "c" lingers 100 ms to gather a burst.
+//
+// The payloads:
 //
 //   - "r": new work may be ready (create, bulk create, run, a retry or
-//     release that is due at once, a rescue to retry). One per statement;
-//     an insert carries it in its own transaction.
+//     release that is due at once, a rescue to retry).
 //   - "c" or "c:<id>": task statuses changed (claim, finish, rescue; run
-//     and cancel name the task). One per statement; [Options.NoStatusNotify]
-//     turns them off for deployments that do not stream status changes.
+//     and cancel name the task). [Options.NoStatusNotify] turns them off
+//     for deployments that do not stream status changes.
 //   - "x:<id>": a running task was asked to cancel.
 //
 // [Listener] receives them over a dedicated pq.Listener connection and

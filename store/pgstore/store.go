@@ -450,8 +450,8 @@ func (s *Store) Counts(ctx context.Context) (map[store.Status]int, error) {
 		return nil, fmt.Errorf("pgstore: counts: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[store.Status]int, len(store.Statuses))
-	for _, st := range store.Statuses {
+	out := make(map[store.Status]int, len(store.Statuses()))
+	for _, st := range store.Statuses() {
 		out[st] = 0
 	}
 	for rows.Next() {

@@ -148,7 +148,7 @@ var ops = []op{
 // and changes nothing.
 func testTransitions(t *testing.T, s *suite) {
 	t.Parallel()
-	for _, from := range store.Statuses {
+	for _, from := range store.Statuses() {
 		for _, o := range ops {
 			legal := store.CanTransition(from, o.to) && (o.from == nil || o.from(from))
 			t.Run(string(from)+"/"+o.name, func(t *testing.T) {

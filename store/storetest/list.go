@@ -241,7 +241,7 @@ func testCounts(t *testing.T, s *suite) {
 	counts, err := b.Counts(ctx)
 	require.NoError(t, err)
 	want := map[store.Status]int{}
-	for _, st := range store.Statuses {
+	for _, st := range store.Statuses() {
 		want[st] = 0
 	}
 	require.Equal(t, want, counts, "every status is present on an empty store")

@@ -64,7 +64,7 @@ func TestOverview(t *testing.T) {
 	body := w.Body.String()
 	counts, err := b.store.Counts(context.Background())
 	require.NoError(t, err)
-	for _, s := range store.Statuses {
+	for _, s := range store.Statuses() {
 		require.Equal(t, counts[s], shownCount(t, body, s), "count of %s", s)
 	}
 	require.Contains(t, body, `<span class="n">3</span><span class="label">total</span>`)

@@ -292,7 +292,7 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	data := overviewPage{base: d.base("Overview", csrf), Tasks: d.views(page.Tasks),
 		Chart: buildChart(d.metrics.series(now))}
-	for _, s := range store.Statuses {
+	for _, s := range store.Statuses() {
 		data.Counts = append(data.Counts, countView{Status: s, N: counts[s]})
 		data.Total += counts[s]
 	}
@@ -329,7 +329,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 		d.storeFail(w, r, err)
 		return
 	}
-	data := listPage{base: d.base("Tasks", csrf), Filter: lf, StatusOptions: store.Statuses,
+	data := listPage{base: d.base("Tasks", csrf), Filter: lf, StatusOptions: store.Statuses(),
 		Total: page.Total, Tasks: d.views(page.Tasks)}
 	if page.NextCursor != "" {
 		data.NextURL = d.listURL(lf, page.NextCursor)

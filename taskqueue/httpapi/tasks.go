@@ -105,8 +105,8 @@ func parseFilter(q url.Values) (store.Filter, error) {
 }
 
 func statusNames() string {
-	names := make([]string, len(store.Statuses))
-	for i, s := range store.Statuses {
+	names := make([]string, len(store.Statuses()))
+	for i, s := range store.Statuses() {
 		names[i] = string(s)
 	}
 	return strings.Join(names, ", ")
