@@ -33,4 +33,12 @@ var (
 	ErrLeaseLost = errors.New("store: lease lost")
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrUnavailable is wrapped by an error that says the store cannot be
+	// reached now and the operation may succeed if tried again later: the
+	// database refused or dropped the connection, is shutting down or
+	// starting up, or has no connection slot left. Whether the operation
+	// took effect before the connection dropped is unknown (a create with
+	// an idempotency key can be retried safely). The HTTP API answers it
+	// with 503 and a Retry-After header.
+	ErrUnavailable = errors.New("store: unavailable")
 )

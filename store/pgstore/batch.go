@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/lib/pq"
@@ -83,7 +82,7 @@ func (in *inserter) create(ctx context.Context, nt store.NewTask) (store.Task, b
 		default:
 		}
 		in.abandon(r)
-		return store.Task{}, false, fmt.Errorf("pgstore: create: %w", context.Cause(ctx))
+		return store.Task{}, false, errorf("pgstore: create: %w", context.Cause(ctx))
 	}
 }
 
@@ -167,7 +166,7 @@ func (in *inserter) run(ctx context.Context, reqs []*insertReq) {
 	}
 	for i, r := range reqs {
 		if err != nil {
-			r.done <- insertRes{err: fmt.Errorf("pgstore: create: %w", err)}
+			r.done <- insertRes{err: errorf("pgstore: create: %w", err)}
 			continue
 		}
 		r.done <- res[i]

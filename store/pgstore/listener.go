@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -179,7 +178,7 @@ func (l *Listener) Serve(ctx context.Context) error {
 		return ctx.Err()
 	case err := <-listened:
 		if err != nil {
-			return fmt.Errorf("pgstore: listen %s: %w", l.opts.Schema, err)
+			return errorf("pgstore: listen %s: %w", l.opts.Schema, err)
 		}
 	}
 	l.publish(store.Event{Kind: store.EventResync})

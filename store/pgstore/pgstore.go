@@ -136,14 +136,14 @@ const DefaultMaxIdleConns = 32
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: open: %w", err)
+		return nil, errorf("pgstore: open: %w", err)
 	}
 	if !strings.Contains(dsn, "binary_parameters") {
 		cfg.BinaryParameters = true
 	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: open: %w", err)
+		return nil, errorf("pgstore: open: %w", err)
 	}
 	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	// database/sql keeps only two idle connections by default: every
@@ -153,7 +153,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	db.SetMaxIdleConns(DefaultMaxIdleConns)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("pgstore: ping: %w", err)
+		return nil, errorf("pgstore: ping: %w", err)
 	}
 	s, err := New(db, opts)
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("pgstore: ping: %w", err)
+		return errorf("pgstore: ping: %w", err)
 	}
 	return nil
 }
@@ -213,7 +213,7 @@ func loadMigrations() ([]migration, error) {
 		num, _, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("pgstore: bad migration file name %q", base)
+			return nil, errorf("pgstore: bad migration file name %q", base)
 		}
 		b, err := migrationFS.ReadFile(n)
 		if err != nil {
@@ -224,7 +224,7 @@ func loadMigrations() ([]migration, error) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i := 1; i < len(ms); i++ {
 		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("pgstore: duplicate migration version %d", ms[i].version)
+			return nil, errorf("pgstore: duplicate migration version %d", ms[i].version)
 		}
 	}
 	return ms, nil
@@ -251,11 +251,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	// EXISTS miss a schema created meanwhile and fail on a duplicate key).
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return errorf("pgstore: migrate: %w", err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, migrateLockClass, s.schema); err != nil {
-		return fmt.Errorf("pgstore: migrate: lock: %w", err)
+		return errorf("pgstore: migrate: lock: %w", err)
 	}
 	defer func() {
 		// Unlocked even when ctx has ended. A connection that fails to
@@ -267,22 +267,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}()
 	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
+		return errorf("pgstore: migrate: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 
 	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.schema); err != nil {
-		return fmt.Errorf("pgstore: migrate: create schema: %w", err)
+		return errorf("pgstore: migrate: create schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+s.schema+`.schema_migrations (
 		version    integer     PRIMARY KEY,
 		name       text        NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return fmt.Errorf("pgstore: migrate: create schema_migrations: %w", err)
+		return errorf("pgstore: migrate: create schema_migrations: %w", err)
 	}
 	var current int
 	if err := tx.GetContext(ctx, &current, `SELECT coalesce(max(version), 0) FROM `+s.schema+`.schema_migrations`); err != nil {
-		return fmt.Errorf("pgstore: migrate: read version: %w", err)
+		return errorf("pgstore: migrate: read version: %w", err)
 	}
 	applied := 0
 	for _, m := range ms {
@@ -290,15 +290,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, strings.ReplaceAll(m.sql, "{{schema}}", s.schema)); err != nil {
-			return fmt.Errorf("pgstore: migrate: %s: %w", m.name, err)
+			return errorf("pgstore: migrate: %s: %w", m.name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO `+s.schema+`.schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("pgstore: migrate: record %s: %w", m.name, err)
+			return errorf("pgstore: migrate: record %s: %w", m.name, err)
 		}
 		applied++
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("pgstore: migrate: commit: %w", err)
+		return errorf("pgstore: migrate: commit: %w", err)
 	}
 	if applied > 0 {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "pgstore: migrations applied",
@@ -317,7 +317,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 		return 0, nil // undefined_table or invalid_schema_name: not migrated
 	}
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: schema version: %w", err)
+		return 0, errorf("pgstore: schema version: %w", err)
 	}
 	return v, nil
 }

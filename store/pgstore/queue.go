@@ -36,11 +36,11 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	).Replace(s.q.claim)
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: claim: %w", err)
+		return nil, errorf("pgstore: claim: %w", err)
 	}
 	ts, err := scanClaimed(rows, worker, lease)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: claim: %w", err)
+		return nil, errorf("pgstore: claim: %w", err)
 	}
 	sortClaimed(ts)
 	if len(ts) > 0 && s.statusNotify {
@@ -80,19 +80,19 @@ func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lea
 	}
 	rows, err := s.db.QueryContext(ctx, s.q.heartbeat, worker, pq.StringArray(ids), micros(lease))
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: heartbeat: %w", err)
+		return nil, errorf("pgstore: heartbeat: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Lease
 	for rows.Next() {
 		var l store.Lease
 		if err := rows.Scan(&l.TaskID, &l.Attempt, &l.CancelRequested); err != nil {
-			return nil, fmt.Errorf("pgstore: heartbeat: %w", err)
+			return nil, errorf("pgstore: heartbeat: %w", err)
 		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: heartbeat: %w", err)
+		return nil, errorf("pgstore: heartbeat: %w", err)
 	}
 	return out, nil
 }
@@ -115,7 +115,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 	if len(fb.index) > 0 {
 		rows, err := s.db.QueryContext(ctx, s.q.finish, fb.args()...)
 		if err != nil {
-			return nil, fmt.Errorf("pgstore: finish: %w", err)
+			return nil, errorf("pgstore: finish: %w", err)
 		}
 		defer rows.Close()
 		applied, ready := false, false
@@ -123,13 +123,13 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 			var ord int
 			var due bool
 			if err := rows.Scan(&ord, &due); err != nil {
-				return nil, fmt.Errorf("pgstore: finish: %w", err)
+				return nil, errorf("pgstore: finish: %w", err)
 			}
 			fb.applied(ord)
 			applied, ready = true, ready || due
 		}
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("pgstore: finish: %w", err)
+			return nil, errorf("pgstore: finish: %w", err)
 		}
 		if ready {
 			s.ready.wake()
@@ -154,7 +154,7 @@ func (s *Store) FinishAndClaim(ctx context.Context, outcomes []store.Outcome, wo
 	rows, err := s.db.QueryContext(ctx, s.q.finishClaim,
 		append(fb.args(), worker, max(limit, 0), micros(lease))...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pgstore: finish and claim: %w", err)
+		return nil, nil, errorf("pgstore: finish and claim: %w", err)
 	}
 	defer rows.Close()
 	var claimed []store.Task
@@ -162,7 +162,7 @@ func (s *Store) FinishAndClaim(ctx context.Context, outcomes []store.Outcome, wo
 		var ords pq.Int64Array
 		t, err := scanTask(rows, &ords)
 		if err != nil {
-			return nil, nil, fmt.Errorf("pgstore: finish and claim: %w", err)
+			return nil, nil, errorf("pgstore: finish and claim: %w", err)
 		}
 		if ords == nil { // a claimed task
 			claimed = append(claimed, t)
@@ -173,7 +173,7 @@ func (s *Store) FinishAndClaim(ctx context.Context, outcomes []store.Outcome, wo
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("pgstore: finish and claim: %w", err)
+		return nil, nil, errorf("pgstore: finish and claim: %w", err)
 	}
 	sortClaimed(claimed)
 	return fb.result(), claimed, nil
@@ -262,7 +262,7 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 	}
 	rows, err := s.db.QueryContext(ctx, s.q.rescue, limit)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: rescue: %w", err)
+		return nil, errorf("pgstore: rescue: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Rescued
@@ -272,13 +272,13 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 			st string
 		)
 		if err := rows.Scan(&r.TaskID, &r.Type, &st); err != nil {
-			return nil, fmt.Errorf("pgstore: rescue: %w", err)
+			return nil, errorf("pgstore: rescue: %w", err)
 		}
 		r.Status = store.Status(st)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: rescue: %w", err)
+		return nil, errorf("pgstore: rescue: %w", err)
 	}
 	return out, nil
 }
@@ -299,11 +299,11 @@ func (s *Store) DeleteFinished(ctx context.Context, olderThan time.Duration, bat
 		}
 		res, err := s.db.ExecContext(ctx, s.q.trim, micros(olderThan), batch)
 		if err != nil {
-			return total, fmt.Errorf("pgstore: delete finished: %w", err)
+			return total, errorf("pgstore: delete finished: %w", err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return total, fmt.Errorf("pgstore: delete finished: %w", err)
+			return total, errorf("pgstore: delete finished: %w", err)
 		}
 		total += int(n)
 		if int(n) < batch {

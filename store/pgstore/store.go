@@ -98,7 +98,7 @@ func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.
 	case isUniqueViolation(err):
 		return store.Task{}, false, fmt.Errorf("%w: task %s already exists", store.ErrConflict, nt.ID)
 	case !errors.Is(err, sql.ErrNoRows):
-		return store.Task{}, false, fmt.Errorf("pgstore: create: %w", err)
+		return store.Task{}, false, errorf("pgstore: create: %w", err)
 	}
 	task, err = s.byIdempotencyKey(ctx, q, nt.IdempotencyKey)
 	return task, false, err
@@ -113,7 +113,7 @@ func (s *Store) byIdempotencyKey(ctx context.Context, q querier, key string) (st
 		return store.Task{}, fmt.Errorf("%w: idempotency key %q changed concurrently", store.ErrConflict, key)
 	}
 	if err != nil {
-		return store.Task{}, fmt.Errorf("pgstore: create: %w", err)
+		return store.Task{}, errorf("pgstore: create: %w", err)
 	}
 	return task, nil
 }
@@ -141,7 +141,7 @@ func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, err
 	for i, t := range tasks {
 		n, err := t.Normalize()
 		if err != nil {
-			return 0, fmt.Errorf("pgstore: create many: task %d: %w", i, err)
+			return 0, errorf("pgstore: create many: task %d: %w", i, err)
 		}
 		norm[i] = n
 	}
@@ -166,7 +166,7 @@ func (s *Store) insertMany(ctx context.Context, tasks []store.NewTask) (int, err
 		return 0, conflictMany(err)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
+		return 0, errorf("pgstore: create many: insert: %w", err)
 	}
 	return inserted, nil
 }
@@ -194,7 +194,7 @@ func taskArrays(tasks []store.NewTask) []any {
 }
 
 func conflictMany(err error) error {
-	return fmt.Errorf("pgstore: create many: %w: a task ID is already taken (%v)", store.ErrConflict, err)
+	return errorf("pgstore: create many: %w: a task ID is already taken (%v)", store.ErrConflict, err)
 }
 
 // copyMany streams tasks with COPY into a temporary table and moves them
@@ -202,7 +202,7 @@ func conflictMany(err error) error {
 func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: create many: %w", err)
+		return 0, errorf("pgstore: create many: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 
@@ -211,11 +211,11 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 		id uuid, type text, description text, domain text, params text, status text,
 		priority smallint, max_attempts integer, run_after timestamptz,
 		idempotency_key text, events text) ON COMMIT DROP`); err != nil {
-		return 0, fmt.Errorf("pgstore: create many: stage: %w", err)
+		return 0, errorf("pgstore: create many: stage: %w", err)
 	}
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(stage, copyCols...))
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+		return 0, errorf("pgstore: create many: copy: %w", err)
 	}
 	for _, t := range norm {
 		var key any
@@ -225,15 +225,15 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 		if _, err := stmt.ExecContext(ctx, t.ID, t.Type, t.Description, t.Domain, string(t.Params),
 			string(newStatus(t)), t.Priority, t.MaxAttempts, nullTime(t.RunAfter), key, nullJSON(t.Events)); err != nil {
 			_ = stmt.Close()
-			return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+			return 0, errorf("pgstore: create many: copy: %w", err)
 		}
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil {
 		_ = stmt.Close()
-		return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+		return 0, errorf("pgstore: create many: copy: %w", err)
 	}
 	if err := stmt.Close(); err != nil {
-		return 0, fmt.Errorf("pgstore: create many: copy: %w", err)
+		return 0, errorf("pgstore: create many: copy: %w", err)
 	}
 	var inserted, ready int
 	err = tx.QueryRowContext(ctx, `WITH ins AS (
@@ -250,15 +250,15 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 		return 0, conflictMany(err)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: create many: insert: %w", err)
+		return 0, errorf("pgstore: create many: insert: %w", err)
 	}
 	if ready > 0 {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, 'r')`, s.schema); err != nil {
-			return 0, fmt.Errorf("pgstore: create many: notify: %w", err)
+			return 0, errorf("pgstore: create many: notify: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("pgstore: create many: commit: %w", err)
+		return 0, errorf("pgstore: create many: commit: %w", err)
 	}
 	return inserted, nil
 }
@@ -277,18 +277,18 @@ func (s *Store) Get(ctx context.Context, idOrPrefix string) (store.Task, error) 
 			return store.Task{}, fmt.Errorf("%w: %s", store.ErrNotFound, p)
 		}
 		if err != nil {
-			return store.Task{}, fmt.Errorf("pgstore: get: %w", err)
+			return store.Task{}, errorf("pgstore: get: %w", err)
 		}
 		return t, nil
 	}
 	lo, hi := store.PrefixRange(p)
 	rows, err := s.db.QueryContext(ctx, s.q.byPrefix, lo, hi)
 	if err != nil {
-		return store.Task{}, fmt.Errorf("pgstore: get: %w", err)
+		return store.Task{}, errorf("pgstore: get: %w", err)
 	}
 	ts, err := scanTasks(rows)
 	if err != nil {
-		return store.Task{}, fmt.Errorf("pgstore: get: %w", err)
+		return store.Task{}, errorf("pgstore: get: %w", err)
 	}
 	switch len(ts) {
 	case 0:
@@ -356,7 +356,7 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 	}
 	var page store.Page
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+s.schema+`.tasks t`+cond, args...).Scan(&page.Total); err != nil {
-		return store.Page{}, fmt.Errorf("pgstore: list: count: %w", err)
+		return store.Page{}, errorf("pgstore: list: count: %w", err)
 	}
 	if cur != nil {
 		where = append(where, "(t.created_at, t.id) < ("+arg(cur.CreatedAt)+"::timestamptz, "+arg(cur.ID)+"::uuid)")
@@ -364,11 +364,11 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, s.listPage(cond, arg(f.Limit+1)), args...)
 	if err != nil {
-		return store.Page{}, fmt.Errorf("pgstore: list: %w", err)
+		return store.Page{}, errorf("pgstore: list: %w", err)
 	}
 	ts, err := scanTasks(rows)
 	if err != nil {
-		return store.Page{}, fmt.Errorf("pgstore: list: %w", err)
+		return store.Page{}, errorf("pgstore: list: %w", err)
 	}
 	if len(ts) > f.Limit {
 		ts = ts[:f.Limit]
@@ -391,7 +391,7 @@ func (s *Store) transitionErr(ctx context.Context, op, id string, to store.Statu
 		return fmt.Errorf("%w: %s", store.ErrNotFound, id)
 	}
 	if err != nil {
-		return fmt.Errorf("pgstore: %s: %w", op, err)
+		return errorf("pgstore: %s: %w", op, err)
 	}
 	return fmt.Errorf("%w: %s task %s: %s → %s", store.ErrInvalidTransition, op, id, st, to)
 }
@@ -437,7 +437,7 @@ func (s *Store) single(ctx context.Context, op, id, query string, to store.Statu
 		return store.Task{}, s.transitionErr(ctx, op, full, to)
 	}
 	if err != nil {
-		return store.Task{}, fmt.Errorf("pgstore: %s: %w", op, err)
+		return store.Task{}, errorf("pgstore: %s: %w", op, err)
 	}
 	return t, nil
 }
@@ -447,7 +447,7 @@ func (s *Store) single(ctx context.Context, op, id, query string, to store.Statu
 func (s *Store) Counts(ctx context.Context) (map[store.Status]int, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.counts)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: counts: %w", err)
+		return nil, errorf("pgstore: counts: %w", err)
 	}
 	defer rows.Close()
 	out := make(map[store.Status]int, len(store.Statuses()))
@@ -460,12 +460,12 @@ func (s *Store) Counts(ctx context.Context) (map[store.Status]int, error) {
 			n  int
 		)
 		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("pgstore: counts: %w", err)
+			return nil, errorf("pgstore: counts: %w", err)
 		}
 		out[store.Status(st)] = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pgstore: counts: %w", err)
+		return nil, errorf("pgstore: counts: %w", err)
 	}
 	return out, nil
 }
@@ -483,7 +483,7 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, enrichment json.Ra
 	}
 	res, err := s.db.ExecContext(ctx, s.q.setEnrichment, full, nullJSON(enrichment))
 	if err != nil {
-		return fmt.Errorf("pgstore: set enrichment: %w", err)
+		return errorf("pgstore: set enrichment: %w", err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return fmt.Errorf("%w: %s", store.ErrNotFound, full)
