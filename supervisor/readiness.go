@@ -33,7 +33,10 @@ func (s *Supervisor) Check(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	var problems []error
+	var (
+		problems []error
+		reasons  []string
+	)
 	switch {
 	case !running:
 		problems = append(problems, fmt.Errorf("supervisor %q is not running", s.cfg.Name))
@@ -54,15 +57,19 @@ func (s *Supervisor) Check(ctx context.Context) error {
 			problems = append(problems, fmt.Errorf("service %q reports not ready", rs.e.name))
 		}
 	}
+	for _, p := range problems {
+		reasons = append(reasons, p.Error())
+	}
 	for _, c := range checks {
 		if err := s.runCheck(ctx, c); err != nil {
 			problems = append(problems, fmt.Errorf("check %q: %w", c.name, err))
+			reasons = append(reasons, fmt.Sprintf("check %q failed", c.name))
 		}
 	}
 	if len(problems) == 0 {
 		return nil
 	}
-	return &notReadyError{problems: problems}
+	return &notReadyError{problems: problems, reasons: reasons}
 }
 
 func (s *Supervisor) runCheck(ctx context.Context, c check) error {
@@ -75,7 +82,12 @@ func (s *Supervisor) runCheck(ctx context.Context, c check) error {
 // ErrNotReady and every wrapped check error under errors.Is.
 type notReadyError struct {
 	problems []error
+	reasons  []string // the problems without the checks' error text
 }
+
+// Reasons lists why the supervisor is not ready: names and states only,
+// never a check's error text.
+func (e *notReadyError) Reasons() []string { return slices.Clone(e.reasons) }
 
 func (e *notReadyError) Error() string {
 	parts := make([]string, len(e.problems))

@@ -537,3 +537,20 @@ func TestTerminateTree(t *testing.T) {
 		require.Equal(t, StateStopped, st.State, st.Name)
 	}
 }
+
+// TestCheckReasons: the readiness error lists its reasons without the
+// failing checks' own text, which may quote a driver.
+func TestCheckReasons(t *testing.T) {
+	t.Parallel()
+	s, err := New(Config{Name: "app"})
+	require.NoError(t, err)
+	require.NoError(t, s.AddCheck("store", func(context.Context) error {
+		return errors.New(`pq: password authentication failed for user "app"`)
+	}))
+	err = s.Check(context.Background())
+	require.ErrorIs(t, err, ErrNotReady)
+	require.ErrorContains(t, err, "password authentication failed", "the error itself keeps the text, for logs")
+	var rs interface{ Reasons() []string }
+	require.ErrorAs(t, err, &rs)
+	require.Equal(t, []string{`supervisor "app" is not running`, `check "store" failed`}, rs.Reasons())
+}

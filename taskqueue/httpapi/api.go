@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ const (
 	// KeepAliveInterval is how often an idle event stream sends a comment
 	// line, so proxies do not close it.
 	KeepAliveInterval = 15 * time.Second
+	// RetryAfter is the Retry-After every 503 answer carries: the store
+	// is unreachable or closing, or the service is not ready.
+	RetryAfter = 2 * time.Second
 )
 
 // Enqueuer stores a new task on behalf of the API: the application puts
@@ -86,8 +90,11 @@ type Config struct {
 	// only letters, digits, "-", "_", "." and "~". Default (empty):
 	// DefaultPrefix ("/api/v1").
 	Prefix string
-	// Ready reports whether the application is ready to serve (GET
-	// /readyz answers 503 with its error's text while it fails). Default:
+	// Ready reports whether the application is ready to serve. While it
+	// fails GET /readyz answers 503 not_ready and logs the error's text
+	// (warn); the answer lists the error's reasons when it has a method
+	// Reasons() []string (supervisor.Supervisor.Check's errors do: names
+	// and states, no driver text), and never the error's text. Default:
 	// nil, always ready.
 	Ready func(ctx context.Context) error
 	// Store serves the lookups, listings, cancels and runs. Required.
@@ -154,6 +161,12 @@ func (a *API) Prefix() string { return a.cfg.Prefix }
 // so do not strip a prefix in front of it.
 func (a *API) Handler() http.Handler { return a.handler }
 
+// Guard returns h behind the API's own middleware, for a route the host
+// serves next to the API (such as /metrics): the request id, the
+// [Config.Authorize] check with the API's JSON error bodies (401
+// unauthorized, 403 forbidden), panic recovery and the request log.
+func (a *API) Guard(h http.Handler) http.Handler { return a.wrap(h.ServeHTTP, true) }
+
 // route is one registered path and the handlers for its methods.
 type route struct {
 	path    string
@@ -207,15 +220,22 @@ func requestID(r *http.Request) string {
 	return id
 }
 
-// incomingID returns the client's X-Request-ID when it is short and
-// printable, else "".
+// MaxRequestIDLen is the longest X-Request-ID the API takes from a
+// client.
+const MaxRequestIDLen = 64
+
+// incomingID returns the client's X-Request-ID when it is 1 to
+// MaxRequestIDLen characters of A-Z, a-z, 0-9, '.', '_' and '-', else "".
+// Anything else is replaced, so a request id in a log line or a header
+// never carries client text beyond that alphabet.
 func incomingID(r *http.Request) string {
 	id := r.Header.Get("X-Request-ID")
-	if len(id) == 0 || len(id) > 128 {
+	if len(id) == 0 || len(id) > MaxRequestIDLen {
 		return ""
 	}
 	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] > '~' {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
 			return ""
 		}
 	}
@@ -299,6 +319,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: ae.code, Message: ae.message}})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if ae.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter/time.Second)))
+	}
 	w.WriteHeader(ae.status)
 	_, _ = w.Write(append(body, '\n'))
 }
@@ -307,10 +330,21 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// reasoner is a readiness error that can say why without its own text.
+type reasoner interface{ Reasons() []string }
+
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.Ready != nil {
 		if err := a.cfg.Ready(r.Context()); err != nil {
-			a.fail(w, r, newError(http.StatusServiceUnavailable, CodeNotReady, "not ready: "+err.Error()))
+			a.cfg.Logger.Warn("httpapi: not ready", slog.String("request_id", requestID(r)), slog.String("error", err.Error()))
+			msg := "not ready"
+			var rs reasoner
+			if errors.As(err, &rs) {
+				if reasons := rs.Reasons(); len(reasons) > 0 {
+					msg += ": " + strings.Join(reasons, "; ")
+				}
+			}
+			a.fail(w, r, newError(http.StatusServiceUnavailable, CodeNotReady, msg))
 			return
 		}
 	}
@@ -318,17 +352,21 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // BearerToken returns an authorization hook for [Config.Authorize] that
-// lets through requests carrying "Authorization: Bearer <token>": a request
-// without the header gets 401, one with another value 403. The comparison
-// takes constant time.
+// lets through requests carrying "Authorization: Bearer <token>" (the
+// scheme in any case, as RFC 9110 has it, then one or more spaces): a
+// request without the header gets 401, one with another value 403. The
+// comparison of the token takes constant time. An empty token lets no
+// request through.
 func BearerToken(token string) func(*http.Request) error {
-	want := []byte("Bearer " + token)
+	want := []byte(token)
 	return func(r *http.Request) error {
 		got := r.Header.Get("Authorization")
 		if got == "" {
 			return fmt.Errorf("%w: no bearer token", ErrUnauthorized)
 		}
-		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+		scheme, cred, _ := strings.Cut(got, " ")
+		cred = strings.TrimLeft(cred, " ")
+		if !strings.EqualFold(scheme, "Bearer") || len(want) == 0 || subtle.ConstantTimeCompare([]byte(cred), want) != 1 {
 			return fmt.Errorf("%w: wrong bearer token", ErrForbidden)
 		}
 		return nil

@@ -16,7 +16,8 @@
 //
 // and at the root GET /health (200 {"status":"ok"} while the process
 // serves) and GET /readyz (200 while Config.Ready returns nil, 503
-// not_ready with the error's text otherwise).
+// not_ready otherwise; the answer names what is not ready, never the
+// error's text, which is logged).
 //
 // An {id} is a full task UUID or an unambiguous prefix of one: a prefix
 // that matches several tasks is answered 409 ambiguous_id.
@@ -67,8 +68,12 @@
 // [ErrorBody]), with the status of its code (the Code constants). Messages
 // name the offending field, never a task's description or params; internal
 // errors are logged with the request id and answered with a generic
-// message. Every response carries X-Request-ID: the client's own when it
-// sent a short printable one, a new one otherwise.
+// message. A store that cannot be reached (an error wrapping
+// store.ErrUnavailable, store.ErrClosed or a deadline) is answered 503
+// unavailable; every 503 carries "Retry-After" ([RetryAfter]). Every
+// response carries X-Request-ID: the client's own when it is 1 to 64
+// characters of A-Z, a-z, 0-9, ".", "_" and "-", a new random one
+// otherwise (so no other client text reaches the logs).
 //
 // # Authorization
 //
@@ -76,5 +81,7 @@
 // which always answers so a liveness probe needs no credentials. GET
 // /readyz is guarded like the task routes. Unknown paths and wrong
 // methods are checked too, so an unauthorized client learns nothing of
-// the routes.
+// the routes. [BearerToken] checks "Authorization: Bearer <token>", the
+// scheme in any case. [API.Guard] puts the same checks and error bodies in
+// front of a handler of the host's own, such as /metrics.
 package httpapi

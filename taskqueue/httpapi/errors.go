@@ -40,8 +40,8 @@ const (
 	CodeForbidden            = "forbidden"              // 403: Config.Authorize rejected the request.
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405: the route exists for other methods (see the Allow header).
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415: the Content-Type is present and is not JSON.
-	CodeNotReady             = "not_ready"              // 503: Config.Ready failed (GET /readyz).
-	CodeUnavailable          = "unavailable"            // 503: the store is closed or timed out, or the request was abandoned.
+	CodeNotReady             = "not_ready"              // 503: Config.Ready failed (GET /readyz); with Retry-After.
+	CodeUnavailable          = "unavailable"            // 503: the store is unreachable, closed or timed out, or the request was abandoned; with Retry-After.
 	CodeInternal             = "internal"               // 500: anything else; logged with the request id.
 )
 
@@ -105,7 +105,8 @@ func storeError(err error) *apiError {
 		return badRequest(CodeInvalidRequest, "invalid status")
 	case errors.Is(err, store.ErrInvalidTask):
 		return badRequest(CodeInvalidRequest, "the task is invalid")
-	case errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "the task store is unavailable", cause: err}
 	default:
 		return &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", cause: err}
