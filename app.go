@@ -452,6 +452,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 // DashboardPrefix when Config.Dashboard is set. Mount it in any mux.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// Guard returns h behind the API's middleware: Config.Authorize with the
+// API's JSON error bodies, the request id, panic recovery and the request
+// log. Use it for routes served next to [App.Handler], such as /metrics.
+func (a *App) Guard(h http.Handler) http.Handler { return a.api.Guard(h) }
+
 // Store returns the App's store, for reads and administration.
 func (a *App) Store() store.Store { return a.backend }
 

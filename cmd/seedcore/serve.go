@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -62,10 +61,8 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 	cfg := seedcore.Config{
 		Dashboard: true, DatabaseURL: db, Dispatcher: demo.Dispatcher(), Logger: log, Metrics: m, Schema: schema,
 	}
-	var guard func(*http.Request) error
 	if token != "" {
-		guard = httpapi.BearerToken(token)
-		cfg.Authorize = guard
+		cfg.Authorize = httpapi.BearerToken(token)
 	}
 	app, err := seedcore.New(ctx, cfg)
 	if err != nil {
@@ -74,7 +71,7 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 
 	mux := http.NewServeMux()
 	mux.Handle("/", app.Handler())
-	mux.Handle("GET /metrics", guarded(guard, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /metrics", app.Guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		_ = app.Shutdown(context.Background())
@@ -90,24 +87,6 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// guarded applies the API's bearer check to h (nil guard: open).
-func guarded(guard func(*http.Request) error, h http.Handler) http.Handler {
-	if guard == nil {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := guard(r); err != nil {
-			code := http.StatusForbidden
-			if errors.Is(err, httpapi.ErrUnauthorized) {
-				code = http.StatusUnauthorized
-			}
-			http.Error(w, http.StatusText(code), code)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 // loopback reports whether addr listens on loopback addresses only.

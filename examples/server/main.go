@@ -81,14 +81,8 @@ func run() error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/", app.Handler())
-	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if cfg.Authorize != nil && cfg.Authorize(r) != nil {
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		metricsHandler.ServeHTTP(w, r)
-	})
+	// The App's guard: the same token check and JSON errors as the API.
+	mux.Handle("GET /metrics", app.Guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -176,6 +176,44 @@ func TestServerToken(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// The scheme is case-insensitive (RFC 9110).
+	req.Header.Set("Authorization", "bearer s3cret")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// /metrics answers auth failures in the API's JSON error format.
+	for _, tc := range []struct {
+		auth string
+		code int
+		want string
+	}{{"", http.StatusUnauthorized, "unauthorized"}, {"Bearer wrong", http.StatusForbidden, "forbidden"}} {
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/metrics", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, tc.code, resp.StatusCode)
+		require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+		var body struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal(b, &body), string(b))
+		require.Equal(t, tc.want, body.Error.Code)
+	}
+	req, _ = http.NewRequest(http.MethodGet, s.base+"/metrics", nil)
+	req.Header.Set("Authorization", "bearer s3cret")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(b), "seedcore_store_up 1")
 	s.stop(t)
 }
 
@@ -202,7 +240,9 @@ func TestServerPostgreSQL(t *testing.T) {
 	for {
 		code, body := s.get(t, "/readyz")
 		if code == http.StatusServiceUnavailable {
-			require.Contains(t, string(body), "store")
+			require.Contains(t, string(body), `check \"store\" failed`)
+			require.NotContains(t, string(body), "pgstore", "no driver text in /readyz")
+			require.NotContains(t, string(body), "dial")
 			break
 		}
 		require.True(t, time.Now().Before(deadline), "readyz stayed %d after the database connection was cut", code)
