@@ -266,7 +266,9 @@ func (d *Dashboard) storeFail(w http.ResponseWriter, r *http.Request, err error)
 		d.fail(w, r, http.StatusBadRequest, "The page cursor is not valid.", nil)
 	case errors.Is(err, store.ErrInvalidStatus), errors.Is(err, store.ErrInvalidTask):
 		d.fail(w, r, http.StatusBadRequest, "The filter is not valid.", nil)
-	case errors.Is(err, store.ErrClosed), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		w.Header().Set("Retry-After", "2")
 		d.fail(w, r, http.StatusServiceUnavailable, "The task store is unavailable.", err)
 	default:
 		d.fail(w, r, http.StatusInternalServerError, "Internal error.", err)
