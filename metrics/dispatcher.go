@@ -17,7 +17,15 @@ import (
 // or retry (any other error). Attempts cut short by a lost lease are
 // counted by [Metrics.Finished] instead, and those cut short by a stopping
 // pool are not errors. Wrap a dispatcher once: each wrapper counts.
+//
+// When d is a taskqueue.TypedDispatcher (a taskqueue.Mux is), the types it
+// handles are labelled by name from then on (see [Options.Types]), and the
+// wrapper is a TypedDispatcher too.
 func (m *Metrics) Dispatcher(d taskqueue.Dispatcher) taskqueue.Dispatcher {
+	if td, ok := d.(taskqueue.TypedDispatcher); ok {
+		m.addKnown(td.Handles)
+		return &typedDispatcher{dispatcher{next: d, m: m}, td}
+	}
 	return &dispatcher{next: d, m: m}
 }
 
@@ -25,6 +33,15 @@ type dispatcher struct {
 	next taskqueue.Dispatcher
 	m    *Metrics
 }
+
+// typedDispatcher is the wrapper of a taskqueue.TypedDispatcher.
+type typedDispatcher struct {
+	dispatcher
+	td taskqueue.TypedDispatcher
+}
+
+// Handles implements taskqueue.TypedDispatcher.
+func (d *typedDispatcher) Handles(taskType string) bool { return d.td.Handles(taskType) }
 
 // Dispatch implements taskqueue.Dispatcher.
 func (d *dispatcher) Dispatch(ctx context.Context, t *store.Task) (_ json.RawMessage, err error) {

@@ -52,8 +52,13 @@
 //
 // # Cardinality
 //
-// Label values are bounded: task types and service names are capped by
-// [Options.MaxLabelValues] (100 by default; later ones, and values that are
-// not valid UTF-8, count as "other"), and status, kind, class and reason
-// come from fixed sets. No label ever holds a task id or any text.
+// Label values are bounded and never a client's text. A task type is a
+// label only when it is declared: handled by the taskqueue.TypedDispatcher
+// given to [Metrics.Dispatcher] (a taskqueue.Mux declares its registered
+// types) or listed in [Options.Types]; every other type counts as "other",
+// so made-up types can neither appear nor crowd out real ones. Declared
+// types and service names are capped by [Options.MaxLabelValues] (100 by
+// default; later ones, and values that are not valid UTF-8, count as
+// "other"), and status, kind, class and reason come from fixed sets. No
+// label ever holds a task id or any text.
 package metrics

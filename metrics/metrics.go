@@ -24,9 +24,10 @@ const (
 	DefaultCountsTimeout = 2 * time.Second
 )
 
-// OtherLabel is the label value that stands for every task type or service
-// name past the cap of [Options.MaxLabelValues], and for values that are
-// not valid UTF-8.
+// OtherLabel is the label value that stands for every task type that is
+// not declared (see [Options.Types]), for every task type or service name
+// past the cap of [Options.MaxLabelValues], and for values that are not
+// valid UTF-8.
 const OtherLabel = "other"
 
 // The dispatcher error classes, the values of the "class" label of
@@ -55,13 +56,19 @@ type Options struct {
 	// CountsTimeout bounds the store.Store.Counts call made at each scrape
 	// for the queue depth gauge. Default [DefaultCountsTimeout] (2s).
 	CountsTimeout time.Duration
-	// MaxLabelValues caps the distinct task types (and, separately, the
-	// distinct service and supervisor names) used as label values; later
-	// ones are counted under [OtherLabel]. Default
+	// MaxLabelValues caps the distinct declared task types (and,
+	// separately, the distinct service and supervisor names) used as
+	// label values; later ones are counted under [OtherLabel]. Default
 	// [DefaultMaxLabelValues] (100).
 	MaxLabelValues int
 	// Store, when set, is tracked as by [Metrics.TrackStore]. Default nil.
 	Store store.Store
+	// Types are task types to label by name. The types a
+	// taskqueue.TypedDispatcher handles (such as a taskqueue.Mux's) are
+	// added when it is wrapped by [Metrics.Dispatcher]. Every other type
+	// counts as [OtherLabel], so a type a client made up never becomes a
+	// label. Default nil: only the dispatcher's types.
+	Types []string
 }
 
 // DefaultTaskBuckets are the default histogram bounds, in seconds, of the
@@ -83,7 +90,7 @@ func DefaultAnalysisBuckets() []float64 {
 // It implements taskqueue.Observer: give it to PoolConfig.Observer (or
 // seedcore.Config.Observer).
 type Metrics struct {
-	types    *limiter
+	types    *typeLabels
 	services *limiter
 
 	created, claimed, completed, failed, retried, cancelled *prometheus.CounterVec
@@ -137,7 +144,7 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 	}
 	m := &Metrics{
-		types:     newLimiter(opts.MaxLabelValues),
+		types:     newTypeLabels(opts.Types, opts.MaxLabelValues),
 		services:  newLimiter(opts.MaxLabelValues),
 		created:   counter("tasks_created_total", "Tasks created, by task type.", "type"),
 		claimed:   counter("tasks_claimed_total", "Attempts started: tasks claimed by a worker, by task type.", "type"),
@@ -196,6 +203,9 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	}
 	return m, nil
 }
+
+// addKnown declares the task types for which handles returns true.
+func (m *Metrics) addKnown(handles func(string) bool) { m.types.add(handles) }
 
 // TrackStore makes the queue depth gauge, seedcore_tasks{status}, report
 // s.Counts at each scrape (bounded by Options.CountsTimeout), along with

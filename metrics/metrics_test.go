@@ -155,7 +155,11 @@ func TestScriptedRunCounts(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	ms := memstore.New(memstore.Options{})
-	m, err := metrics.New(reg, metrics.Options{Store: ms})
+	var types []string
+	for _, s := range script {
+		types = append(types, s.typ)
+	}
+	m, err := metrics.New(reg, metrics.Options{Store: ms, Types: types})
 	require.NoError(t, err)
 
 	pool, err := taskqueue.NewPool(taskqueue.PoolConfig{
@@ -264,7 +268,7 @@ func TestLeaseLostAndStopping(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			reg := prometheus.NewRegistry()
-			m, err := metrics.New(reg, metrics.Options{})
+			m, err := metrics.New(reg, metrics.Options{Types: []string{"t"}})
 			require.NoError(t, err)
 			m.Finished(&store.Task{Type: "t"}, tc.kind, time.Millisecond, tc.err)
 			fams := scrape(t, reg)
@@ -278,7 +282,7 @@ func TestLeaseLostAndStopping(t *testing.T) {
 func TestStartLatencyUsesStoreTimes(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg, metrics.Options{})
+	m, err := metrics.New(reg, metrics.Options{Types: []string{"a", "b"}})
 	require.NoError(t, err)
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	runAfter := created.Add(time.Minute)
@@ -302,7 +306,7 @@ func TestTypeLabelCap(t *testing.T) {
 	t.Parallel()
 	const limit = 3
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg, metrics.Options{MaxLabelValues: limit})
+	m, err := metrics.New(reg, metrics.Options{MaxLabelValues: limit, Types: []string{"a", "b", "c", "d", "e", "f", "\xff\xfe"}})
 	require.NoError(t, err)
 	types := []string{"a", "b", "c", "d", "e", "a", "\xff\xfe", "f"}
 	for _, typ := range types {
@@ -330,9 +334,9 @@ func TestTypeLabelCap(t *testing.T) {
 func TestTwoRegistries(t *testing.T) {
 	t.Parallel()
 	r1, r2 := prometheus.NewRegistry(), prometheus.NewRegistry()
-	m1, err := metrics.New(r1, metrics.Options{})
+	m1, err := metrics.New(r1, metrics.Options{Types: []string{"x"}})
 	require.NoError(t, err)
-	m2, err := metrics.New(r2, metrics.Options{})
+	m2, err := metrics.New(r2, metrics.Options{Types: []string{"x"}})
 	require.NoError(t, err)
 	m1.Created(store.Task{Type: "x"})
 	require.Equal(t, float64(1), value(scrape(t, r1), "seedcore_tasks_created_total", map[string]string{"type": "x"}))
@@ -508,7 +512,9 @@ func TestSupervisorEvents(t *testing.T) {
 
 func ExampleNew() {
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg, metrics.Options{})
+	// Task types are labels only when declared: here by Options.Types; a
+	// taskqueue.Mux given to m.Dispatcher declares its own.
+	m, err := metrics.New(reg, metrics.Options{Types: []string{"email"}})
 	if err != nil {
 		panic(err)
 	}

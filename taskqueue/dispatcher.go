@@ -23,6 +23,17 @@ type Dispatcher interface {
 	Dispatch(ctx context.Context, t *store.Task) (json.RawMessage, error)
 }
 
+// TypedDispatcher is a [Dispatcher] that declares the task types it runs
+// ([Mux] is one). It is optional: code that labels or counts by task type
+// (the metrics package) finds it by type assertion and names only these
+// types, so a client's type never becomes a label.
+type TypedDispatcher interface {
+	Dispatcher
+	// Handles reports whether the dispatcher runs tasks of type taskType.
+	// It must be cheap and safe for concurrent use.
+	Handles(taskType string) bool
+}
+
 // DispatcherFunc adapts a function to [Dispatcher].
 type DispatcherFunc func(ctx context.Context, t *store.Task) (json.RawMessage, error)
 
@@ -61,6 +72,17 @@ func (m *Mux) Handle(taskType string, d Dispatcher) error {
 	m.handlers[taskType] = d
 	return nil
 }
+
+// Handles reports whether taskType has a handler; it implements
+// [TypedDispatcher].
+func (m *Mux) Handles(taskType string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.handlers[taskType]
+	return ok
+}
+
+var _ TypedDispatcher = (*Mux)(nil)
 
 // Types returns the registered task types in sorted order.
 func (m *Mux) Types() []string {

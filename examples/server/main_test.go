@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -148,6 +149,22 @@ func TestServerInMemory(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	seen := <-got
 	require.Equal(t, "completed", seen[len(seen)-1])
+
+	// Types the dispatcher does not handle are counted as "other": a
+	// client's type text never becomes a label, and junk types cannot push
+	// the real ones out.
+	for i := range 110 {
+		s.createTask(t, fmt.Sprintf(`{"type":"junk-%d","run_immediately":false}`, i))
+	}
+	secret := s.createTask(t, `{"type":"AKIAIOSFODNN7EXAMPLE-123-45-6789","run_immediately":true}`)
+	s.waitStatus(t, secret.ID, store.StatusFailed)
+	s.waitStatus(t, s.createTask(t, testTask).ID, store.StatusCompleted)
+	code, body = s.get(t, "/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.NotContains(t, string(body), "AKIA")
+	require.NotContains(t, string(body), "junk")
+	require.Contains(t, string(body), `seedcore_tasks_created_total{type="other"} 111`)
+	require.Contains(t, string(body), `seedcore_tasks_completed_total{type="test"} 3`)
 	s.stop(t)
 }
 
