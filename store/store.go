@@ -88,7 +88,9 @@ type Cursor struct {
 
 // Normalize validates f and returns it with Limit resolved and the cursor
 // decoded (nil when there is none). Errors wrap ErrInvalidCursor,
-// ErrInvalidStatus or ErrInvalidTask.
+// ErrInvalidStatus or ErrInvalidTask (a negative limit, a Type or Domain
+// that is not valid UTF-8 or holds NUL, a time outside the years 1 to
+// 9999).
 func (f Filter) Normalize() (Filter, *Cursor, error) {
 	switch {
 	case f.Limit < 0:
@@ -101,6 +103,23 @@ func (f Filter) Normalize() (Filter, *Cursor, error) {
 	for _, s := range f.Statuses {
 		if !s.Valid() {
 			return f, nil, fmt.Errorf("%w: %q", ErrInvalidStatus, s)
+		}
+	}
+	// What no task can hold is refused rather than sent to a backend that
+	// might fail on it (PostgreSQL's text and timestamptz would).
+	for _, c := range []struct{ name, v string }{{"type", f.Type}, {"domain", f.Domain}} {
+		if why := checkText(c.v); why != "" {
+			return f, nil, fmt.Errorf("%w: filter %s %s", ErrInvalidTask, c.name, why)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    time.Time
+	}{{"created_after", f.CreatedAfter}, {"created_before", f.CreatedBefore}} {
+		if !c.v.IsZero() {
+			if why := checkTime(c.v); why != "" {
+				return f, nil, fmt.Errorf("%w: filter %s %s", ErrInvalidTask, c.name, why)
+			}
 		}
 	}
 	if f.Cursor == "" {

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -102,6 +103,7 @@ func CanTransition(from, to Status) bool {
 //
 // JSON fields (Params, Result, Events, Enrichment) hold raw JSON; Params is
 // always a JSON object. Times are in UTC with microsecond precision.
+// [Task.MarshalJSON] never fails: see Invalid.
 type Task struct {
 	// ID is the task's UUID in canonical lower-case text form.
 	ID string `db:"id" json:"id"`
@@ -151,9 +153,17 @@ type Task struct {
 	StartedAt *time.Time `db:"started_at" json:"started_at,omitempty"`
 	// FinishedAt is when the task reached a terminal status.
 	FinishedAt *time.Time `db:"finished_at" json:"finished_at,omitempty"`
+	// Invalid names (by JSON name) the fields whose stored value cannot be
+	// represented, such as a time PostgreSQL holds as infinity or outside
+	// the years 0 to 9999, or JSON that does not parse: they are rendered
+	// as null. It is empty for every task stored through [Store.Create],
+	// whose input contract rules such values out; a backend sets it when
+	// it reads a row written otherwise.
+	Invalid []string `db:"-" json:"invalid,omitempty"`
 }
 
-// Limits and defaults for new tasks.
+// Limits and defaults for new tasks. The limits on text and JSON are with
+// the input contract, in input.go.
 const (
 	// DefaultMaxAttempts is used when NewTask.MaxAttempts is zero.
 	DefaultMaxAttempts = 5
@@ -163,43 +173,61 @@ const (
 	MinPriority = 0
 	// MaxPriority is the highest priority accepted.
 	MaxPriority = 100
-	// MaxTypeLen bounds the length of Type, Domain and IdempotencyKey in bytes.
-	MaxTypeLen = 200
 )
 
-// NewTask is what a caller supplies to create a task.
+// NewTask is what a caller supplies to create a task. [NewTask.Normalize]
+// states what each field accepts.
 type NewTask struct {
 	// ID is optional; a time-ordered UUID is generated when empty.
 	ID string
-	// Type is required: 1 to MaxTypeLen bytes.
+	// Type is required: a name as [ValidName] defines it.
 	Type string
-	// Description is the task's text, already redacted by the caller.
+	// Description is the task's text, already redacted by the caller:
+	// valid UTF-8 without NUL, at most MaxDescriptionBytes.
 	Description string
-	// Domain is optional.
+	// Domain is optional: empty, or a name as [ValidName] defines it.
 	Domain string
-	// Params must be a JSON object when set; empty means {}.
+	// Params must be a JSON object when set ([CheckJSON], at most
+	// MaxParamsBytes); empty means {}.
 	Params json.RawMessage
 	// Priority is between MinPriority and MaxPriority; higher runs first.
 	Priority int
 	// MaxAttempts is between 1 and MaxMaxAttempts; 0 means DefaultMaxAttempts.
 	MaxAttempts int
-	// RunAfter delays the first claim; the zero value means now.
+	// RunAfter delays the first claim; the zero value means now. Otherwise
+	// it must lie between MinRunAfter and MaxRunAfter.
 	RunAfter time.Time
 	// Hold leaves the task in StatusCreated until [Store.Run] releases it.
 	Hold bool
 	// IdempotencyKey, when set, makes Create return the existing task with
-	// the same key instead of creating another.
+	// the same key instead of creating another. It is valid UTF-8 without
+	// control characters, at most MaxIdempotencyKeyLen bytes.
 	IdempotencyKey string
-	// Events is the eventizer's JSON output, stored as is.
+	// Events is the eventizer's JSON output, stored as is ([CheckJSON]).
 	Events json.RawMessage
 }
 
-// Normalize validates t, fills its defaults and returns the result. Errors
-// wrap [ErrInvalidTask]. Both backends call it, so they accept and reject the
-// same input.
+// Normalize validates t, fills its defaults and returns the result. Both
+// backends call it before they store anything, so they accept and reject
+// the same input, and what they accept PostgreSQL stores and every reader
+// renders. Errors wrap [ErrInvalidTask]; their text names the field (by
+// its JSON name) and the rule, never the value:
+//
+//   - id: empty, or a UUID.
+//   - type: required, [ValidName].
+//   - domain: empty, or [ValidName].
+//   - description: valid UTF-8 without NUL, at most MaxDescriptionBytes.
+//   - idempotency_key: valid UTF-8 without control characters, at most
+//     MaxIdempotencyKeyLen bytes.
+//   - params: empty, or a JSON object that passes [CheckJSON], at most
+//     MaxParamsBytes.
+//   - events: empty, or JSON that passes [CheckJSON].
+//   - priority: MinPriority to MaxPriority; max_attempts: 0 (default) to
+//     MaxMaxAttempts.
+//   - run_after: zero (now), or between MinRunAfter and MaxRunAfter.
 func (t NewTask) Normalize() (NewTask, error) {
-	bad := func(format string, args ...any) (NewTask, error) {
-		return NewTask{}, fmt.Errorf("%w: "+format, append([]any{ErrInvalidTask}, args...)...)
+	bad := func(field, reason string) (NewTask, error) {
+		return NewTask{}, fmt.Errorf("%w: %s %s", ErrInvalidTask, field, reason)
 	}
 	if t.ID == "" {
 		t.ID = NewID()
@@ -212,17 +240,29 @@ func (t NewTask) Normalize() (NewTask, error) {
 	}
 	switch {
 	case t.Type == "":
-		return bad("type is required")
+		return bad("type", "is required")
 	case len(t.Type) > MaxTypeLen:
-		return bad("type is longer than %d bytes", MaxTypeLen)
-	case len(t.Domain) > MaxTypeLen:
-		return bad("domain is longer than %d bytes", MaxTypeLen)
-	case len(t.IdempotencyKey) > MaxTypeLen:
-		return bad("idempotency key is longer than %d bytes", MaxTypeLen)
+		return bad("type", "is longer than "+strconv.Itoa(MaxTypeLen)+" bytes")
+	case !ValidName(t.Type):
+		return bad("type", nameRule)
+	case len(t.Domain) > MaxDomainLen:
+		return bad("domain", "is longer than "+strconv.Itoa(MaxDomainLen)+" bytes")
+	case t.Domain != "" && !ValidName(t.Domain):
+		return bad("domain", nameRule)
+	case len(t.Description) > MaxDescriptionBytes:
+		return bad("description", "is longer than "+strconv.Itoa(MaxDescriptionBytes)+" bytes")
 	case t.Priority < MinPriority || t.Priority > MaxPriority:
-		return bad("priority %d is outside %d..%d", t.Priority, MinPriority, MaxPriority)
+		return bad("priority", "is outside "+strconv.Itoa(MinPriority)+".."+strconv.Itoa(MaxPriority))
 	case t.MaxAttempts < 0 || t.MaxAttempts > MaxMaxAttempts:
-		return bad("max_attempts %d is outside 1..%d", t.MaxAttempts, MaxMaxAttempts)
+		return bad("max_attempts", "is outside 1.."+strconv.Itoa(MaxMaxAttempts))
+	case len(t.Params) > MaxParamsBytes:
+		return bad("params", "is larger than "+strconv.Itoa(MaxParamsBytes)+" bytes")
+	}
+	if why := checkText(t.Description); why != "" {
+		return bad("description", why)
+	}
+	if why := checkKey(t.IdempotencyKey); why != "" {
+		return bad("idempotency_key", why)
 	}
 	if t.MaxAttempts == 0 {
 		t.MaxAttempts = DefaultMaxAttempts
@@ -230,24 +270,36 @@ func (t NewTask) Normalize() (NewTask, error) {
 	if len(t.Params) == 0 {
 		t.Params = json.RawMessage(`{}`)
 	} else if !isJSONObject(t.Params) {
-		return bad("params must be a JSON object")
+		return bad("params", "must be a JSON object")
+	} else if err := CheckJSON(t.Params); err != nil {
+		return bad("params", err.Error())
 	}
-	if len(t.Events) > 0 && !json.Valid(t.Events) {
-		return bad("events must be valid JSON")
+	if len(t.Events) > 0 {
+		if err := CheckJSON(t.Events); err != nil {
+			return bad("events", err.Error())
+		}
 	}
 	if !t.RunAfter.IsZero() {
 		t.RunAfter = t.RunAfter.UTC().Truncate(time.Microsecond)
+		if why := checkTime(t.RunAfter); why != "" {
+			return bad("run_after", why)
+		}
 	}
 	return t, nil
 }
 
+// nameRule is the reason given for a type or domain that is not a name.
+const nameRule = "must be ASCII letters, digits and _ . - : /, starting with a letter or digit"
+
+// isJSONObject reports whether b's first non-space byte opens an object
+// (CheckJSON checks the rest).
 func isJSONObject(b json.RawMessage) bool {
 	for _, c := range b {
 		switch c {
 		case ' ', '\t', '\n', '\r':
 			continue
 		case '{':
-			return json.Valid(b)
+			return true
 		}
 		return false
 	}

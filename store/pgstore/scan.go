@@ -39,15 +39,18 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 	var out []store.Task
 	for rows.Next() {
 		var (
-			t               store.Task
-			params, ev, enr []byte
-			start           time.Time
+			t                 store.Task
+			params, ev, enr   []byte
+			runAfter, created anyTime
+			start             time.Time
 		)
 		if err := rows.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &params, &t.Error,
-			&t.Priority, &t.Attempts, &t.MaxAttempts, &t.RunAfter, &t.CancelRequested,
-			&t.IdempotencyKey, &ev, &enr, &t.CreatedAt, &start); err != nil {
+			&t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter, &t.CancelRequested,
+			&t.IdempotencyKey, &ev, &enr, &created, &start); err != nil {
 			return nil, err
 		}
+		t.RunAfter = runAfter.get(&t, "run_after")
+		t.CreatedAt = created.get(&t, "created_at")
 		start = start.UTC()
 		expires := start.Add(time.Duration(micros(lease)) * time.Microsecond)
 		t.Status = store.StatusRunning
@@ -55,8 +58,6 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 		t.Params = rawJSON(params)
 		t.Events = rawJSON(ev)
 		t.Enrichment = rawJSON(enr)
-		t.RunAfter = t.RunAfter.UTC()
-		t.CreatedAt = t.CreatedAt.UTC()
 		t.UpdatedAt = start
 		t.StartedAt = &start
 		t.LastHeartbeat = &start
@@ -76,13 +77,14 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 		t                          store.Task
 		params, result, ev, enr    []byte
 		status                     string
-		lease, beat, start, finish sql.NullTime
+		runAfter, created, updated anyTime
+		lease, beat, start, finish anyTime
 	)
 	err := sc.Scan(append([]any{&t.ID, &t.Type, &t.Description, &t.Domain, &params, &result, &t.Error,
-		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &t.RunAfter,
+		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter,
 		&t.LockedBy, &lease, &beat, &t.CancelRequested,
 		&t.IdempotencyKey, &ev, &enr,
-		&t.CreatedAt, &t.UpdatedAt, &start, &finish}, extra...)...)
+		&created, &updated, &start, &finish}, extra...)...)
 	if err != nil {
 		return store.Task{}, err
 	}
@@ -91,14 +93,59 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	t.Result = rawJSON(result)
 	t.Events = rawJSON(ev)
 	t.Enrichment = rawJSON(enr)
-	t.RunAfter = t.RunAfter.UTC()
-	t.CreatedAt = t.CreatedAt.UTC()
-	t.UpdatedAt = t.UpdatedAt.UTC()
-	t.LeaseExpiresAt = timePtr(lease)
-	t.LastHeartbeat = timePtr(beat)
-	t.StartedAt = timePtr(start)
-	t.FinishedAt = timePtr(finish)
+	t.RunAfter = runAfter.get(&t, "run_after")
+	t.CreatedAt = created.get(&t, "created_at")
+	t.UpdatedAt = updated.get(&t, "updated_at")
+	t.LeaseExpiresAt = lease.ptr(&t, "lease_expires_at")
+	t.LastHeartbeat = beat.ptr(&t, "last_heartbeat")
+	t.StartedAt = start.ptr(&t, "started_at")
+	t.FinishedAt = finish.ptr(&t, "finished_at")
 	return t, nil
+}
+
+// anyTime scans a timestamptz column whatever it holds: a time, NULL, or
+// a value the driver cannot turn into a time.Time (infinity, which lib/pq
+// hands over as text). Reading a task never fails on one odd column: the
+// task comes back with the field named in Task.Invalid instead.
+type anyTime struct {
+	t     time.Time
+	null  bool
+	other bool
+}
+
+// Scan implements sql.Scanner.
+func (a *anyTime) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		a.t = v.UTC()
+	case nil:
+		a.null = true
+	default:
+		a.other = true
+	}
+	return nil
+}
+
+// get returns the time of a NOT NULL column, marking name invalid on t
+// when there is none.
+func (a *anyTime) get(t *store.Task, name string) time.Time {
+	if a.other || a.null {
+		t.Invalid = append(t.Invalid, name)
+	}
+	return a.t
+}
+
+// ptr returns the time of a nullable column.
+func (a *anyTime) ptr(t *store.Task, name string) *time.Time {
+	switch {
+	case a.null:
+		return nil
+	case a.other:
+		t.Invalid = append(t.Invalid, name)
+		return nil
+	}
+	u := a.t
+	return &u
 }
 
 func rawJSON(b []byte) json.RawMessage {

@@ -104,8 +104,8 @@ func testCreate(t *testing.T, s *suite) {
 		}{
 			{"no type", store.NewTask{}},
 			{"long type", store.NewTask{Type: long}},
-			{"long domain", store.NewTask{Type: "t", Domain: long}},
-			{"long key", store.NewTask{Type: "t", IdempotencyKey: long}},
+			{"long domain", store.NewTask{Type: "t", Domain: strings.Repeat("x", store.MaxDomainLen+1)}},
+			{"long key", store.NewTask{Type: "t", IdempotencyKey: strings.Repeat("x", store.MaxIdempotencyKeyLen+1)}},
 			{"priority below", store.NewTask{Type: "t", Priority: store.MinPriority - 1}},
 			{"priority above", store.NewTask{Type: "t", Priority: store.MaxPriority + 1}},
 			{"negative attempts", store.NewTask{Type: "t", MaxAttempts: -1}},

@@ -56,4 +56,10 @@
 //     is queued with no holder (LockedBy empty) and its attempt uncounted.
 //   - A retry at MaxAttempts ends failed and keeps the outcome's Error.
 //   - SetEnrichment with invalid JSON is an error and changes nothing.
+//   - Every backend accepts exactly the inputs [store.NewTask.Normalize]
+//     accepts: a table of edge inputs (names, NUL, invalid UTF-8, unpaired
+//     surrogates, numbers, nesting, sizes, times) is created one by one,
+//     all at once and through CreateMany, and each accepted task reads back
+//     through Get and List and renders as JSON. A listing filter holding
+//     text no task can hold is ErrInvalidTask.
 package storetest

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		run  func(t *testing.T, s *suite)
 	}{
 		{"Create", testCreate},
+		{"Input", testInput},
 		{"Get", testGet},
 		{"List", testList},
 		{"Counts", testCounts},
