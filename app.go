@@ -93,6 +93,12 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes limits API request bodies. Default 1 MiB.
 	MaxBodyBytes int64
+	// MaxParamsBytes limits each task's params, in bytes, for the API and
+	// for Enqueue: larger params are refused (400 naming params; an error
+	// wrapping store.ErrInvalidTask). Default
+	// httpapi.DefaultMaxParamsBytes (64 KiB); at most store.MaxParamsBytes
+	// (1 MiB), the stores' own hard cap.
+	MaxParamsBytes int
 	// Metrics, when set, records Prometheus metrics of everything the App
 	// does: tasks created, claimed and ended by type, dispatcher errors by
 	// class, latencies, queue depth, rescues, supervisor restarts and
@@ -343,7 +349,7 @@ func (a *App) wire() error {
 
 	a.api, err = httpapi.New(httpapi.Config{
 		Authorize: cfg.Authorize, Enqueuer: httpapi.EnqueuerFunc(a.Enqueue), Logger: a.log,
-		MaxBodyBytes: cfg.MaxBodyBytes, Notifier: a.notifier, PollInterval: cfg.PollInterval,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxParamsBytes: cfg.MaxParamsBytes, Notifier: a.notifier, PollInterval: cfg.PollInterval,
 		Prefix: cfg.APIPrefix, Ready: a.sup.Check, Store: a.backend,
 	})
 	if err != nil {
@@ -521,8 +527,12 @@ func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (stor
 	return task, created, err
 }
 
-// prepare runs the eventizer over t's description.
+// prepare checks t's params against Config.MaxParamsBytes and runs the
+// eventizer over its description.
 func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) {
+	if limit := a.maxParams(); len(t.Params) > limit {
+		return t, eventizer.Result{}, fmt.Errorf("%w: params is larger than %d bytes", store.ErrInvalidTask, limit)
+	}
 	res := a.analyzer.Analyze(t.Description)
 	a.observe(res)
 	events, err := json.Marshal(res)
@@ -538,6 +548,14 @@ func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) 
 		t.Domain = res.Domain
 	}
 	return t, res, nil
+}
+
+// maxParams is the params limit in force.
+func (a *App) maxParams() int {
+	if a.cfg.MaxParamsBytes > 0 {
+		return a.cfg.MaxParamsBytes
+	}
+	return httpapi.DefaultMaxParamsBytes
 }
 
 func (a *App) afterCreate(task store.Task, res eventizer.Result) {

@@ -24,7 +24,9 @@ const (
 	DefaultPrefix       = "/api/v1"
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultMaxJSONDepth = 32
-	DefaultPollInterval = time.Second
+	// DefaultMaxParamsBytes is the default Config.MaxParamsBytes (64 KiB).
+	DefaultMaxParamsBytes = 64 << 10
+	DefaultPollInterval   = time.Second
 	// MinPollInterval is the shortest Config.PollInterval accepted, so a
 	// stream without a notifier never polls the store in a tight loop.
 	MinPollInterval = 10 * time.Millisecond
@@ -77,6 +79,11 @@ type Config struct {
 	// decoded. Default (zero): DefaultMaxJSONDepth (32). Negative is an
 	// error.
 	MaxJSONDepth int
+	// MaxParamsBytes bounds the params of a created task, in bytes as
+	// sent; larger params are answered 400 invalid_request naming params.
+	// Default (zero): DefaultMaxParamsBytes (64 KiB). Negative, or more
+	// than the store's hard cap store.MaxParamsBytes (1 MiB), is an error.
+	MaxParamsBytes int
 	// Notifier, when set, tells the event streams when to re-read their
 	// task. Default: nil, streams poll the store every PollInterval.
 	Notifier store.Notifier
@@ -124,6 +131,8 @@ func New(cfg Config) (*API, error) {
 		return bad("MaxBodyBytes %d is negative", cfg.MaxBodyBytes)
 	case cfg.MaxJSONDepth < 0:
 		return bad("MaxJSONDepth %d is negative", cfg.MaxJSONDepth)
+	case cfg.MaxParamsBytes < 0 || cfg.MaxParamsBytes > store.MaxParamsBytes:
+		return bad("MaxParamsBytes %d is outside 0..%d", cfg.MaxParamsBytes, store.MaxParamsBytes)
 	case cfg.PollInterval < 0 || (cfg.PollInterval > 0 && cfg.PollInterval < MinPollInterval):
 		return bad("PollInterval %s is below %s", cfg.PollInterval, MinPollInterval)
 	}
@@ -141,6 +150,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.MaxJSONDepth == 0 {
 		cfg.MaxJSONDepth = DefaultMaxJSONDepth
+	}
+	if cfg.MaxParamsBytes == 0 {
+		cfg.MaxParamsBytes = DefaultMaxParamsBytes
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = DefaultPollInterval

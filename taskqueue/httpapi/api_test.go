@@ -308,7 +308,7 @@ func TestErrorMessagesNameTheField(t *testing.T) {
 		{`{"type":"x","priority":1.5}`, httpapi.CodeInvalidRequest, `"priority" must be an integer`},
 		{`{"type":"x","params":[]}`, httpapi.CodeInvalidRequest, `"params" must be a JSON object`},
 		{`{"type":"x","run_after":"soon"}`, httpapi.CodeInvalidRequest, `"run_after" must be an RFC 3339 time`},
-		{`{"type":"x","priority":500}`, httpapi.CodeInvalidRequest, `priority 500 is outside 0..100`},
+		{`{"type":"x","priority":500}`, httpapi.CodeInvalidRequest, `priority is outside 0..100`},
 		{`{"type":"x","domain":"a","domain":"b"}`, httpapi.CodeInvalidRequest, `field "domain" is given twice`},
 	}
 	for _, tt := range tests {

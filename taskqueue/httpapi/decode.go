@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seedcore/seedcore/store"
 )
@@ -32,6 +33,11 @@ func (a *API) readJSONObject(w http.ResponseWriter, r *http.Request) ([]field, e
 				"the body is larger than "+strconv.FormatInt(a.cfg.MaxBodyBytes, 10)+" bytes")
 		}
 		return nil, badRequest(CodeInvalidJSON, "the body could not be read")
+	}
+	if !utf8.Valid(body) {
+		// RFC 8259 requires UTF-8; decoding would turn bad bytes into
+		// U+FFFD silently.
+		return nil, badRequest(CodeInvalidJSON, "the body is not valid UTF-8")
 	}
 	return scanObject(body, a.cfg.MaxJSONDepth)
 }
@@ -163,9 +169,10 @@ func safeName(s string) bool {
 	return true
 }
 
-// decodeCreate turns the members of a POST /tasks body into a NewTask.
-// Every message names the field, never its value.
-func decodeCreate(fields []field, headerKey string) (store.NewTask, error) {
+// decodeCreate turns the members of a POST /tasks body into a NewTask,
+// with params of at most maxParams bytes. Every message names the field,
+// never its value.
+func decodeCreate(fields []field, headerKey string, maxParams int) (store.NewTask, error) {
 	var nt store.NewTask
 	runImmediately := true
 	seen := make(map[string]bool, len(fields))
@@ -195,6 +202,9 @@ func decodeCreate(fields []field, headerKey string) (store.NewTask, error) {
 		case "params":
 			if !null && (len(v) == 0 || v[0] != '{') {
 				return nt, wrongType("a JSON object")
+			}
+			if len(v) > maxParams {
+				return nt, badRequest(CodeInvalidRequest, "field \"params\" is larger than "+strconv.Itoa(maxParams)+" bytes")
 			}
 			if !null {
 				nt.Params = v
@@ -237,6 +247,9 @@ func decodeCreate(fields []field, headerKey string) (store.NewTask, error) {
 			}
 			return nt, badRequest(CodeUnknownField, "unknown field")
 		}
+		if bt, ok := errors.AsType[badText](err); ok {
+			return nt, badRequest(CodeInvalidRequest, "field \""+f.name+"\" "+bt.Error())
+		}
 		if err != nil {
 			return nt, wrongType("a string")
 		}
@@ -248,6 +261,12 @@ func decodeCreate(fields []field, headerKey string) (store.NewTask, error) {
 	case headerKey != "" && headerKey != nt.IdempotencyKey:
 		return nt, badRequest(CodeInvalidRequest, "the Idempotency-Key header and the idempotency_key field differ")
 	}
+	if headerKey != "" && nt.IdempotencyKey == headerKey {
+		if _, err := (store.NewTask{Type: "t", IdempotencyKey: headerKey}).Normalize(); err != nil {
+			return nt, badRequest(CodeInvalidRequest, "the Idempotency-Key header "+
+				strings.TrimPrefix(err.Error(), store.ErrInvalidTask.Error()+": idempotency_key "))
+		}
+	}
 	if _, err := nt.Normalize(); err != nil {
 		// Normalize's messages name fields and limits, never text.
 		msg := strings.TrimPrefix(err.Error(), store.ErrInvalidTask.Error()+": ")
@@ -258,6 +277,13 @@ func decodeCreate(fields []field, headerKey string) (store.NewTask, error) {
 
 var errWrongType = errors.New("wrong JSON type")
 
+// badText is the reason a string holds text no task can: \u0000 or an
+// unpaired surrogate escape, which decoding would keep or replace with
+// U+FFFD silently. Its text names no value.
+type badText struct{ why error }
+
+func (e badText) Error() string { return e.why.Error() }
+
 // jsonString decodes a JSON string; null is "".
 func jsonString(v json.RawMessage, null bool) (string, error) {
 	if null {
@@ -265,6 +291,9 @@ func jsonString(v json.RawMessage, null bool) (string, error) {
 	}
 	if len(v) == 0 || v[0] != '"' {
 		return "", errWrongType
+	}
+	if err := store.CheckJSON(v); err != nil {
+		return "", badText{err}
 	}
 	var s string
 	if err := json.Unmarshal(v, &s); err != nil {

@@ -31,14 +31,32 @@
 //	 "run_after": "2030-01-02T15:04:05Z", "run_immediately": true,
 //	 "idempotency_key": "order-42"}
 //
-// Only type is required. params must be an object and is passed on byte
-// for byte (numbers are never converted); priority and max_attempts must
-// be integers written without fraction or exponent; run_after is RFC 3339;
-// run_immediately defaults to true, and false leaves the task created
-// until POST .../run. The Idempotency-Key header may carry the key
-// instead. Unknown fields, fields given twice, data after the object, a
-// body nested deeper than Config.MaxJSONDepth and a body larger than
-// Config.MaxBodyBytes are refused. The task is stored through
+// Only type is required. Each field has one rule (the store's input
+// contract, store.NewTask.Normalize, which every store applies alike), and
+// a value that breaks it is answered 400 invalid_request naming the field:
+//
+//   - type: 1 to 128 ASCII letters, digits and "_ . - : /", starting with
+//     a letter or digit (store.ValidName); no spaces, controls or escapes.
+//   - domain: empty (inferred), or a name like type.
+//   - description: valid UTF-8 without \u0000, at most
+//     store.MaxDescriptionBytes.
+//   - idempotency_key (or the Idempotency-Key header): valid UTF-8 without
+//     control characters, at most store.MaxIdempotencyKeyLen bytes.
+//   - params: a JSON object of at most Config.MaxParamsBytes as sent
+//     (default 64 KiB), passed on byte for byte (numbers are never
+//     converted), that store.CheckJSON accepts: no \u0000 and no unpaired
+//     surrogate escape in any string or member name, numbers finite as a
+//     float64 with an exponent within ±10000 and at most 16383 decimal
+//     places, nested at most 64 deep (and within Config.MaxJSONDepth).
+//   - priority (0 to 100) and max_attempts (0 to 1000, 0 for the default):
+//     integers written without fraction or exponent.
+//   - run_after: RFC 3339, in the years 1 to 9999 once converted to UTC.
+//   - run_immediately: a boolean, default true; false leaves the task
+//     created until POST .../run.
+//
+// The body must be UTF-8. Unknown fields, fields given twice, data after
+// the object, a body nested deeper than Config.MaxJSONDepth and a body
+// larger than Config.MaxBodyBytes are refused. The task is stored through
 // Config.Enqueuer, which is where an application analyses and redacts the
 // description; responses carry what the enqueuer stored.
 //
@@ -47,10 +65,25 @@
 //
 // # Listing
 //
-// GET {prefix}/tasks takes status (repeatable or comma-separated), type,
-// domain, created_after and created_before (RFC 3339), limit (default 50,
-// at most 1000) and cursor (a next_cursor from the previous page). total
-// counts every match across pages. Unknown parameters are refused.
+// GET {prefix}/tasks takes
+//
+//   - status: known status names, repeatable or comma-separated;
+//   - type, domain: a name, with the charset of the create body;
+//   - created_after, created_before: RFC 3339, years 1 to 9999;
+//   - limit: decimal digits without sign or leading zero, 1 to 1000
+//     (default 50);
+//   - cursor: a next_cursor from the previous page.
+//
+// A value that breaks its rule, an empty value, a parameter given twice
+// (except status) and an unknown parameter are answered 400 naming the
+// parameter. total counts every match across pages.
+//
+// # Rendering
+//
+// A task is always rendered: a stored value that cannot be (a row written
+// by hand with a time outside the years 0 to 9999, or infinity) is sent as
+// null and its field named in "invalid" (see store.Task.Invalid), so one
+// such row never fails a page, a lookup or an event stream.
 //
 // # Events
 //

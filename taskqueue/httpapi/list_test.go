@@ -126,7 +126,7 @@ func TestListLimitCap(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, len(tasks), n)
 
-	resp := b.list(t, "limit=5000")
+	resp := b.list(t, "limit=1000")
 	require.Len(t, resp.Tasks, store.MaxListLimit)
 	require.Equal(t, len(tasks), resp.Total)
 	require.NotEmpty(t, resp.NextCursor)
@@ -134,7 +134,7 @@ func TestListLimitCap(t *testing.T) {
 	resp = b.list(t, "")
 	require.Len(t, resp.Tasks, store.DefaultListLimit)
 
-	resp = b.list(t, "limit=5000&cursor="+url.QueryEscape(resp.NextCursor))
+	resp = b.list(t, "limit=1000&cursor="+url.QueryEscape(resp.NextCursor))
 	require.Len(t, resp.Tasks, len(tasks)-store.DefaultListLimit)
 	require.Empty(t, resp.NextCursor)
 }

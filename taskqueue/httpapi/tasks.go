@@ -27,7 +27,7 @@ func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	nt, err := decodeCreate(fields, r.Header.Get("Idempotency-Key"))
+	nt, err := decodeCreate(fields, r.Header.Get("Idempotency-Key"), a.cfg.MaxParamsBytes)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -51,9 +51,19 @@ var listParams = map[string]bool{
 	"created_before": true, "limit": true, "cursor": true,
 }
 
-// parseFilter reads the listing filter from the query. Unknown parameters
-// and parameters given twice (except status) are refused, so a typo does
-// not silently list everything.
+// parseFilter reads the listing filter from the query. Every parameter
+// has one strict rule, and a value that breaks it is answered 400 naming
+// the parameter (never a guess at what was meant):
+//
+//   - status: known status names, comma-separated and/or repeated.
+//   - type, domain: a name as store.ValidName defines it.
+//   - created_after, created_before: RFC 3339, years 1 to 9999.
+//   - limit: decimal digits without sign or leading zero, 1 to
+//     store.MaxListLimit.
+//   - cursor: a next_cursor from a previous page.
+//
+// A parameter given with an empty value, given twice (except status) or
+// unknown is refused too.
 func parseFilter(q url.Values) (store.Filter, error) {
 	var f store.Filter
 	for name, vals := range q {
@@ -66,10 +76,15 @@ func parseFilter(q url.Values) (store.Filter, error) {
 		if name != "status" && len(vals) > 1 {
 			return f, badRequest(CodeInvalidRequest, "query parameter \""+name+"\" is given more than once")
 		}
+		for _, v := range vals {
+			if v == "" {
+				return f, badRequest(CodeInvalidRequest, "query parameter \""+name+"\" is empty")
+			}
+		}
 	}
 	for _, v := range q["status"] {
 		for _, s := range strings.Split(v, ",") {
-			st, err := store.ParseStatus(strings.TrimSpace(s))
+			st, err := store.ParseStatus(s)
 			if err != nil {
 				return f, badRequest(CodeInvalidRequest, "status must be one of "+statusNames())
 			}
@@ -78,6 +93,11 @@ func parseFilter(q url.Values) (store.Filter, error) {
 	}
 	f.Type = q.Get("type")
 	f.Domain = q.Get("domain")
+	for _, p := range []struct{ name, v string }{{"type", f.Type}, {"domain", f.Domain}} {
+		if p.v != "" && !store.ValidName(p.v) {
+			return f, badRequest(CodeInvalidRequest, p.name+" must be ASCII letters, digits and _ . - : /, starting with a letter or digit, at most "+strconv.Itoa(store.MaxTypeLen)+" bytes")
+		}
+	}
 	f.Cursor = q.Get("cursor")
 	for _, p := range []struct {
 		name string
@@ -85,23 +105,40 @@ func parseFilter(q url.Values) (store.Filter, error) {
 	}{{"created_after", &f.CreatedAfter}, {"created_before", &f.CreatedBefore}} {
 		if v := q.Get(p.name); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return f, badRequest(CodeInvalidRequest, p.name+" must be an RFC 3339 time")
+			if err != nil || t.Before(store.MinRunAfter) || t.After(store.MaxRunAfter) {
+				return f, badRequest(CodeInvalidRequest, p.name+" must be an RFC 3339 time in the years 1 to 9999")
 			}
 			*p.dst = t
 		}
 	}
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return f, badRequest(CodeInvalidRequest, "limit must be a positive integer")
+		n, ok := decimal(v)
+		if !ok || n < 1 || n > store.MaxListLimit {
+			return f, badRequest(CodeInvalidRequest, "limit must be an integer from 1 to "+strconv.Itoa(store.MaxListLimit)+", in decimal digits")
 		}
-		f.Limit = min(n, store.MaxListLimit)
+		f.Limit = n
 	}
 	if _, _, err := f.Normalize(); err != nil {
 		return f, storeError(err)
 	}
 	return f, nil
+}
+
+// decimal parses s when it is 1 to 9 decimal digits without a leading
+// zero (so no sign, space, "0x" or "1e3"): what a page size is written as.
+func decimal(s string) (int, bool) {
+	if len(s) == 0 || len(s) > 9 || s[0] == '0' {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 func statusNames() string {

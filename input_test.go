@@ -1,0 +1,68 @@
+package seedcore_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/seedcore/seedcore"
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue/httpapi"
+)
+
+// params returns a params object of exactly n bytes.
+func params(n int) string {
+	return `{"a":"` + strings.Repeat("x", n-len(`{"a":""}`)) + `"}`
+}
+
+// TestParamsLimit: the params limit holds for Enqueue and the API alike,
+// on both stores, at its default and when configured.
+func TestParamsLimit(t *testing.T) {
+	t.Parallel()
+	for _, e := range appEnvs {
+		for _, limit := range []int{0, 100} {
+			want := limit
+			if want == 0 {
+				want = httpapi.DefaultMaxParamsBytes
+			}
+			t.Run(e.name, func(t *testing.T) {
+				t.Parallel()
+				ctx := context.Background()
+				cfg := e.cfg(t)
+				cfg.Dispatcher = echoMux(t)
+				cfg.MaxParamsBytes = limit
+				app, err := seedcore.New(ctx, cfg)
+				require.NoError(t, err)
+
+				_, created, err := app.Enqueue(ctx, store.NewTask{Type: "t", Params: json.RawMessage(params(want))})
+				require.NoError(t, err)
+				require.True(t, created)
+				_, _, err = app.Enqueue(ctx, store.NewTask{Type: "t", Params: json.RawMessage(params(want + 1))})
+				require.ErrorIs(t, err, store.ErrInvalidTask)
+				require.Contains(t, err.Error(), "params")
+
+				for n, status := range map[int]int{want: http.StatusCreated, want + 1: http.StatusBadRequest} {
+					w := httptest.NewRecorder()
+					r := httptest.NewRequest(http.MethodPost, "/api/v1/tasks", strings.NewReader(`{"type":"t","params":`+params(n)+`}`))
+					app.Handler().ServeHTTP(w, r)
+					require.Equal(t, status, w.Code, w.Body.String())
+					if status == http.StatusBadRequest {
+						require.Contains(t, w.Body.String(), `\"params\" is larger than`)
+					}
+				}
+				page, err := app.Store().List(ctx, store.Filter{})
+				require.NoError(t, err)
+				require.Equal(t, 2, page.Total, "only the tasks within the limit are stored")
+			})
+		}
+	}
+	for _, bad := range []int{-1, store.MaxParamsBytes + 1} {
+		_, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), MaxParamsBytes: bad})
+		require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
+	}
+}
