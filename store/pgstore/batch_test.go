@@ -146,7 +146,7 @@ func TestCreateBatchRefusedFallsBackToSingleInserts(t *testing.T) {
 	release, first := gate(t, b)
 	id := store.NewID()
 	tasks := []store.NewTask{
-		{Type: "a"}, {ID: id, Type: "mine"}, {Type: "b"}, {ID: id, Type: "mine too"}, {Type: "c"},
+		{Type: "a"}, {ID: id, Type: "mine"}, {Type: "b"}, {ID: id, Type: "mine-too"}, {Type: "c"},
 	}
 	outs := createAll(t, b, b.ctx, tasks)
 	release()
@@ -237,4 +237,44 @@ func TestCreateConcurrentStress(t *testing.T) {
 		shared += n
 	}
 	t.Logf("%d of %d tasks went through %d shared statements", shared, producers*each, len(batches()))
+}
+
+// TestCreateBadInputNeverJoinsABatch: while a shared statement is under
+// way, tasks PostgreSQL would refuse (NUL, a lone surrogate, a number
+// numeric cannot hold) are answered ErrInvalidTask at once, without
+// queueing, and the good tasks queued meanwhile share one statement that
+// succeeds: no bad row makes the batch fail and fall back to inserting
+// row by row. Before the input contract they queued, failed the shared
+// statement and got a database error.
+func TestCreateBadInputNeverJoinsABatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	batches := recordBatches(b)
+	release, first := gate(t, b)
+	good := make([]store.NewTask, 8)
+	for i := range good {
+		good[i] = store.NewTask{Type: "good"}
+	}
+	outs := createAll(t, b, b.ctx, good)
+	for _, bad := range []store.NewTask{
+		{Type: "bad", Description: "a\x00b"},
+		{Type: "bad", Params: []byte(`{"a":"\u0000"}`)},
+		{Type: "bad", Params: []byte(`{"a":"\ud800"}`)},
+		{Type: "bad", Params: []byte("{\"a\":\"\xff\"}")},
+		{Type: "bad", Params: []byte(`{"a":1e999999}`)},
+		{Type: "bad", IdempotencyKey: "k\x00"},
+		{Type: "bad\x00"},
+	} {
+		_, _, err := b.store.Create(b.ctx, bad)
+		require.ErrorIs(t, err, store.ErrInvalidTask)
+	}
+	require.Equal(t, len(good), pgstore.Queued(b.store), "no bad task queued")
+	release()
+	require.NoError(t, (<-first).err)
+	for _, o := range outs {
+		r := <-o
+		require.NoError(t, r.err)
+		require.True(t, r.created)
+	}
+	require.Equal(t, []int{len(good)}, batches(), "one shared statement, no fallback")
 }
