@@ -2,9 +2,11 @@ package eventizer
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // TokenStyle selects the replacement written over each finding.
@@ -35,8 +37,9 @@ type Options struct {
 	// otherwise. There is no default key.
 	HMACKey []byte
 	// MaxBytes caps the bytes analysed; longer input is cut on a UTF-8
-	// boundary and Result.Truncated is set. Default [DefaultMaxBytes];
-	// negative is an error.
+	// boundary and Result.Truncated is set. A value crossing the cut is
+	// kept whole, so it is redacted whole: the analysed prefix then runs to
+	// its end. Default [DefaultMaxBytes]; negative is an error.
 	MaxBytes int
 	// Pack is the rule pack. Default [DefaultPack].
 	Pack *Pack
@@ -70,6 +73,8 @@ type scratch struct {
 	evFired    []bool
 	seen       []bool
 	redact     redactScratch
+	norm       []byte  // the normalised copy of the text, when needed
+	offs       []int32 // offs[k]: the original offset of norm[k]
 }
 
 // New compiles opts into an Analyzer. It returns an error wrapping
@@ -139,24 +144,51 @@ func Analyze(text string, opts Options) (Result, error) {
 	return a.Analyze(text), nil
 }
 
+// truncMargin is how far past Options.MaxBytes the detectors read, so that
+// a value straddling the cut is found whole and redacted whole.
+const truncMargin = 1 << 10
+
 // Analyze analyses text. It is deterministic: the same text gives the same
 // Result (apart from ProcessingTime). A text with no findings and no
 // matched event allocates nothing.
 func (a *Analyzer) Analyze(text string) Result {
 	began := time.Now()
 	r := Result{Attributes: Attributes{Length: len(text)}}
-	s := text
-	if len(s) > a.maxBytes {
-		cut := a.maxBytes
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
+	s, cut := text, len(text)
+	if len(text) > a.maxBytes {
+		// Read a margin past the cut; a value that crosses it is kept whole
+		// (and so redacted whole) rather than cut into a partial value.
+		cut = runeCut(text, a.maxBytes)
+		s = text[:runeCut(text, a.maxBytes+truncMargin)]
 		r.Truncated = true
 	}
 	sc := a.pool.Get().(*scratch)
-	a.scanText(sc, s, &r)
+	// Detection runs on a normalised copy when the text holds zero-width
+	// characters, Unicode spaces or full-width forms (see normalize.go).
+	ns, ncut, normed := s, cut, false
+	if needsNorm(s) {
+		sc.norm, sc.offs = normalize(s, sc.norm, sc.offs)
+		ns, normed = unsafeString(sc.norm), true
+		ncut = sort.Search(len(sc.offs), func(k int) bool { return int(sc.offs[k]) >= cut })
+	}
+	end := a.scanText(sc, ns, ncut, &r)
+	if end < len(ns) {
+		// Truncated: keyword matches past the analysed prefix do not count.
+		m := sc.matches
+		for len(m) > 0 && int(m[len(m)-1].endByte) >= end {
+			m = m[:len(m)-1]
+		}
+		sc.matches = m
+	}
 	a.evaluate(sc, &r)
+	if normed {
+		for k := range sc.scan.findings {
+			f := &sc.scan.findings[k]
+			f.Start, f.End = int(sc.offs[f.Start]), int(sc.offs[f.End])
+		}
+		end = int(sc.offs[end])
+	}
+	s = text[:end]
 	if len(sc.scan.findings) > 0 {
 		a.addRepeats(sc, s)
 		r.Findings = append([]Finding(nil), sc.scan.findings...)
@@ -173,11 +205,30 @@ func (a *Analyzer) Analyze(text string) Result {
 	return r
 }
 
+// runeCut returns the largest UTF-8 boundary of s at or before n.
+func runeCut(s string, n int) int {
+	if n >= len(s) {
+		return len(s)
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return n
+}
+
+// unsafeString views b as a string without copying; b is scratch memory
+// that outlives the call's use of the string.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 // scanText is the single pass over the bytes: the keyword automaton runs on
 // every byte, and the PII detectors are tried where a word starts or at the
 // few punctuation bytes that can begin or anchor a finding. A finding is
 // skipped over, so no keyword matches inside PII.
-func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
+//
+// The pass covers s[:cut]; the detectors may read on to len(s), so that a
+// value crossing the cut is found whole. It returns the end of the analysed
+// prefix: cut, or the end of a finding that crosses it.
+func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	au := &a.c.auto
 	nc := a.c.auto.nclass
 	cls := &au.class
@@ -188,7 +239,8 @@ func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
 	prevSep := true
 	words := int32(0)
 	n := len(s)
-	for i := 0; i < n; i++ {
+	i := 0
+	for ; i < cut; i++ {
 		b := s[i]
 		c := cls[b]
 		if c == classSep {
@@ -207,10 +259,17 @@ func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
 		} else if prevSep {
 			prevSep = false
 			words++
-			if trigWord[b] {
+			if trigWord[b] || b >= 'a' && b <= 'z' && i+2 < n && isDigit(s[i+2]) {
 				if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, &i, end, &st, &prevSep) {
 					continue
 				}
+			}
+		} else if b < 0x80 && s[i-1] >= 0x80 && !sc.scan.wordBefore(i) {
+			// An ASCII word right after a character of another script
+			// ("カード4111 ...", "请联系x@..."): a boundary for the detectors,
+			// though the keyword automaton sees one word.
+			if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, &i, end, &st, &prevSep) {
+				continue
 			}
 		}
 		e := delta[st*nc+int(c)]
@@ -229,6 +288,37 @@ func (a *Analyzer) scanText(sc *scratch, s string, r *Result) {
 	}
 	r.Attributes.WordCount = int(words)
 	r.Attributes.HasTimestamp = sc.scan.hasTime
+	if cut == n {
+		return n
+	}
+	// Truncated. An e-mail address is the one value found from a byte
+	// after its start (its '@'): look for one starting before the cut.
+	if i < cut+1 {
+		lim := min(n, cut+65)
+		for at := i; at < lim; at++ {
+			if s[at] == '@' {
+				if end := sc.scan.email(at); end > 0 {
+					f := sc.scan.findings[len(sc.scan.findings)-1]
+					if f.Start >= cut {
+						sc.scan.findings = sc.scan.findings[:len(sc.scan.findings)-1]
+					}
+					break
+				}
+			}
+		}
+	}
+	// A finding starting past the cut (the value of "password=" written
+	// just before it) is dropped with the rest of the text.
+	fs := sc.scan.findings
+	for len(fs) > 0 && fs[len(fs)-1].Start >= cut {
+		fs = fs[:len(fs)-1]
+	}
+	sc.scan.findings = fs
+	end := cut
+	if len(fs) > 0 {
+		end = max(end, fs[len(fs)-1].End)
+	}
+	return end
 }
 
 // skipFinding moves the scan past a finding that ends at end, drops keyword

@@ -36,7 +36,7 @@ var allClasses = []string{clsEmail, clsPhone, clsCard, clsIBAN, clsSSN, clsIPv4,
 // findingClass maps a finding to its label class.
 func findingClass(f Finding) string {
 	if f.Kind == KindSecret {
-		if f.Validator == "entropy" {
+		if f.Validator == "entropy" || f.Validator == "password" {
 			return clsSecretGen
 		}
 		return clsSecretPre

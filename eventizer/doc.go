@@ -38,7 +38,19 @@
 //
 // Input longer than Options.MaxBytes (default 16 KiB) is cut on a UTF-8
 // boundary and only that prefix is analysed and returned (Result.Truncated):
-// the unscanned rest is never handed back, so it cannot reach the store.
+// the unscanned rest is never handed back, so it cannot reach the store. A
+// value straddling the cut is never kept in part: the detectors read a
+// margin past the cut, and such a value is kept whole and replaced by its
+// token.
+//
+// # Text from anywhere
+//
+// Word boundaries are Unicode-aware: a letter of another script or
+// full-width punctuation ends an ASCII value ("请联系x@example.com谢谢",
+// "カード4111 1111 1111 1111で"), while a Latin letter continues it. Text that
+// holds zero-width characters, Unicode spaces or hyphens, or full-width
+// forms ("jane＠example.com", "４１１１") is normalised for detection, and the
+// findings are mapped back onto the original bytes.
 //
 // # Rules
 //
@@ -74,8 +86,9 @@
 // # Limits
 //
 // Keyword matching folds ASCII case only. An unseparated run of ten digits
-// is not taken for a phone number (order and booking numbers look the
-// same), nor are national numbers without a "+" outside North America.
+// is taken for a phone number only right after a phone cue ("tel",
+// "phone", "call", "电话", ...), since order and booking numbers look the
+// same; national numbers without a "+" outside North America likewise.
 // Generic secrets are found only as the value of an assignment to a
 // secret-looking name.
 package eventizer

@@ -3,6 +3,8 @@ package eventizer
 import (
 	"net/netip"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 const maxGroups = 16
@@ -17,7 +19,8 @@ type scan struct {
 	noNumUntil int // the number scanner already rejected everything before this
 	hasTime    bool
 	groups     [maxGroups]span
-	seps       [maxGroups]byte // seps[k] joins groups[k] and groups[k+1]
+	seps       [maxGroups]byte    // seps[k] joins groups[k] and groups[k+1]
+	digits     [maxGroups + 1]int // digits[k]: the digits in groups[:k]
 	buf        [40]byte
 }
 
@@ -46,8 +49,32 @@ func (sc *scan) add(f Finding) {
 	sc.findings = append(sc.findings, f)
 }
 
-func (sc *scan) wordBefore(i int) bool { return i > 0 && isWordByte(sc.s[i-1]) }
-func (sc *scan) wordAt(i int) bool     { return i < len(sc.s) && isWordByte(sc.s[i]) }
+// wordBefore reports whether the character before byte i continues a
+// word: an ASCII letter, digit or '_', or a Latin letter (see latinWord).
+// A letter of another script is a boundary, so a value written right
+// after Japanese or Chinese text is found.
+func (sc *scan) wordBefore(i int) bool {
+	if i <= 0 {
+		return false
+	}
+	if c := sc.s[i-1]; c < 0x80 {
+		return wordTable[c]
+	}
+	r, _ := utf8.DecodeLastRuneInString(sc.s[:i])
+	return latinWord(r)
+}
+
+// wordAt reports whether the character at byte i continues a word.
+func (sc *scan) wordAt(i int) bool {
+	if i >= len(sc.s) {
+		return false
+	}
+	if c := sc.s[i]; c < 0x80 {
+		return wordTable[c]
+	}
+	r, _ := utf8.DecodeRuneInString(sc.s[i:])
+	return latinWord(r)
+}
 
 // atSep tries the detectors triggered by a non-word byte. It returns the
 // finding's end, or 0.
@@ -104,6 +131,9 @@ func (sc *scan) atWordStart(i int) int {
 		if end := sc.prefixed(i); end > 0 {
 			return end
 		}
+		if end := sc.iban(i); end > 0 {
+			return end
+		}
 		if c <= 'f' {
 			return sc.ipv6(i)
 		}
@@ -119,16 +149,62 @@ var localTable = func() (t [256]bool) {
 	return t
 }()
 
+// letterClass sorts a character of an e-mail label or local part: 1 for an
+// ASCII or other Latin letter, 2 for a letter of another script, 3 for an
+// ASCII digit or '-' (allowed in both), 0 for anything else.
+func letterClass(r rune) int {
+	switch {
+	case r < 0x80:
+		c := byte(r)
+		if isDigit(c) || c == '-' {
+			return 3
+		}
+		if isUpper(c) || isLowerASCII(c) {
+			return 1
+		}
+		return 0
+	case unicode.Is(unicode.Latin, r):
+		return 1
+	case unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r):
+		return 2
+	}
+	return 0
+}
+
 func (sc *scan) email(at int) int {
 	s := sc.s
-	// Domain: labels of [A-Za-z0-9-] joined by single dots.
+	// Domain: labels joined by single dots. A label is ASCII letters and
+	// digits (and Latin letters, for internationalised names) or letters of
+	// one other script (RFC 6531: "例子.广告"); where one gives way to the
+	// other the domain ends ("x@example.com谢谢").
 	k := at + 1
 	labels, lastStart := 0, k
 	end := 0
 	for {
-		ls := k
-		for k < len(s) && (isAlnum(s[k]) || s[k] == '-') {
-			k++
+		ls, script := k, 0
+		for k < len(s) {
+			c := s[k]
+			if c < 0x80 {
+				if isDigit(c) || c == '-' {
+					k++
+					continue
+				}
+				if !isUpper(c) && !isLowerASCII(c) || script == 2 {
+					break
+				}
+				script = 1
+				k++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[k:])
+			cl := letterClass(r)
+			if cl == 0 || script != 0 && cl != 3 && cl != script {
+				break
+			}
+			if cl != 3 {
+				script = cl
+			}
+			k += n
 		}
 		if k == ls || k-ls > 63 || s[ls] == '-' || s[k-1] == '-' {
 			break
@@ -136,13 +212,13 @@ func (sc *scan) email(at int) int {
 		labels++
 		lastStart = ls
 		end = k
-		if k+1 < len(s) && s[k] == '.' && isAlnum(s[k+1]) {
+		if k+1 < len(s) && s[k] == '.' && (isAlnum(s[k+1]) || s[k+1] >= 0x80) {
 			k++
 			continue
 		}
 		break
 	}
-	if labels < 2 || sc.wordAt(end) {
+	if labels < 2 || sc.wordAt(end) && s[end] < 0x80 {
 		return 0
 	}
 	tld := s[lastStart:end]
@@ -150,19 +226,40 @@ func (sc *scan) email(at int) int {
 		return 0
 	}
 	if !strings.HasPrefix(tld, "xn--") {
-		for t := 0; t < len(tld); t++ {
-			if !isUpper(tld[t]) && !isLowerASCII(tld[t]) {
+		for _, r := range tld {
+			if r < 0x80 && !isUpper(byte(r)) && !isLowerASCII(byte(r)) || r >= 0x80 && !unicode.IsLetter(r) && !unicode.IsMark(r) {
 				return 0
 			}
 		}
 	}
-	// Local part, backwards from '@'.
+	// Local part, backwards from '@': ASCII atext and Latin letters; or,
+	// when a letter of another script stands right before the '@', a run of
+	// such letters (an internationalised address, RFC 6531).
 	j := at
-	for j > 0 && at-j < 64 && localTable[s[j-1]] {
-		j--
-	}
-	if j > 0 && (localTable[s[j-1]] || s[j-1] >= 0x80) {
-		return 0 // local part too long, or glued to other text
+	sawLatin := false
+	for j > 0 {
+		c := s[j-1]
+		n, cl := 1, 0
+		if c < 0x80 {
+			if !localTable[c] {
+				break
+			}
+			if isUpper(c) || isLowerASCII(c) {
+				cl = 1
+			}
+		} else {
+			var r rune
+			r, n = utf8.DecodeLastRuneInString(s[:j])
+			cl = letterClass(r)
+			if cl == 0 || cl == 2 && sawLatin {
+				break
+			}
+		}
+		if at-j+n > 64 {
+			return 0 // local part too long
+		}
+		sawLatin = sawLatin || cl == 1
+		j -= n
 	}
 	// A local part reaching back into an earlier, longer finding starts
 	// after it instead.
@@ -238,8 +335,19 @@ func (sc *scan) number(i int) int {
 		sc.noNumUntil = k
 		return 0
 	}
+	sc.digits[0] = 0
+	for g := 0; g < n; g++ {
+		sc.digits[g+1] = sc.digits[g] + sc.groups[g].end - sc.groups[g].start
+	}
+	// Try the runs of groups joined by one separator, longest first: a run
+	// of groups a..b-1 never spans two separators, so this is linear in the
+	// number of groups for dotted or dashed runs.
 	for a := 0; a < n; a++ {
-		for b := n; b > a; b-- {
+		maxB := a + 1
+		for maxB < n && (maxB == a+1 || sc.seps[maxB-1] == sc.seps[a]) {
+			maxB++
+		}
+		for b := maxB; b > a; b-- {
 			if e := sc.classify(a, b, n); e > 0 {
 				return e
 			}
@@ -256,30 +364,29 @@ func (sc *scan) classify(a, b, n int) int {
 	g := sc.groups[a:b]
 	start, end := g[0].start, g[len(g)-1].end
 	cnt := len(g)
+	digits := sc.digits[b] - sc.digits[a]
+	if digits > 19 {
+		return 0
+	}
 	var sep byte
+	// spaced: the value is set off from neighbouring digit groups by the
+	// same separator, a space; it is accepted only in its kind's canonical
+	// grouping ("4111 1111 1111 1111 123-45-6789", "415 555 0100 4111 ...").
+	spaced := false
 	if cnt > 1 {
 		sep = sc.seps[a]
-		for k := a; k < b-1; k++ {
-			if sc.seps[k] != sep {
-				return 0
-			}
-		}
 		// A value must not continue with the same separator: "1.2.3.4.5" is
 		// no IPv4 address.
 		if a > 0 && sc.seps[a-1] == sep || b < n && sc.seps[b-1] == sep {
-			return 0
+			if sep != ' ' {
+				return 0
+			}
+			spaced = true
 		}
-	}
-	if a > 0 || b < n {
+	} else if a > 0 || b < n {
 		// A value inside a longer run must be set off by a different
 		// separator; "12/25/2026" parts are not numbers.
-		if cnt == 1 {
-			return 0
-		}
-	}
-	digits := 0
-	for _, x := range g {
-		digits += x.end - x.start
+		return 0
 	}
 	glen := func(k int) int { return g[k].end - g[k].start }
 	switch sep {
@@ -298,29 +405,39 @@ func (sc *scan) classify(a, b, n int) int {
 			sc.hasTime = true
 		}
 		return 0
-	case '-':
-		if cnt == 3 && glen(0) == 3 && glen(1) == 2 && glen(2) == 4 {
+	case '-', ' ':
+		if cnt == 3 && glen(0) == 3 && glen(1) == 2 && glen(2) == 4 && !spaced {
 			if ssnOK(digitsValue(s, g[0].start, g[0].end), digitsValue(s, g[1].start, g[1].end), digitsValue(s, g[2].start, g[2].end)) {
 				sc.add(Finding{Kind: KindSSN, Start: start, End: end, Score: scoreMedium, Validator: "ssa"})
 				return end
 			}
-			return 0
+			if sep == '-' {
+				return 0
+			}
 		}
-		if cnt == 3 && glen(0) == 4 && glen(1) == 2 && glen(2) == 2 {
+		if sep == '-' && cnt == 3 && glen(0) == 4 && glen(1) == 2 && glen(2) == 2 {
 			sc.hasTime = true // 2026-03-15
 			return 0
 		}
 	}
-	// Payment card.
-	if digits >= 13 && digits <= 19 && (sep == 0 || sep == ' ' || sep == '-') {
+	// Payment card: ungrouped, or in groups of four (the last may be
+	// shorter) or the 4-6-5 / 4-6-4 grouping of American Express and Diners.
+	if digits >= 13 && (sep == 0 || sep == ' ' || sep == '-' || sep == '.') {
 		ok := true
 		if cnt > 1 {
-			if glen(0) != 4 {
-				ok = false
+			fours := true
+			for k := range cnt - 1 {
+				fours = fours && glen(k) == 4
 			}
-			for k := range g {
-				if l := glen(k); l < 3 || l > 6 {
-					ok = false
+			fours = fours && glen(cnt-1) >= 1 && glen(cnt-1) <= 4
+			amex := cnt == 3 && glen(0) == 4 && glen(1) == 6 && (glen(2) == 5 || glen(2) == 4)
+			ok = fours || amex
+			if !spaced && !ok && glen(0) == 4 {
+				ok = true
+				for k := range cnt {
+					if l := glen(k); l < 3 || l > 6 {
+						ok = false
+					}
 				}
 			}
 		}
@@ -338,6 +455,23 @@ func (sc *scan) classify(a, b, n int) int {
 		if cnt-off == 3 && glen(off) == 3 && glen(off+1) == 3 && glen(off+2) == 4 &&
 			nanpOK(digitsValue(s, g[off].start, g[off].end), digitsValue(s, g[off+1].start, g[off+1].end)) {
 			sc.add(Finding{Kind: KindPhone, Start: start, End: end, Score: scorePhone, Validator: "nanp"})
+			return end
+		}
+	}
+	// A number right after a phone cue ("tel", "phone", "电话", ...): ten
+	// unseparated digits of a North American number, or a national number
+	// with its trunk prefix ("0612345678", "03-1234-5678"), or a Chinese
+	// mobile number.
+	if a == 0 && b == n && digits >= 9 && digits <= 12 && !spaced && sc.phoneCue(start) {
+		d0 := s[start]
+		nanp := false
+		if cnt == 1 && (digits == 10 || digits == 11 && d0 == '1') {
+			o := start + digits - 10
+			nanp = nanpOK(digitsValue(s, o, o+3), digitsValue(s, o+3, o+6))
+		}
+		mobileCN := cnt == 1 && digits == 11 && d0 == '1' && s[start+1] >= '3'
+		if nanp || mobileCN || d0 == '0' && digits >= 10 {
+			sc.add(Finding{Kind: KindPhone, Start: start, End: end, Score: scorePhone, Validator: "cue"})
 			return end
 		}
 	}
@@ -392,18 +526,34 @@ func (sc *scan) phone(i int) int {
 		sc.add(Finding{Kind: KindPhone, Start: i, End: end, Score: scorePhone, Validator: "nanp"})
 		return end
 	}
-	// '+' then digits, single separators and parenthesised groups.
+	// '+' then digits, single separators and parenthesised groups. The
+	// number ends before a group that would make it longer than its country
+	// allows, so a value written right after it is a value of its own
+	// ("+1 415 555 0100 4111 1111 1111 1111").
 	k := i + 1
 	nd := 0
 	end := 0
-	for k < len(s) && nd <= 15 {
+	limit := 15
+	for k < len(s) && nd < limit {
 		c := s[k]
 		switch {
 		case isDigit(c):
-			sc.buf[nd%len(sc.buf)] = c
-			nd++
-			k++
+			g := k
+			for g < len(s) && isDigit(s[g]) {
+				g++
+			}
+			if nd > 0 && nd+g-k > limit {
+				break
+			}
+			for ; k < g && nd < len(sc.buf); k++ {
+				sc.buf[nd] = s[k]
+				nd++
+			}
+			k = g
 			end = k
+			if nd >= 2 && limit == 15 {
+				limit = phoneMaxDigits(sc.buf[:nd])
+			}
 			continue
 		case c == '(' && k-end <= 1:
 			// "+44 (0)20 ..." or "+1 (555) ..."
@@ -415,8 +565,11 @@ func (sc *scan) phone(i int) int {
 				break
 			}
 			if !(p == k+2 && s[k+1] == '0') { // a trunk "(0)" is not dialled
+				if nd+p-k-1 > limit {
+					break
+				}
 				for q := k + 1; q < p; q++ {
-					sc.buf[nd%len(sc.buf)] = s[q]
+					sc.buf[nd] = s[q]
 					nd++
 				}
 			}
@@ -455,6 +608,31 @@ func (sc *scan) phone(i int) int {
 	return end
 }
 
+// phoneMaxDigits is the most digits (country code included) a number
+// starting with d may have: the national plans of the most common
+// countries, else E.164's 15.
+func phoneMaxDigits(d []byte) int {
+	switch d[0] {
+	case '1', '7':
+		return 11
+	}
+	if len(d) < 2 {
+		return 15
+	}
+	// One digit of slack over each plan's longest number.
+	switch string(d[:2]) {
+	case "33", "34", "31", "32", "41", "48", "61":
+		return 12
+	case "44", "91", "52", "46", "81", "82":
+		return 13
+	case "86", "55", "39", "62":
+		return 14
+	case "45", "47":
+		return 11
+	}
+	return 15
+}
+
 func allDigits(s string, a, b int) bool {
 	for k := a; k < b; k++ {
 		if !isDigit(s[k]) {
@@ -467,7 +645,7 @@ func allDigits(s string, a, b int) bool {
 func (sc *scan) ipv6(i int) int {
 	s := sc.s
 	k := i
-	colons, double := 0, false
+	colons, double, dotted := 0, false, false
 	for k < len(s) && k-i < 45 {
 		c := s[k]
 		if c == ':' {
@@ -475,7 +653,9 @@ func (sc *scan) ipv6(i int) int {
 			if k+1 < len(s) && s[k+1] == ':' {
 				double = true
 			}
-		} else if !isHex(c) && c != '.' {
+		} else if c == '.' {
+			dotted = true
+		} else if !isHex(c) {
 			break
 		}
 		k++
@@ -484,7 +664,13 @@ func (sc *scan) ipv6(i int) int {
 	for end > i && (s[end-1] == '.' || s[end-1] == ':' && !(end-2 >= i && s[end-2] == ':')) {
 		end--
 	}
-	if colons < 2 || !double && colons != 7 || sc.wordAt(end) || end-i < 2 {
+	// Eight groups, or fewer with "::"; an embedded IPv4 address
+	// ("::ffff:203.0.113.7", "0:0:0:0:0:ffff:203.0.113.7") stands for two.
+	full := 7
+	if dotted && strings.IndexByte(s[i:end], '.') >= 0 {
+		full = 6
+	}
+	if colons < 2 || !double && colons != full || sc.wordAt(end) || end-i < 2 {
 		return 0
 	}
 	ip, err := netip.ParseAddr(s[i:end])
@@ -497,18 +683,19 @@ func (sc *scan) ipv6(i int) int {
 
 func (sc *scan) iban(i int) int {
 	s := sc.s
-	if i+15 > len(s) || !isUpper(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
+	if i+15 > len(s) || !isLetter(s[i]) || !isLetter(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
 		return 0
 	}
-	want := int(ibanTable[int(s[i]-'A')*26+int(s[i+1]-'A')])
+	// Either case, or mixed: "gb82 west 1234 5698 7654 32".
+	want := int(ibanTable[int(upper(s[i])-'A')*26+int(upper(s[i+1])-'A')])
 	if want == 0 {
 		return 0
 	}
 	n, k := 0, i
 	for k < len(s) && n < want {
 		c := s[k]
-		if isDigit(c) || isUpper(c) {
-			sc.buf[n] = c
+		if isDigit(c) || isLetter(c) {
+			sc.buf[n] = upper(c)
 			n++
 			k++
 			continue
@@ -524,6 +711,15 @@ func (sc *scan) iban(i int) int {
 	}
 	sc.add(Finding{Kind: KindIBAN, Start: i, End: k, Score: scoreChecksum, Validator: "mod97"})
 	return k
+}
+
+func isLetter(c byte) bool { return isUpper(c) || isLowerASCII(c) }
+
+func upper(c byte) byte {
+	if isLowerASCII(c) {
+		return c - 'a' + 'A'
+	}
+	return c
 }
 
 func (sc *scan) aws(i int) int {
@@ -660,9 +856,26 @@ func (sc *scan) pem(i int) int {
 var secretNames = []string{"password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "api-key",
 	"access_key", "accesskey", "private_key", "privatekey", "auth", "credential", "key"}
 
+// passwordNames are names whose value is a secret whatever it looks like
+// ("password=hunter2"): contained in the name, ignoring ASCII case.
+var passwordNames = []string{"password", "passwd", "passphrase", "passwort", "kennwort", "wachtwoord",
+	"contrasena", "losenord", "salasana", "adgangskode"}
+
+// passwordWords are whole names with the same meaning ("pass: x", "mot de
+// passe : x", "senha=x").
+var passwordWords = []string{"pass", "passe", "pw", "senha", "mdp", "haslo", "parola", "sifre", "heslo"}
+
+// passwordNamesIntl are the same names in other scripts, matched at the
+// end of the text before the ':' or '='.
+var passwordNamesIntl = []string{"密码", "密碼", "口令", "パスワード", "暗証番号", "비밀번호", "암호", "пароль",
+	"Пароль", "ПАРОЛЬ", "كلمة المرور", "كلمة السر", "contraseña", "Contraseña", "hasło", "Hasło", "şifre",
+	"Şifre", "jelszó", "Jelszó", "lösenord", "Lösenord", "κωδικός", "סיסמה"}
+
 // assignment finds the value of "name=value" or "name: value" where the
-// name looks like a credential and the value has high entropy. The span is
-// the value only.
+// name looks like a credential: any value of a password-like name, a
+// high-entropy value of another secret-looking name. The value runs to
+// the closing quote when quoted, else to whitespace, and may hold any
+// symbol ("Qm@v_7=tR2*pp#k"). The span is the value only.
 func (sc *scan) assignment(i int) int {
 	s := sc.s
 	if s[i] == ':' && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
@@ -680,18 +893,35 @@ func (sc *scan) assignment(i int) int {
 	for j > 0 && ne-j < 40 && (isAlnum(s[j-1]) || s[j-1] == '_' || s[j-1] == '-' || s[j-1] == '.') {
 		j--
 	}
-	if j == ne || sc.wordBefore(j) {
-		return 0
-	}
-	if !secretName(s[j:ne]) {
-		return 0
+	password := false
+	if j == ne {
+		if ne == 0 || s[ne-1] < 0x80 || !intlPasswordName(s[:ne]) {
+			return 0
+		}
+		password = true
+	} else {
+		if sc.wordBefore(j) {
+			// "contraseña", "hasło": a name ending in Latin letters.
+			if s[j-1] < 0x80 || !intlPasswordName(s[:ne]) {
+				return 0
+			}
+			password = true
+		} else {
+			name := s[j:ne]
+			password = passwordName(name)
+			if !password && !secretName(name) {
+				return 0
+			}
+		}
 	}
 	// The value, forwards, past spaces and an opening quote.
 	v := i + 1
 	for v < len(s) && v-i <= 2 && s[v] == ' ' {
 		v++
 	}
+	var quote byte
 	if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+		quote = s[v]
 		v++
 	}
 	if v >= len(s) {
@@ -703,18 +933,83 @@ func (sc *scan) assignment(i int) int {
 	if end := sc.prefixedOnly(v); end > 0 {
 		return end
 	}
-	e := runOf(s, v, isSecretByte)
-	for e > v && s[e-1] == '.' {
-		e--
-	}
-	if e < len(s) && s[e] >= 0x80 {
+	e := sc.secretValueEnd(v, quote)
+	if e == v || e-v > 256 {
 		return 0
+	}
+	if password {
+		sc.add(Finding{Kind: KindSecret, Start: v, End: e, Score: scoreEntropy, Validator: "password"})
+		return e
 	}
 	if !secretValueOK(s[v:e]) {
 		return 0
 	}
 	sc.add(Finding{Kind: KindSecret, Start: v, End: e, Score: scoreEntropy, Validator: "entropy"})
 	return e
+}
+
+// secretValueEnd returns the end of an assigned value starting at v: the
+// closing quote when quoted (within 256 bytes, else as unquoted);
+// otherwise the first whitespace, quote, control byte or character of a
+// non-Latin script, less trailing sentence punctuation.
+func (sc *scan) secretValueEnd(v int, quote byte) int {
+	s := sc.s
+	if quote != 0 {
+		lim := min(len(s), v+257)
+		if q := strings.IndexByte(s[v:lim], quote); q > 0 {
+			if nl := strings.IndexByte(s[v:v+q], '\n'); nl < 0 {
+				return v + q
+			}
+		}
+	}
+	e := v
+	for e < len(s) && e-v <= 256 {
+		c := s[e]
+		if c < 0x80 {
+			if c <= ' ' || c == '"' || c == '\'' || c == '`' || c == 0x7f {
+				break
+			}
+			if c == '\\' && quote != 0 {
+				break
+			}
+			e++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[e:])
+		if !latinWord(r) {
+			break
+		}
+		e += n
+	}
+	for e > v && strings.IndexByte(".,;:)]}>", s[e-1]) >= 0 {
+		e--
+	}
+	return e
+}
+
+func passwordName(name string) bool {
+	for _, w := range passwordNames {
+		if containsFold(name, w) {
+			return true
+		}
+	}
+	for _, w := range passwordWords {
+		if len(name) == len(w) && containsFold(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// intlPasswordName reports whether s ends with a password name written in
+// another script.
+func intlPasswordName(s string) bool {
+	for _, w := range passwordNamesIntl {
+		if strings.HasSuffix(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (sc *scan) prefixedOnly(v int) int {
@@ -746,4 +1041,51 @@ func containsFold(s, w string) bool {
 		}
 	}
 	return false
+}
+
+// phoneCues are the words that announce a phone number, lower case.
+// Non-ASCII ones are matched as they are.
+var phoneCues = []string{"phone", "telephone", "tel", "tél", "téléphone", "telefon", "telefono", "teléfono",
+	"mobile", "mobil", "mob", "cell", "cellphone", "call", "handy", "fax", "whatsapp", "sms", "ph",
+	"电话", "電話", "手机", "手機", "携帯", "전화", "휴대폰", "телефон", "тел", "моб", "هاتف", "جوال"}
+
+// phoneCue reports whether a phone cue stands right before byte i, past at
+// most a few separators (" ", ":", ".", "#", "-", "(", "/").
+func (sc *scan) phoneCue(i int) bool {
+	s := sc.s
+	j := i
+	for j > 0 && i-j < 4 && strings.IndexByte(" :.#-(/", s[j-1]) >= 0 {
+		j--
+	}
+	if j == 0 {
+		return false
+	}
+	for _, w := range phoneCues {
+		if j < len(w) {
+			continue
+		}
+		if w[0] < 0x80 {
+			if !hasSuffixFold(s[:j], w) {
+				continue
+			}
+		} else if !strings.HasSuffix(s[:j], w) {
+			continue
+		}
+		if w[0] >= 0x80 || !sc.wordBefore(j-len(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSuffixFold reports whether s ends with the lower-case word w, ignoring
+// ASCII case.
+func hasSuffixFold(s, w string) bool {
+	o := len(s) - len(w)
+	for k := 0; k < len(w); k++ {
+		if lower(s[o+k]) != w[k] {
+			return false
+		}
+	}
+	return true
 }

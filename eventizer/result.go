@@ -8,33 +8,43 @@ type Kind string
 // The kinds of finding the analyzer reports.
 const (
 	// KindEmail is an e-mail address (local part, "@", a domain with a
-	// letters-only top-level label).
+	// letters-only top-level label), internationalised ones included
+	// ("josé@example.es", "用户@例子.广告").
 	KindEmail Kind = "email"
 	// KindPhone is a North American number ("(555) 234-5678",
 	// "555-234-5678", "555.234.5678", "1 555 234 5678") or an international
 	// number written with a leading "+" and a known country code (E.164,
-	// 8 to 15 digits, separated by spaces, dashes, dots or parentheses).
+	// 8 to 15 digits, separated by spaces, dashes, dots or parentheses,
+	// ending where the country's plan ends), or a number right after a
+	// phone cue ("tel", "phone", "call", "电话", ...): ten digits of a North
+	// American number, a national number with its trunk "0", a Chinese
+	// mobile number.
 	KindPhone Kind = "phone"
 	// KindCard is a payment card number: 13 to 19 digits, ungrouped or in
-	// groups with one consistent separator, with a known issuer prefix and
-	// length, passing the Luhn check.
+	// groups with one consistent separator (space, no-break space, '-' or
+	// '.'), with a known issuer prefix and length, passing the Luhn check.
 	KindCard Kind = "card"
 	// KindIBAN is an international bank account number: a known country,
 	// that country's length, and the ISO 7064 mod-97 check; compact or in
-	// groups of four.
+	// groups of four, in either letter case.
 	KindIBAN Kind = "iban"
-	// KindSSN is a US social security number written ddd-dd-dddd, with the
+	// KindSSN is a US social security number written ddd-dd-dddd or
+	// ddd dd dddd, with the
 	// never-issued areas (000, 666, 900-999), group 00 and serial 0000
 	// rejected.
 	KindSSN Kind = "ssn"
 	// KindIPv4 is a dotted-quad IPv4 address (parsed by net/netip).
 	KindIPv4 Kind = "ipv4"
-	// KindIPv6 is an IPv6 address (parsed by net/netip).
+	// KindIPv6 is an IPv6 address (parsed by net/netip), with an embedded
+	// IPv4 address as one value ("::ffff:203.0.113.7").
 	KindIPv6 Kind = "ipv6"
 	// KindSecret is a credential: a token with a well-known prefix (AWS
 	// access key, GitHub, Slack, Stripe), a JWT, a PEM private-key block, or
-	// the high-entropy value of an assignment to a secret-looking name
-	// ("api_key=...", "password: ..."). Finding.Validator tells which.
+	// the value of an assignment to a password-like name, whatever it is
+	// ("password=hunter2", "パスワード：..."), or the high-entropy value of an
+	// assignment to another secret-looking name ("api_key=..."). A value
+	// runs to its closing quote, or to whitespace, and may hold any symbol.
+	// Finding.Validator tells which.
 	KindSecret Kind = "secret"
 )
 
@@ -43,17 +53,20 @@ const (
 type Finding struct {
 	// Kind is what was found.
 	Kind Kind `json:"kind"`
-	// Start is the byte offset of the first byte, into the original text.
+	// Start is the byte offset of the first byte, into the original text
+	// (detection may run on a normalised copy; spans are always into the
+	// original bytes).
 	Start int `json:"start"`
 	// End is the byte offset just past the last byte.
 	End int `json:"end"`
 	// Score is the confidence (0-1) that the span is what Kind says.
 	Score float64 `json:"score"`
 	// Validator names the check that accepted the span: "luhn", "mod97",
-	// "nanp", "e164", "ssa", "netip", "rfc5322", "aws_access_key",
-	// "github_token", "slack_token", "stripe_key", "jwt", "pem_private_key",
-	// "entropy", or "repeat" for another occurrence of a value found
-	// elsewhere in the same text.
+	// "nanp", "e164", "cue" (a phone number after a phone cue), "ssa",
+	// "netip", "rfc5322", "aws_access_key", "github_token", "slack_token",
+	// "stripe_key", "jwt", "pem_private_key", "password" (the value of a
+	// password-like name), "entropy", or "repeat" for another occurrence of
+	// a value found elsewhere in the same text.
 	Validator string `json:"validator"`
 }
 
@@ -92,7 +105,8 @@ type Attributes struct {
 type Result struct {
 	// RedactedText is the analysed text with every finding replaced by a
 	// token. When Truncated, it covers only the analysed prefix: the rest
-	// was not scanned, so it is not returned.
+	// was not scanned, so it is not returned. A value crossing the cut is
+	// never kept in part: it ends the text as its whole token.
 	RedactedText string `json:"redacted_text"`
 	// Findings lists the PII and secrets found, ordered by Start, with
 	// non-overlapping spans into the original text.
@@ -121,7 +135,10 @@ type Result struct {
 	// help.
 	EnrichmentAdvised bool `json:"enrichment_advised"`
 	// Truncated is true when the input was longer than Options.MaxBytes and
-	// only its prefix (cut on a UTF-8 boundary) was analysed.
+	// only its prefix (cut on a UTF-8 boundary) was analysed. A value
+	// straddling the cut is found whole (the detectors read up to 1 KiB
+	// past it) and kept whole: the analysed prefix then ends with it, and
+	// its finding ends past MaxBytes.
 	Truncated bool `json:"truncated"`
 	// Attributes holds simple facts about the text.
 	Attributes Attributes `json:"attributes"`

@@ -163,8 +163,10 @@ func TestPIIDetection(t *testing.T) {
 		{"pem -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n-----END EC PRIVATE KEY----- end",
 			KindSecret, "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtLYX5CB04fSeQ6tF1aY/PuoAoGCCqGSM49\n-----END EC PRIVATE KEY-----", "pem_private_key"},
 		{"api_key=Zx8Qp2Lm9Vt4Rk7Wn3Yb;", KindSecret, "Zx8Qp2Lm9Vt4Rk7Wn3Yb", "entropy"},
-		{`{"password": "n7#Qx2!pLm9$Vt4w"}`, KindSecret, "n7#Qx2!pLm9$Vt4w", "entropy"},
-		{"password: reset-link-has-expired-again", "", "", ""},
+		{`{"password": "n7#Qx2!pLm9$Vt4w"}`, KindSecret, "n7#Qx2!pLm9$Vt4w", "password"},
+		// A password-like name's value is a secret whatever it looks like.
+		{"password: reset-link-has-expired-again", KindSecret, "reset-link-has-expired-again", "password"},
+		{"api_secret: Zx8Qp2Lm9Vt4Rk7Wn3Yb", KindSecret, "Zx8Qp2Lm9Vt4Rk7Wn3Yb", "entropy"},
 		{"token=abc", "", "", ""},
 		{"note: 550e8400-e29b-41d4-a716-446655440000", "", "", ""},
 	}
