@@ -391,7 +391,7 @@ func (sc *scan) classify(a, b, n int) int {
 	glen := func(k int) int { return g[k].end - g[k].start }
 	switch sep {
 	case '.':
-		if cnt == 4 && ipv4GroupsOK(s, g) {
+		if cnt == 4 && ipv4GroupsOK(s, g) && !sc.cueBefore(start, versionCues) {
 			if ip, err := netip.ParseAddr(s[start:end]); err == nil && ip.Is4() {
 				sc.add(Finding{Kind: KindIPv4, Start: start, End: end, Score: scoreMedium, Validator: "netip"})
 				return end
@@ -462,7 +462,7 @@ func (sc *scan) classify(a, b, n int) int {
 	// unseparated digits of a North American number, or a national number
 	// with its trunk prefix ("0612345678", "03-1234-5678"), or a Chinese
 	// mobile number.
-	if a == 0 && b == n && digits >= 9 && digits <= 12 && !spaced && sc.phoneCue(start) {
+	if a == 0 && b == n && digits >= 9 && digits <= 12 && !spaced && sc.cueBefore(start, phoneCues) {
 		d0 := s[start]
 		nanp := false
 		if cnt == 1 && (digits == 10 || digits == 11 && d0 == '1') {
@@ -1047,20 +1047,27 @@ func containsFold(s, w string) bool {
 // Non-ASCII ones are matched as they are.
 var phoneCues = []string{"phone", "telephone", "tel", "tél", "téléphone", "telefon", "telefono", "teléfono",
 	"mobile", "mobil", "mob", "cell", "cellphone", "call", "handy", "fax", "whatsapp", "sms", "ph",
-	"电话", "電話", "手机", "手機", "携帯", "전화", "휴대폰", "телефон", "тел", "моб", "هاتف", "جوال"}
+	"numéro", "número", "numero", "nummer", "номер",
+	"电话", "電話", "手机", "手機", "手机号", "手機號", "电话号码", "電話番号", "携帯", "전화", "휴대폰", "휴대폰은",
+	"전화번호는", "연락처", "연락처는", "телефон", "тел", "моб", "هاتف", "جوال"}
 
-// phoneCue reports whether a phone cue stands right before byte i, past at
-// most a few separators (" ", ":", ".", "#", "-", "(", "/").
-func (sc *scan) phoneCue(i int) bool {
+// versionCues are the words after which a dotted quad is a version, not an
+// IPv4 address ("firmware 1.0.0.12", "версия 5.4.0.1").
+var versionCues = []string{"version", "ver", "firmware", "fw", "build", "release", "rev", "revision", "update",
+	"patch", "kernel", "driver", "bios", "versión", "versão", "версия", "версии", "バージョン", "版本", "버전"}
+
+// cueBefore reports whether one of cues stands right before byte i, past
+// at most a few separators (" ", ":", ".", "#", "-", "(", "/", "=").
+func (sc *scan) cueBefore(i int, cues []string) bool {
 	s := sc.s
 	j := i
-	for j > 0 && i-j < 4 && strings.IndexByte(" :.#-(/", s[j-1]) >= 0 {
+	for j > 0 && i-j < 4 && strings.IndexByte(" :.#-(/=", s[j-1]) >= 0 {
 		j--
 	}
 	if j == 0 {
 		return false
 	}
-	for _, w := range phoneCues {
+	for _, w := range cues {
 		if j < len(w) {
 			continue
 		}
