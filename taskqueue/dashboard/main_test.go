@@ -8,7 +8,6 @@ import (
 
 func TestMain(m *testing.M) {
 	// No goroutine may outlive the tests: Serve runs in goroutines the
-	// tests wait for, test servers are closed in t.Cleanup, and the
-	// browser test waits for Chromium and its App to stop.
+	// tests wait for, and test servers are closed in t.Cleanup.
 	goleak.VerifyTestMain(m)
 }

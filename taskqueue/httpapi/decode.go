@@ -28,7 +28,7 @@ func (a *API) readJSONObject(w http.ResponseWriter, r *http.Request) ([]field, e
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 			return nil, newError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge,
 				"the body is larger than "+strconv.FormatInt(a.cfg.MaxBodyBytes, 10)+" bytes")
 		}

@@ -1,4 +1,4 @@
-package dashboard_test
+package browsertest_test
 
 import (
 	"context"
@@ -16,12 +16,22 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/seedcore/seedcore"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue"
 	"github.com/seedcore/seedcore/taskqueue/dashboard"
 )
+
+func TestMain(m *testing.M) {
+	// The test waits for Chromium and its App to stop: no goroutine may
+	// outlive it.
+	goleak.VerifyTestMain(m)
+}
+
+// waitTimeout bounds the wait for the App and the dashboard to stop.
+const waitTimeout = 30 * time.Second
 
 // chromiumPath is where Debian's chromium package installs the browser.
 const chromiumPath = "/usr/bin/chromium"
