@@ -247,7 +247,7 @@ func decodeCreate(fields []field, headerKey string, maxParams int) (store.NewTas
 			}
 			return nt, badRequest(CodeUnknownField, "unknown field")
 		}
-		if bt, ok := errors.AsType[badText](err); ok {
+		if bt := (badText{}); errors.As(err, &bt) {
 			return nt, badRequest(CodeInvalidRequest, "field \""+f.name+"\" "+bt.Error())
 		}
 		if err != nil {
