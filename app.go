@@ -110,6 +110,11 @@ type Config struct {
 	// pgstore.Options.NoPrepare), for a connection pooler that cannot keep
 	// prepared statements. Default false.
 	NoPrepare bool
+	// Now is the in-memory store's clock: every timestamp it stores and
+	// every due, retry and lease-expiry decision it makes reads it (tests
+	// move it with seedcoretest.Clock). It must not be set with the
+	// PostgreSQL store, whose times are the database's. Default time.Now.
+	Now func() time.Time
 	// Observer, when set, is told of every claim and outcome.
 	Observer taskqueue.Observer
 	// PollInterval is how often workers look for work without a
@@ -189,6 +194,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now != nil && (cfg.DB != nil || cfg.DatabaseURL != "") {
+		return nil, fmt.Errorf("%w: Now applies to the in-memory store only; PostgreSQL times are the database's", ErrInvalidConfig)
+	}
 	if cfg.DrainTimeout < 0 {
 		return nil, fmt.Errorf("%w: DrainTimeout must not be negative", ErrInvalidConfig)
 	}
@@ -245,7 +253,7 @@ func (a *App) openStore(ctx context.Context) error {
 		}
 		a.pg, a.ownsDB = s, true
 	default:
-		m := memstore.New(memstore.Options{})
+		m := memstore.New(memstore.Options{Now: a.cfg.Now})
 		a.backend, a.notifier = m, m
 		return nil
 	}
@@ -462,6 +470,16 @@ func (a *App) Handler() http.Handler { return a.handler }
 // API's JSON error bodies, the request id, panic recovery and the request
 // log. Use it for routes served next to [App.Handler], such as /metrics.
 func (a *App) Guard(h http.Handler) http.Handler { return a.api.Guard(h) }
+
+// RunDue runs the tasks that are due now, one at a time in the calling
+// goroutine, until none is due, and returns how many attempts it ran: the
+// App's worker pool without its goroutines, for deterministic tests (see
+// seedcoretest.Drain) and one-shot programs. Each attempt goes through
+// the App's dispatcher, timeout, retry policy, metrics and observers, and
+// its outcome is written before the next; tasks scheduled for later are
+// left (see taskqueue.Pool.RunDue). While the App serves it returns an
+// error wrapping taskqueue.ErrPoolBusy.
+func (a *App) RunDue(ctx context.Context) (int, error) { return a.pool.RunDue(ctx) }
 
 // Store returns the App's store, for reads and administration.
 func (a *App) Store() store.Store { return a.backend }

@@ -21,6 +21,7 @@
 //	supervisor             the suture tree: restarts with backoff, readiness, stop
 //	eventizer              event tagging and PII redaction, remote enrichment
 //	metrics                Prometheus metrics of the App, on the caller's registry
+//	seedcoretest           test helpers: an App per test, WaitFor, Drain, a clock
 //	cmd/seedcore           the command-line tool: migrate, serve, enqueue, list, ...
 //	examples/...           runnable servers: minimal, embedded, remote executor
 //
@@ -32,6 +33,7 @@
 // [App.Handler] in any mux, and stop it with [App.Shutdown]. Without a
 // database it runs on the in-memory store; with Config.DatabaseURL or
 // Config.DB it runs on PostgreSQL, where many processes share one queue.
+// Test code that uses an App with the seedcoretest package.
 //
 // # Guarantees
 //

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seedcore/seedcore"
 	"github.com/seedcore/seedcore/eventizer"
+	"github.com/seedcore/seedcore/seedcoretest"
 	"github.com/seedcore/seedcore/store"
 )
 
@@ -49,7 +50,7 @@ func TestEnrichment(t *testing.T) {
 	require.NoError(t, err)
 	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), Enricher: enricher, Analyzer: analyzer})
 	require.NoError(t, err)
-	run(t, app)
+	seedcoretest.Start(t, app)
 
 	desc := "the invoice for " + rawEmail + " looks odd"
 	task, _, err := app.Enqueue(context.Background(), store.NewTask{Type: "test", Description: desc})
@@ -72,8 +73,7 @@ func TestEnrichment(t *testing.T) {
 	mu.Unlock()
 	second, _, err := app.Enqueue(context.Background(), store.NewTask{Type: "test", Description: "another odd invoice for " + rawEmail})
 	require.NoError(t, err)
-	done := waitDone(t, app, second.ID)
-	require.Equal(t, store.StatusCompleted, done.Status, "a failing enricher never fails the task")
+	seedcoretest.WaitFor(t, app, second.ID, store.StatusCompleted) // a failing enricher never fails the task
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"time"
 
 	"github.com/seedcore/seedcore"
 	"github.com/seedcore/seedcore/store"
@@ -14,7 +13,10 @@ import (
 )
 
 // An App on the in-memory store: a typed handler, a task enqueued from Go
-// with PII in its description, and its result.
+// with PII in its description, and its result. A service runs the App
+// with app.Serve (or in its own suture tree) and the worker pool runs the
+// task; here RunDue runs it in this goroutine, so the output is known
+// without waiting (seedcoretest.Drain does the same in tests).
 func Example() {
 	type resize struct {
 		Width, Height int
@@ -24,15 +26,13 @@ func Example() {
 		return fmt.Sprintf("%dx%d for %q", p.Width, p.Height, t.Description), nil
 	})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: mux})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	go func() { _ = app.Serve(ctx) }()
-	defer func() { _ = app.Shutdown(context.Background()) }()
+	defer func() { _ = app.Shutdown(ctx) }()
 
 	task, _, err := app.Enqueue(ctx, store.NewTask{
 		Type:        "resize",
@@ -43,10 +43,11 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	for task.Status != store.StatusCompleted {
-		time.Sleep(time.Millisecond)
-		task, _ = app.Store().Get(ctx, task.ID)
+	if _, err := app.RunDue(ctx); err != nil {
+		fmt.Println(err)
+		return
 	}
+	task, _ = app.Store().Get(ctx, task.ID)
 	fmt.Println(task.Status, string(task.Result))
 	// Output: completed "64x48 for \"thumbnail for [EMAIL_REDACTED]\""
 }

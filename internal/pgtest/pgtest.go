@@ -52,14 +52,20 @@ type Env struct {
 // database. The schema and the pool are removed in t.Cleanup.
 func New(t testing.TB) *Env {
 	t.Helper()
-	base := URL(t)
+	return NewAt(t, URL(t))
+}
+
+// NewAt is [New] on the database at base (a lib/pq URL) instead of the
+// one TEST_DATABASE_URL names.
+func NewAt(t testing.TB, base string) *Env {
+	t.Helper()
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	schema := "t_" + hex.EncodeToString(rnd[:])
 
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("parse %s: %v", EnvVar, err)
+		t.Fatalf("parse the test database URL: %v", err)
 	}
 	q := u.Query()
 	q.Set("application_name", schema)
@@ -74,7 +80,7 @@ func New(t testing.TB) *Env {
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		t.Fatalf("test database at %s is unreachable: %v", EnvVar, err)
+		t.Fatalf("test database is unreachable: %v", err)
 	}
 	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 		_ = db.Close()
