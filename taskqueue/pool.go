@@ -216,6 +216,9 @@ type Pool struct {
 
 	slotFreed chan struct{}
 	hbNow     chan struct{}
+
+	quit     chan struct{} // closed by StopClaiming
+	quitOnce sync.Once
 }
 
 type heldTask struct {
@@ -239,15 +242,34 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 		held:      make(map[string]*heldTask),
 		slotFreed: make(chan struct{}, 1),
 		hbNow:     make(chan struct{}, 1),
+		quit:      make(chan struct{}),
 	}, nil
 }
 
 // WorkerName returns the name the pool holds leases under.
 func (p *Pool) WorkerName() string { return p.cfg.WorkerName }
 
-// Ready reports whether the pool is serving and its last claim and
-// heartbeat reached the backend.
-func (p *Pool) Ready() bool { return p.running.Load() && p.healthy.Load() }
+// Ready reports whether the pool is serving, has not stopped claiming, and
+// its last claim and heartbeat reached the backend.
+func (p *Pool) Ready() bool { return p.running.Load() && p.healthy.Load() && !p.claimingStopped() }
+
+// StopClaiming makes the pool stop claiming at once and begin the graceful
+// stop [Pool.Serve] describes, as if Serve's context had ended: in-flight
+// tasks get DrainTimeout, then are cancelled and released. Serve itself
+// still returns only when its context ends, and claims nothing more, even
+// if it is served again. A process calls it when a stop begins, so no task
+// starts while the rest of the process (an HTTP server draining) winds
+// down. It is safe to call at any time, more than once.
+func (p *Pool) StopClaiming() { p.quitOnce.Do(func() { close(p.quit) }) }
+
+func (p *Pool) claimingStopped() bool {
+	select {
+	case <-p.quit:
+		return true
+	default:
+		return false
+	}
+}
 
 // String names the pool in supervisor logs.
 func (p *Pool) String() string { return "taskqueue.Pool(" + p.cfg.WorkerName + ")" }
@@ -265,8 +287,8 @@ func (p *Pool) Running() int {
 // then a hard stop (the remaining tasks' contexts are cancelled with cause
 // [ErrStopping] and their leases released, so other pools run them at once
 // and the interrupted attempt does not count). Outcomes still queued are
-// written within FlushTimeout. Serve returns only after ctx ends, with
-// ctx.Err().
+// written within FlushTimeout. [Pool.StopClaiming] starts the same stop
+// before ctx ends. Serve returns only after ctx ends, with ctx.Err().
 func (p *Pool) Serve(ctx context.Context) error {
 	if !p.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("%w: pool %s is already serving", ErrInvalidConfig, p.cfg.WorkerName)
@@ -299,7 +321,17 @@ func (p *Pool) Serve(ctx context.Context) error {
 		p.heartbeatLoop(hbCtx)
 	}()
 
-	p.claimLoop(ctx, tasksCtx, fin, events)
+	// claimCtx ends with ctx or at StopClaiming.
+	claimCtx, stopClaims := context.WithCancel(ctx)
+	defer stopClaims()
+	go func() {
+		select {
+		case <-p.quit:
+			stopClaims()
+		case <-claimCtx.Done():
+		}
+	}()
+	p.claimLoop(claimCtx, tasksCtx, fin, events)
 
 	// Soft stop: no more claims; tasks waiting for a worker are released,
 	// and running attempts may finish.
@@ -321,6 +353,8 @@ func (p *Pool) Serve(ctx context.Context) error {
 	stopHeartbeat()
 	<-hbDone
 	p.log.Info("pool stopped")
+	// After StopClaiming the stop is done before ctx ends.
+	<-ctx.Done()
 	return ctx.Err()
 }
 
