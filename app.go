@@ -34,7 +34,10 @@ var (
 	ErrNoTransactions = errors.New("seedcore: transactional enqueue needs the PostgreSQL store")
 	// ErrShutdown is wrapped by the error [App.Serve] returns after
 	// [App.Shutdown]; it also wraps suture.ErrDoNotRestart, so a caller's
-	// suture tree does not restart a shut-down App.
+	// suture tree does not restart a shut-down App. [App.Enqueue] and
+	// [App.EnqueueTx] after Shutdown return it too (wrapping
+	// store.ErrClosed as well, which the API answers 503), and store
+	// nothing.
 	ErrShutdown = errors.New("seedcore: app shut down")
 )
 
@@ -505,8 +508,12 @@ func (a *App) Supervisor() *supervisor.Supervisor { return a.sup }
 // text and the analysis with the task, and creates it (see
 // store.Store.Create for idempotency keys). A zero Priority takes the
 // analysis's priority; an empty Domain takes its domain. The raw
-// description is never stored or logged.
+// description is never stored or logged. After [App.Shutdown] it stores
+// nothing and returns an error wrapping [ErrShutdown].
 func (a *App) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
+	if err := a.closed(); err != nil {
+		return store.Task{}, false, err
+	}
 	t, res, err := a.prepare(t)
 	if err != nil {
 		return store.Task{}, false, err
@@ -516,6 +523,18 @@ func (a *App) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, e
 		a.afterCreate(task, res)
 	}
 	return task, created, err
+}
+
+// closed returns an error wrapping ErrShutdown and store.ErrClosed once
+// Shutdown was called: a task enqueued then would never run here.
+func (a *App) closed() error {
+	a.mu.Lock()
+	down := a.shutdown
+	a.mu.Unlock()
+	if down {
+		return fmt.Errorf("seedcore: enqueue: %w: %w", ErrShutdown, store.ErrClosed)
+	}
+	return nil
 }
 
 // observe records an analysis in the metrics.
@@ -529,6 +548,9 @@ func (a *App) observe(res eventizer.Result) {
 // exists only if tx commits. It returns [ErrNoTransactions] when the App
 // runs on the in-memory store.
 func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (store.Task, bool, error) {
+	if err := a.closed(); err != nil {
+		return store.Task{}, false, err
+	}
 	if a.pg == nil {
 		return store.Task{}, false, ErrNoTransactions
 	}

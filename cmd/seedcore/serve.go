@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -82,7 +81,9 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 		storeName = "postgresql"
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("store", storeName))
-	if err := app.Run(ctx, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln); err != nil {
+	// Run sets the server's read, write and idle timeouts, stops claiming
+	// at the signal and bounds the HTTP drain by the drain timeout.
+	if err := app.Run(ctx, &http.Server{Handler: mux}, ln); err != nil {
 		return err
 	}
 	log.Info("stopped")

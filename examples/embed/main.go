@@ -85,7 +85,12 @@ func run(addr string) error {
 		return err
 	}
 	tree := suture.NewSimple("application")
-	tree.Add(&httpService{srv: &http.Server{Handler: routes, ReadHeaderTimeout: 10 * time.Second}, ln: ln})
+	// The timeouts App.Run would set, so no slow client holds a connection.
+	srv := &http.Server{
+		Handler: routes, ReadHeaderTimeout: seedcore.DefaultReadHeaderTimeout, ReadTimeout: seedcore.DefaultReadTimeout,
+		WriteTimeout: seedcore.DefaultWriteTimeout, IdleTimeout: seedcore.DefaultIdleTimeout,
+	}
+	tree.Add(&httpService{srv: srv, ln: ln})
 	tree.Add(app)
 	log.Info("listening", slog.String("addr", ln.Addr().String()))
 	err = tree.Serve(ctx)

@@ -10,8 +10,10 @@
 // http://127.0.0.1:8002/ui/ (-dashboard=false to turn it off). With a
 // token (-token or SEEDCORE_TOKEN) every route but /health needs
 // "Authorization: Bearer <token>". Without one it refuses to listen beyond
-// loopback. SIGINT or SIGTERM stops it gracefully: it stops accepting
-// requests, lets running tasks finish, and closes the store.
+// loopback. SIGINT or SIGTERM stops it gracefully (see seedcore.App.Run):
+// it stops claiming tasks at once, stops accepting requests and lets those
+// in progress and the running tasks finish within the drain timeout (5s),
+// closes what is left, closes the store and exits 0.
 package main
 
 import (
@@ -25,7 +27,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -94,7 +95,9 @@ func run() error {
 		storeName = "postgresql"
 	}
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("store", storeName))
-	if err := app.Run(ctx, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln); err != nil {
+	// Run sets the server's read, write and idle timeouts, stops claiming
+	// at the signal and bounds the HTTP drain by the drain timeout.
+	if err := app.Run(ctx, &http.Server{Handler: mux}, ln); err != nil {
 		return err
 	}
 	log.Info("stopped")

@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -61,15 +60,8 @@ func run(addr, executor string) error {
 		_ = app.Shutdown(context.Background())
 		return err
 	}
-	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("executor", executor))
-	err = app.Serve(ctx)
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdown)
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	// Run sets the server's timeouts, stops claiming at the signal and
+	// bounds the HTTP drain by the drain timeout.
+	return app.Run(ctx, &http.Server{Handler: app.Handler()}, ln)
 }
