@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -48,13 +47,19 @@ type Config struct {
 	// stored. Default: eventizer.New(eventizer.Options{}) (the built-in rule
 	// pack, [EMAIL_REDACTED]-style tokens, a 16 KiB cap).
 	Analyzer *eventizer.Analyzer
-	// APIPrefix is where [App.Handler] serves the task API. Default
+	// APIPrefix is where the task API is served, under BasePath. Default
 	// "/api/v1".
 	APIPrefix string
 	// Authorize, when set, guards every API route but /health: it returns
 	// nil to let a request through, or an error wrapping
 	// httpapi.ErrUnauthorized (401) or httpapi.ErrForbidden (403).
 	Authorize func(*http.Request) error
+	// BasePath is the path under which the App serves everything: the
+	// probes at {BasePath}/health and {BasePath}/readyz, the task API under
+	// {BasePath}{APIPrefix} and the dashboard under
+	// {BasePath}{DashboardPrefix}. [App.Mount] registers them in a host's
+	// mux. Default "": at the root.
+	BasePath string
 	// Dashboard, when true, makes Handler also serve the operator dashboard
 	// (HTML, behind Authorize, CSRF-protected actions) under
 	// DashboardPrefix. Default false.
@@ -63,7 +68,8 @@ type Config struct {
 	// behind one load balancer the same key (at least 16 bytes). Default:
 	// random per process.
 	DashboardCSRFKey []byte
-	// DashboardPrefix is where the dashboard is served. Default "/ui".
+	// DashboardPrefix is where the dashboard is served, under BasePath.
+	// Default "/ui".
 	DashboardPrefix string
 	// Concurrency is how many tasks run at once in this process. Default
 	// taskqueue.DefaultConcurrency (100).
@@ -163,9 +169,13 @@ type backend interface {
 // maintenance and enrichment under one supervisor, and the HTTP API.
 //
 // An App is a suture.Service: run it with [App.Serve], on its own or in a
-// caller's suture tree, mount [App.Handler] in any mux, enqueue from Go
-// with [App.Enqueue], and stop it with [App.Shutdown] (or by ending the
-// context given to Serve).
+// caller's suture tree, enqueue from Go with [App.Enqueue], and stop it
+// with [App.Shutdown] (or by ending the context given to Serve).
+//
+// Its HTTP side (probes, task API, dashboard) lives under one path,
+// Config.BasePath. Embed it in a host's mux with [App.Mount], which
+// registers every route the App serves and nothing else, or serve
+// [App.Handler] as a whole server's handler.
 type App struct {
 	cfg      Config
 	log      *slog.Logger
@@ -196,6 +206,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.checkPaths(); err != nil {
+		return nil, err
 	}
 	if cfg.Now != nil && (cfg.DB != nil || cfg.DatabaseURL != "") {
 		return nil, fmt.Errorf("%w: Now applies to the in-memory store only; PostgreSQL times are the database's", ErrInvalidConfig)
@@ -299,7 +312,7 @@ func (a *App) wire() error {
 	if cfg.Dashboard {
 		a.dash, err = dashboard.New(dashboard.Config{
 			Authorize: cfg.Authorize, CSRFKey: cfg.DashboardCSRFKey, Logger: a.log,
-			Notifier: a.notifier, Prefix: cfg.DashboardPrefix, Store: a.backend,
+			Notifier: a.notifier, Prefix: cfg.dashboardPrefix(), Store: a.backend,
 		})
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -361,24 +374,12 @@ func (a *App) wire() error {
 	a.api, err = httpapi.New(httpapi.Config{
 		Authorize: cfg.Authorize, Enqueuer: httpapi.EnqueuerFunc(a.Enqueue), Logger: a.log,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxParamsBytes: cfg.MaxParamsBytes, Notifier: a.notifier, PollInterval: cfg.PollInterval,
-		Prefix: cfg.APIPrefix, Ready: a.sup.Check, Store: a.backend,
+		Prefix: cfg.apiPrefix(), Ready: a.sup.Check, Store: a.backend,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	a.handler = a.api.Handler()
-	if a.dash != nil {
-		p := a.dash.Prefix()
-		if p == a.api.Prefix() || strings.HasPrefix(p+"/", a.api.Prefix()+"/") || strings.HasPrefix(a.api.Prefix()+"/", p+"/") {
-			return fmt.Errorf("%w: DashboardPrefix %q overlaps the API prefix %q", ErrInvalidConfig, p, a.api.Prefix())
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/", a.api.Handler())
-		mux.Handle(p+"/", a.dash.Handler())
-		mux.Handle(p, a.dash.Handler())
-		a.handler = mux
-	}
-	return nil
+	return a.buildHandler()
 }
 
 // observers fans pool events out to several observers, skipping nil ones.
@@ -464,9 +465,13 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Handler returns the HTTP API: the task routes under APIPrefix, GET
-// /health and GET /readyz at the root, and the dashboard under
-// DashboardPrefix when Config.Dashboard is set. Mount it in any mux.
+// Handler returns everything the App serves over HTTP, under
+// Config.BasePath: GET {base}/health and GET {base}/readyz, the task routes
+// under {base}{APIPrefix}, and the dashboard under {base}{DashboardPrefix}
+// when Config.Dashboard is set; other paths answer the API's JSON 404.
+// Serve it as a server's whole handler, or put it in a host's mux with
+// [App.Mount], which registers exactly those paths. Paths are matched in
+// full: do not strip a prefix in front of it (set BasePath instead).
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Guard returns h behind the API's middleware: Config.Authorize with the

@@ -29,10 +29,11 @@
 //
 // Build an [App] with [New], giving it at least a dispatcher (a
 // taskqueue.Mux routes by task type). Run it with [App.Serve] (it is a
-// suture.Service, so it also runs inside a caller's suture tree), mount
-// [App.Handler] in any mux, and stop it with [App.Shutdown]; or let
-// [App.Run] serve it with an HTTP server, with timeouts and a bounded
-// drain, until a context ends. Without a
+// suture.Service, so it also runs inside a caller's suture tree), put
+// its HTTP side in a host's mux with [App.Mount] (everything under
+// Config.BasePath) or serve [App.Handler] alone, and stop it with
+// [App.Shutdown]; or let [App.Run] serve it with an HTTP server, with
+// timeouts and a bounded drain, until a context ends. Without a
 // database it runs on the in-memory store; with Config.DatabaseURL or
 // Config.DB it runs on PostgreSQL, where many processes share one queue.
 // Test code that uses an App with the seedcoretest package.

@@ -52,23 +52,34 @@ func Example() {
 	// Output: completed "64x48 for \"thumbnail for [EMAIL_REDACTED]\""
 }
 
-// The App's handler mounted in a host application's mux, next to its own
-// routes.
-func ExampleApp_Handler() {
-	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: taskqueue.NewMux()})
+// Everything the App serves, mounted under /tasks in a host
+// application's mux next to its own routes (and its own /health).
+func ExampleApp_Mount() {
+	app, err := seedcore.New(context.Background(), seedcore.Config{
+		Dispatcher: taskqueue.NewMux(), BasePath: "/tasks", Dashboard: true,
+	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	defer func() { _ = app.Shutdown(context.Background()) }()
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /hello", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "hi") })
-	mux.Handle("/", app.Handler())
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "host ok") })
+	app.Mount(mux)
 
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/tasks",
-		strings.NewReader(`{"type":"report","description":"monthly","run_immediately":false}`))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, req)
-	fmt.Println(rec.Code, strings.Contains(rec.Body.String(), `"status":"created"`))
-	// Output: 201 true
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec
+	}
+	created := do(http.MethodPost, "/tasks/api/v1/tasks", `{"type":"report","description":"monthly","run_immediately":false}`)
+	fmt.Println(created.Code, strings.HasPrefix(created.Header().Get("Location"), "/tasks/api/v1/tasks/"))
+	fmt.Println(do(http.MethodGet, "/tasks/health", "").Code, do(http.MethodGet, "/tasks/ui/", "").Code)
+	fmt.Println(do(http.MethodGet, "/health", "").Body)
+	// Output:
+	// 201 true
+	// 200 200
+	// host ok
 }

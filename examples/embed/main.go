@@ -1,6 +1,7 @@
 // Command embed shows seedcore inside an application that already has its
-// own HTTP routes and its own suture supervision tree: the task API is
-// mounted into the existing mux, and the App is added to the existing tree
+// own HTTP routes and its own suture supervision tree: everything the App
+// serves (probes, task API, dashboard) is mounted under /tasks in the
+// existing mux with App.Mount, and the App is added to the existing tree
 // next to the application's other services.
 //
 //	go run ./examples/embed            # listens on 127.0.0.1:8004
@@ -53,12 +54,14 @@ func run(addr string) error {
 	}); err != nil {
 		return err
 	}
-	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: mux, Logger: log})
+	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: mux, Logger: log, BasePath: "/tasks", Dashboard: true})
 	if err != nil {
 		return err
 	}
 
-	// The application's own routes, with the task API mounted beside them.
+	// The application's own routes (its own /health among them), with the
+	// App's mounted beside them under /tasks: /tasks/health,
+	// /tasks/readyz, /tasks/api/v1/... and the dashboard at /tasks/ui/.
 	routes := http.NewServeMux()
 	routes.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "my application\n")
@@ -74,10 +77,10 @@ func run(addr string) error {
 		w.WriteHeader(http.StatusAccepted)
 		_ = json.NewEncoder(w).Encode(map[string]string{"task": task.ID})
 	})
-	api := app.Handler()
-	routes.Handle("/api/v1/", api)
-	routes.Handle("GET /health", api)
-	routes.Handle("GET /readyz", api)
+	routes.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "application ok\n")
+	})
+	app.Mount(routes)
 
 	// The application's own supervision tree: its HTTP server and the App.
 	ln, err := net.Listen("tcp", addr)

@@ -31,7 +31,7 @@ func TestEmbed(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 
-	body := proctest.WaitJSON(t, base+"/api/v1/tasks/"+created["task"], 15*time.Second, func(b []byte) bool {
+	body := proctest.WaitJSON(t, base+"/tasks/api/v1/tasks/"+created["task"], 15*time.Second, func(b []byte) bool {
 		var task store.Task
 		return json.Unmarshal(b, &task) == nil && task.Status == store.StatusCompleted
 	})
@@ -39,9 +39,18 @@ func TestEmbed(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &task))
 	require.JSONEq(t, `"hello, ada"`, string(task.Result))
 
-	resp, err = http.Get(base + "/readyz")
+	// Every route the App serves answers under /tasks; the host keeps its
+	// own /health.
+	for _, path := range []string{"/tasks/health", "/tasks/readyz", "/tasks/api/v1/tasks", "/tasks/ui/", "/tasks/ui/tasks/" + task.ID} {
+		resp, err = http.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+	resp, err = http.Get(base + "/health")
 	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, "the mounted readiness route")
+	require.Equal(t, "application ok\n", string(b), "the host's own /health")
 	require.NoError(t, p.Stop(t, 30*time.Second))
 }

@@ -63,10 +63,12 @@
 //
 // # Mounting
 //
-// Mount the handler at "{prefix}/" beside the task API, without stripping
-// the prefix:
+// A seedcore App builds and mounts the dashboard itself: set
+// seedcore.Config.Dashboard, and App.Mount (or App.Handler) serves it
+// under {BasePath}{DashboardPrefix}. A dashboard built with [New] on its
+// own is mounted at "{prefix}/" and "{prefix}", without stripping the
+// prefix (its pages link to paths under it):
 //
-//	mux.Handle("/", app.Handler())
 //	mux.Handle(d.Prefix()+"/", d.Handler())
 //	mux.Handle(d.Prefix(), d.Handler())
 package dashboard
