@@ -36,6 +36,11 @@
 //   - Rescue and DeleteFinished: bounded batches with SKIP LOCKED, so
 //     several maintenance processes never block each other.
 //
+// Heartbeat, Finish and FinishAndClaim lock the rows they name in id order
+// before updating them, and every other statement that locks several rows
+// skips those locked by others, so no two statements can wait for each
+// other's rows (no deadlock_detected errors under load).
+//
 // Every time is the database's: stamps use now(), and lease and retry
 // durations are sent as microseconds and added on the server, so clients
 // with skewed clocks agree. The insert statements, whose plan reads no

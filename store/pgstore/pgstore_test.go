@@ -323,6 +323,10 @@ func TestPlansUseIndexes(t *testing.T) {
 				}
 				require.True(t, used, "%s plan uses none of %v:\n%s", tc.name, tc.indexes, plan)
 				require.NotContains(t, plan, "Seq Scan on tasks", "%s plan:\n%s", tc.name, plan)
+				if query == "heartbeat" || query == "finish" {
+					// The named rows are locked (in id order) before the update.
+					require.Contains(t, plan, "LockRows", "%s plan:\n%s", tc.name, plan)
+				}
 			}
 		})
 	}

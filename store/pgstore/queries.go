@@ -190,13 +190,30 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// table of 30,000, chose a sequential scan of the table (2.8 ms per
 	// statement and growing with the table) over the primary key.
 	named := func(p string) string { return `ANY(ARRAY(SELECT unnest(` + p + `::uuid[])))` }
+	// locked is "the rows named by the uuid array p that satisfy cond,
+	// locked in id order": statements that update named rows take their
+	// row locks here, all of them, before updating any. Every statement
+	// that waits for row locks takes them in this one order (the others
+	// skip locked rows), so two of them can wait for each other's rows in
+	// no cycle: without it, an outcome batch (locking in the order its
+	// tasks finished) and a heartbeat (in the order its plan read them)
+	// deadlocked under load, each time costing deadlock_timeout and a
+	// retried batch. The lock is the one the update takes (FOR NO KEY
+	// UPDATE), which then finds its rows already held. The ORDER BY sits
+	// under the locking node, so whatever the plan reads first, the rows
+	// are locked sorted.
+	locked := func(p, cond string) string {
+		return `ANY(ARRAY(SELECT id FROM ` + tbl + ` WHERE id = ` + named(p) + ` AND ` + cond + `
+	      ORDER BY id FOR NO KEY UPDATE))`
+	}
 
 	// A heartbeat lost in a crash only shortens a lease: async as well.
 	q.heartbeat = `UPDATE ` + tbl + ` SET
 	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
 	last_heartbeat = now()
 	FROM ` + asyncCommit + `
-	WHERE id = ` + named("$2") + ` AND locked_by = $1 AND status = 'running'
+	WHERE id = ` + locked("$2", `locked_by = $1 AND status = 'running'`) + `
+	  AND locked_by = $1 AND status = 'running'
 	RETURNING id, attempts, cancel_requested`
 
 	const newStatus = `CASE
@@ -207,10 +224,11 @@ func buildQueries(schema string, statusNotify bool) queries {
 	    WHEN t.attempts >= t.max_attempts THEN 'failed'
 	    ELSE 'retry' END`
 	// Finish joins the outcomes to their rows by primary key. "id =
-	// named($1)" lets the planner fetch exactly those rows; comparing the
-	// worker with IS NOT DISTINCT FROM keeps locked_by out of the join
-	// keys, where a merge join on one worker's name would pair every
-	// outcome with every task that worker runs.
+	// locked($1)" lets the planner fetch exactly those rows (and locks
+	// them in id order first); comparing the worker with IS NOT DISTINCT
+	// FROM keeps locked_by out of the join keys, where a merge join on one
+	// worker's name would pair every outcome with every task that worker
+	// runs.
 	finishUpd := `UPDATE ` + tbl + ` t SET
 	status = ` + newStatus + `,
 	result = CASE WHEN o.kind = 'complete' AND NOT t.cancel_requested THEN nullif(o.result, '')::jsonb ELSE t.result END,
@@ -227,7 +245,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	updated_at = now()
 	FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[])
 	     WITH ORDINALITY AS o(id, worker, attempt, kind, result, error, retry_us, ord)
-	WHERE t.id = ` + named("$1") + ` AND t.id = o.id AND t.status = 'running'
+	WHERE t.id = ` + locked("$1", `status = 'running'`) + ` AND t.id = o.id AND t.status = 'running'
 	  AND t.locked_by IS NOT DISTINCT FROM o.worker AND t.attempts = o.attempt
 	RETURNING o.ord, t.status, t.run_after`
 	finishReady := ` WHERE EXISTS (SELECT 1 FROM upd

@@ -1,0 +1,118 @@
+package pgstore_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/store/pgstore"
+)
+
+// TestNoDeadlockHeartbeatVersusOutcomes runs, round after round, the
+// heartbeats of two workers and an outcome batch (Finish or
+// FinishAndClaim) naming tasks of both (in the order they finished, not
+// the order of their ids) at the same time
+// over overlapping sets of running tasks, as the heartbeat loops and the
+// outcome writer of busy pools do. Every multi-row statement locks its rows
+// in one order, so none may ever fail with deadlock_detected (40P01).
+func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	// The rounds are about locks, not durability: commits that do not wait
+	// for the disk keep thousands of them short.
+	db, err := sqlx.Open("postgres", env.DSN+"&synchronous_commit=off")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := pgstore.New(db, pgstore.Options{Schema: env.Schema, NoStatusNotify: true})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	require.NoError(t, s.Migrate(ctx))
+	tbl := env.Schema + ".tasks"
+	const (
+		tasks  = 200
+		rounds = 2000
+		lease  = time.Minute
+	)
+	workers := []string{"w1", "w2"}
+	// A table shaped like a live queue (mostly finished tasks), analyzed,
+	// so the statements are planned as in production.
+	_, err = db.ExecContext(ctx, `INSERT INTO `+tbl+` (id, type, status, finished_at)
+		SELECT gen_random_uuid(), 't', 'completed', now() FROM generate_series(1, 5000)`)
+	require.NoError(t, err)
+	var ids []string
+	require.NoError(t, db.SelectContext(ctx, &ids, `INSERT INTO `+tbl+` (id, type, status, attempts, max_attempts, locked_by, lease_expires_at)
+		SELECT gen_random_uuid(), 't', 'running', 1, 1000, CASE WHEN g % 2 = 0 THEN 'w1' ELSE 'w2' END, now() + interval '1 hour'
+		FROM generate_series(1, $1) g RETURNING id`, tasks))
+	_, err = db.ExecContext(ctx, `ANALYZE `+tbl)
+	require.NoError(t, err)
+	owner := func(i int) string { return workers[i%2] }
+	var byWorker [2][]string
+	for i, id := range ids {
+		byWorker[i%2] = append(byWorker[i%2], id)
+	}
+	kinds := []store.OutcomeKind{store.OutcomeComplete, store.OutcomeRetry, store.OutcomeRelease, store.OutcomeFail}
+	rng := rand.New(rand.NewPCG(1, 2))
+	deadlock := func(err error) bool {
+		var pqErr *pq.Error
+		return errors.As(err, &pqErr) && pqErr.Code == "40P01"
+	}
+	for round := range rounds {
+		if round%200 == 0 && testing.Verbose() {
+			t.Logf("round %d at %s", round, time.Now().Format(time.StampMilli))
+		}
+		if round%100 == 99 {
+			// Each round leaves a few hundred dead row versions and index
+			// entries: clear them as autovacuum would, keeping rounds short.
+			_, err := db.ExecContext(ctx, `VACUUM `+tbl)
+			require.NoError(t, err)
+		}
+		// Every task runs again under its worker, attempt 1 (one statement,
+		// nothing else running).
+		_, err = db.ExecContext(ctx, `UPDATE `+tbl+` SET status = 'running', attempts = 1,
+			locked_by = CASE WHEN id = ANY($1::uuid[]) THEN 'w1' ELSE 'w2' END,
+			lease_expires_at = now() + interval '1 hour', finished_at = NULL
+			WHERE id = ANY($2::uuid[])`, pq.StringArray(byWorker[0]), pq.StringArray(ids))
+		require.NoError(t, err)
+
+		// The outcome batch names half the tasks, in a random order.
+		order := rng.Perm(tasks)[:tasks/2]
+		outcomes := make([]store.Outcome, len(order))
+		for j, i := range order {
+			outcomes[j] = store.Outcome{TaskID: ids[i], Worker: owner(i), Attempt: 1, Kind: kinds[rng.IntN(len(kinds))]}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 1+len(workers))
+		wg.Go(func() {
+			if round%2 == 0 {
+				_, errs[0] = s.Finish(ctx, outcomes)
+			} else { // the finishing worker's next claim rides along
+				_, _, errs[0] = s.FinishAndClaim(ctx, outcomes, "w3", 4, lease)
+			}
+		})
+		for w := range workers {
+			held := slices.Clone(byWorker[w])
+			rng.Shuffle(len(held), func(i, j int) { held[i], held[j] = held[j], held[i] })
+			wg.Go(func() {
+				_, errs[1+w] = s.Heartbeat(ctx, workers[w], held, lease)
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if deadlock(err) {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			require.NoError(t, err, "round %d", round)
+		}
+	}
+}
