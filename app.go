@@ -511,8 +511,11 @@ func (a *App) Supervisor() *supervisor.Supervisor { return a.sup }
 
 // Enqueue analyses t's description with the eventizer, stores the redacted
 // text and the analysis with the task, and creates it (see
-// store.Store.Create for idempotency keys). A zero Priority takes the
-// analysis's priority; an empty Domain takes its domain. The raw
+// store.Store.Create for idempotency keys). The priority rule: a
+// non-zero Priority is kept; a zero Priority takes the analysis's priority
+// (0 to 10, so free text such as "URGENT" can raise it) unless
+// t.KeepPriority is set, which stores 0. An empty Domain takes the
+// analysis's domain. The raw
 // description is never stored or logged. After [App.Shutdown] it stores
 // nothing and returns an error wrapping [ErrShutdown].
 func (a *App) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
@@ -586,7 +589,7 @@ func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) 
 	}
 	t.Description = res.RedactedText
 	t.Events = events
-	if t.Priority == 0 {
+	if t.Priority == 0 && !t.KeepPriority {
 		t.Priority = res.Priority
 	}
 	if t.Domain == "" {

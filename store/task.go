@@ -192,6 +192,12 @@ type NewTask struct {
 	Params json.RawMessage
 	// Priority is between MinPriority and MaxPriority; higher runs first.
 	Priority int
+	// KeepPriority, when true, keeps Priority as given, zero included. When
+	// false (the default), a seedcore App's Enqueue replaces a zero
+	// Priority with the priority its analysis of the description found
+	// (0 to 10), so words like "urgent" or "collapsed" can move the task
+	// ahead; a non-zero Priority is always kept. Stores ignore the field.
+	KeepPriority bool
 	// MaxAttempts is between 1 and MaxMaxAttempts; 0 means DefaultMaxAttempts.
 	MaxAttempts int
 	// RunAfter delays the first claim; the zero value means now. Otherwise

@@ -245,6 +245,7 @@ func TestBadRequests(t *testing.T) {
 		{"run_after not RFC 3339", post, "/api/v1/tasks", `{"type":"x","run_after":"tomorrow"}`, nil, 400, httpapi.CodeInvalidRequest},
 		{"run_after a number", post, "/api/v1/tasks", `{"type":"x","run_after":1700000000}`, nil, 400, httpapi.CodeInvalidRequest},
 		{"run_immediately a string", post, "/api/v1/tasks", `{"type":"x","run_immediately":"no"}`, nil, 400, httpapi.CodeInvalidRequest},
+		{"keep_priority a string", post, "/api/v1/tasks", `{"type":"x","keep_priority":"yes"}`, nil, 400, httpapi.CodeInvalidRequest},
 		{"field twice", post, "/api/v1/tasks", `{"type":"x","type":"y"}`, nil, 400, httpapi.CodeInvalidRequest},
 		{"type too long", post, "/api/v1/tasks", `{"type":"` + strings.Repeat("t", store.MaxTypeLen+1) + `"}`, nil, 400, httpapi.CodeInvalidRequest},
 		{"unknown field", post, "/api/v1/tasks", `{"type":"x","colour":"red"}`, nil, 400, httpapi.CodeUnknownField},

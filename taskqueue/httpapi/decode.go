@@ -216,6 +216,16 @@ func decodeCreate(fields []field, headerKey string, maxParams int) (store.NewTas
 				return nt, wrongType("an integer")
 			}
 			continue
+		case "keep_priority":
+			switch string(v) {
+			case "true":
+				nt.KeepPriority = true
+			case "false", "null":
+				nt.KeepPriority = false
+			default:
+				return nt, wrongType("a boolean")
+			}
+			continue
 		case "max_attempts":
 			nt.MaxAttempts, err = jsonInt(v, null)
 			if err != nil {

@@ -27,7 +27,7 @@
 // The body of POST {prefix}/tasks is one JSON object:
 //
 //	{"type": "email.send", "description": "...", "domain": "billing",
-//	 "params": {"to": 42}, "priority": 10, "max_attempts": 3,
+//	 "params": {"to": 42}, "priority": 10, "keep_priority": false, "max_attempts": 3,
 //	 "run_after": "2030-01-02T15:04:05Z", "run_immediately": true,
 //	 "idempotency_key": "order-42"}
 //
@@ -50,6 +50,10 @@
 //     places, nested at most 64 deep (and within Config.MaxJSONDepth).
 //   - priority (0 to 100) and max_attempts (0 to 1000, 0 for the default):
 //     integers written without fraction or exponent.
+//   - keep_priority: a boolean, default false; true asks the enqueuer to
+//     keep priority as given, 0 included (a seedcore App otherwise gives a
+//     task whose priority is 0 the one its analysis of the description
+//     finds).
 //   - run_after: RFC 3339, in the years 1 to 9999 once converted to UTC.
 //   - run_immediately: a boolean, default true; false leaves the task
 //     created until POST .../run.
