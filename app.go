@@ -102,12 +102,27 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes limits API request bodies. Default 1 MiB.
 	MaxBodyBytes int64
+	// MaxMemoryBytes bounds the in-memory store (no DatabaseURL or DB):
+	// once its tasks take this many bytes (memstore.Options.MaxBytes),
+	// creates fail with store.ErrFull and the API answers 503 with
+	// Retry-After until retention deletes finished tasks. Default 0: no
+	// bound. Ignored with PostgreSQL.
+	MaxMemoryBytes int64
+	// MaxOpenConns bounds the connections of the pool the App opens from
+	// DatabaseURL (pgstore.Options.MaxOpenConns); the notification
+	// listener holds one more. Default pgstore.DefaultMaxOpenConns (32);
+	// negative means no bound. A pool given as DB is left as configured.
+	MaxOpenConns int
 	// MaxParamsBytes limits each task's params, in bytes, for the API and
 	// for Enqueue: larger params are refused (400 naming params; an error
 	// wrapping store.ErrInvalidTask). Default
 	// httpapi.DefaultMaxParamsBytes (64 KiB); at most store.MaxParamsBytes
 	// (1 MiB), the stores' own hard cap.
 	MaxParamsBytes int
+	// MaxStreams bounds the API's event streams open at once; beyond it a
+	// stream is answered 503 with Retry-After. Default
+	// httpapi.DefaultMaxStreams (1,000).
+	MaxStreams int
 	// Metrics, when set, records Prometheus metrics of everything the App
 	// does: tasks created, claimed and ended by type, dispatcher errors by
 	// class, latencies, queue depth, rescues, supervisor restarts and
@@ -216,6 +231,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.DrainTimeout < 0 {
 		return nil, fmt.Errorf("%w: DrainTimeout must not be negative", ErrInvalidConfig)
 	}
+	if cfg.MaxMemoryBytes < 0 {
+		return nil, fmt.Errorf("%w: MaxMemoryBytes must not be negative", ErrInvalidConfig)
+	}
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = taskqueue.DefaultDrainTimeout
 	}
@@ -254,7 +272,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 }
 
 func (a *App) openStore(ctx context.Context) error {
-	opts := pgstore.Options{Schema: a.cfg.Schema, Logger: a.log, NoPrepare: a.cfg.NoPrepare}
+	opts := pgstore.Options{Schema: a.cfg.Schema, Logger: a.log, NoPrepare: a.cfg.NoPrepare, MaxOpenConns: a.cfg.MaxOpenConns}
 	switch {
 	case a.cfg.DB != nil:
 		s, err := pgstore.New(a.cfg.DB, opts)
@@ -269,7 +287,7 @@ func (a *App) openStore(ctx context.Context) error {
 		}
 		a.pg, a.ownsDB = s, true
 	default:
-		m := memstore.New(memstore.Options{Now: a.cfg.Now})
+		m := memstore.New(memstore.Options{MaxBytes: a.cfg.MaxMemoryBytes, Now: a.cfg.Now})
 		a.backend, a.notifier = m, m
 		return nil
 	}
@@ -373,7 +391,7 @@ func (a *App) wire() error {
 
 	a.api, err = httpapi.New(httpapi.Config{
 		Authorize: cfg.Authorize, Enqueuer: httpapi.EnqueuerFunc(a.Enqueue), Logger: a.log,
-		MaxBodyBytes: cfg.MaxBodyBytes, MaxParamsBytes: cfg.MaxParamsBytes, Notifier: a.notifier, PollInterval: cfg.PollInterval,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxParamsBytes: cfg.MaxParamsBytes, MaxStreams: cfg.MaxStreams, Notifier: a.notifier, PollInterval: cfg.PollInterval,
 		Prefix: cfg.apiPrefix(), Ready: a.sup.Check, Store: a.backend,
 	})
 	if err != nil {

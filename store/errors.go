@@ -33,6 +33,11 @@ var (
 	ErrLeaseLost = errors.New("store: lease lost")
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrFull is returned by a create on a store that holds as many bytes
+	// of tasks as it was allowed (the in-memory store's
+	// memstore.Options.MaxBytes). Nothing was stored; retrying after
+	// finished tasks were deleted may succeed.
+	ErrFull = errors.New("store: full")
 	// ErrUnavailable is wrapped by an error that says the store cannot be
 	// reached now and the operation may succeed if tried again later: the
 	// database refused or dropped the connection, is shutting down or

@@ -50,6 +50,12 @@ const (
 	MaxListLimit     = 1000
 )
 
+// DefaultListBytes is the byte budget of a page when [Filter.MaxBytes] is
+// zero: 8 MiB of [Task.SizeEstimate], so a page of a thousand tasks with
+// large params does not hold (and its JSON does not take) hundreds of
+// megabytes.
+const DefaultListBytes = 8 << 20
+
 // Filter selects tasks for [Store.List]. Zero fields match everything.
 type Filter struct {
 	// Statuses, when not empty, keeps tasks in any of these statuses.
@@ -67,6 +73,12 @@ type Filter struct {
 	Limit int
 	// Cursor continues from a previous Page.NextCursor.
 	Cursor string
+	// MaxBytes is the page's byte budget: a page ends early, with a
+	// NextCursor, once the [Task.SizeEstimate] of its tasks adds up to
+	// MaxBytes or more. A page always holds at least one task (when any
+	// is left), so it may pass the budget by one task. 0 means
+	// DefaultListBytes; negative is an error.
+	MaxBytes int
 }
 
 // Page is one page of a listing.
@@ -99,6 +111,12 @@ func (f Filter) Normalize() (Filter, *Cursor, error) {
 		f.Limit = DefaultListLimit
 	case f.Limit > MaxListLimit:
 		f.Limit = MaxListLimit
+	}
+	switch {
+	case f.MaxBytes < 0:
+		return f, nil, fmt.Errorf("%w: negative byte budget %d", ErrInvalidTask, f.MaxBytes)
+	case f.MaxBytes == 0:
+		f.MaxBytes = DefaultListBytes
 	}
 	for _, s := range f.Statuses {
 		if !s.Valid() {
@@ -217,8 +235,8 @@ type EventKind uint8
 const (
 	// EventReady says new work may be ready to claim.
 	EventReady EventKind = iota + 1
-	// EventChanged says some task's status may have changed (TaskID set
-	// when known).
+	// EventChanged says some task's status may have changed: TaskID's,
+	// or, when TaskID is empty, any task's.
 	EventChanged
 	// EventCancel says TaskID was asked to cancel while running.
 	EventCancel
@@ -240,4 +258,18 @@ type Notifier interface {
 	// Subscribe returns a channel of events and a function that ends the
 	// subscription and must be called once the caller is done.
 	Subscribe() (events <-chan Event, unsubscribe func())
+}
+
+// TaskNotifier is a [Notifier] that can also deliver only the events about
+// one task, so a watcher of one task is not woken by every other task's
+// change. Both backends' notifiers (memstore.Store, pgstore.Listener)
+// implement it; find it by type assertion.
+type TaskNotifier interface {
+	Notifier
+	// SubscribeTask returns a channel of the events about task id:
+	// [EventChanged] and [EventCancel] naming it, EventChanged naming no
+	// task (some tasks changed, which ones is not known) and
+	// [EventResync]. It never carries [EventReady]. The subscription ends
+	// when unsubscribe is called.
+	SubscribeTask(id string) (events <-chan Event, unsubscribe func())
 }

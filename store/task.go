@@ -162,6 +162,21 @@ type Task struct {
 	Invalid []string `db:"-" json:"invalid,omitempty"`
 }
 
+// taskFixedBytes is what SizeEstimate allows for a task's fixed-size
+// fields and JSON punctuation: its field names, ID, status, numbers and
+// six times, about 450 bytes in JSON.
+const taskFixedBytes = 512
+
+// SizeEstimate returns about how many bytes t takes in memory and in JSON:
+// the length of its text and JSON fields plus a fixed allowance for the
+// rest. It does not count JSON escapes (a control character in a
+// description takes six bytes in JSON, one here). List pages
+// ([Filter.MaxBytes]) and the in-memory store's byte cap count it.
+func (t *Task) SizeEstimate() int {
+	return taskFixedBytes + len(t.Type) + len(t.Description) + len(t.Domain) + len(t.Params) +
+		len(t.Result) + len(t.Error) + len(t.IdempotencyKey) + len(t.Events) + len(t.Enrichment)
+}
+
 // Limits and defaults for new tasks. The limits on text and JSON are with
 // the input contract, in input.go.
 const (

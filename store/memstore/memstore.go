@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seedcore/seedcore/internal/fanout"
 	"github.com/seedcore/seedcore/store"
 )
 
@@ -17,8 +18,8 @@ import (
 // (The taskqueue.Queue check lives in the tests, so this package does not
 // import taskqueue.)
 var (
-	_ store.Store    = (*Store)(nil)
-	_ store.Notifier = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.TaskNotifier = (*Store)(nil)
 )
 
 // DefaultEventBuffer is the capacity of a subscriber's channel when
@@ -30,6 +31,16 @@ type Options struct {
 	// EventBuffer is the capacity of each subscriber's event channel.
 	// Default (zero or negative): DefaultEventBuffer.
 	EventBuffer int
+	// MaxBytes, when positive, bounds the memory the store's tasks take,
+	// counted as the sum of their [store.Task.SizeEstimate]: a Create or
+	// CreateMany that would pass it stores nothing and returns an error
+	// wrapping [store.ErrFull] (the HTTP API answers 503 with
+	// Retry-After). Deleting finished tasks (retention) frees room.
+	// Results, errors and enrichment of tasks already stored are counted
+	// but never refused, so a full store still finishes its tasks; they
+	// can take the store past MaxBytes. Default (zero or negative): no
+	// bound.
+	MaxBytes int64
 	// Now returns the current time; every timestamp and every due or
 	// expiry decision uses it. Times are stored in UTC, truncated to
 	// microseconds. Default: time.Now.
@@ -57,6 +68,8 @@ type Store struct {
 	leases   taskHeap // running: lease_expires_at
 	finished taskHeap // terminal: finished_at
 	workers  map[string]map[*entry]struct{}
+	// bytes is the sum of the entries' size; maxBytes is Options.MaxBytes.
+	bytes, maxBytes int64
 
 	events notifier
 }
@@ -69,6 +82,8 @@ type entry struct {
 	heap *taskHeap
 	hidx int
 	dead bool
+	// size is the task's SizeEstimate as counted in Store.bytes.
+	size int64
 
 	leaseExpiresAt, lastHeartbeat, startedAt, finishedAt time.Time
 }
@@ -91,14 +106,16 @@ func New(opts Options) *Store {
 		leases:   taskHeap{less: leaseLess},
 		finished: taskHeap{less: finishedLess},
 		workers:  make(map[string]map[*entry]struct{}),
+		maxBytes: max(opts.MaxBytes, 0),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.events.buffer = opts.EventBuffer
-	if s.events.buffer <= 0 {
-		s.events.buffer = DefaultEventBuffer
+	buffer := opts.EventBuffer
+	if buffer <= 0 {
+		buffer = DefaultEventBuffer
 	}
+	s.events.hub = fanout.New(buffer, 0)
 	return s
 }
 
@@ -223,7 +240,32 @@ func (s *Store) insert(nt store.NewTask, now time.Time) *entry {
 	s.counts[t.Status]++
 	s.byID = insertSorted(s.byID, e, idCmp)
 	s.byCreated = insertSorted(s.byCreated, e, createdCmp)
+	s.resize(e)
 	return e
+}
+
+// resize counts e's current size in s.bytes; call it after any change to
+// a field SizeEstimate counts.
+func (s *Store) resize(e *entry) {
+	n := int64(e.t.SizeEstimate())
+	s.bytes += n - e.size
+	e.size = n
+}
+
+// newTaskSize is the SizeEstimate of the task nt will be once stored.
+func newTaskSize(nt *store.NewTask) int64 {
+	t := store.Task{Type: nt.Type, Description: nt.Description, Domain: nt.Domain, Params: nt.Params,
+		IdempotencyKey: nt.IdempotencyKey, Events: nt.Events}
+	return int64(t.SizeEstimate())
+}
+
+// fits returns nil when tasks of n more bytes fit under MaxBytes, else an
+// error wrapping store.ErrFull. s.mu must be held.
+func (s *Store) fits(n int64) error {
+	if s.maxBytes > 0 && s.bytes+n > s.maxBytes {
+		return fmt.Errorf("%w: %d of %d bytes used, %d more asked", store.ErrFull, s.bytes, s.maxBytes, n)
+	}
+	return nil
 }
 
 // remove deletes e from the store.
@@ -236,6 +278,8 @@ func (s *Store) remove(e *entry) {
 		delete(s.keys, k)
 	}
 	s.counts[e.t.Status]--
+	s.bytes -= e.size
+	e.size = 0
 	e.dead = true
 	s.dead++
 	if s.dead > 1024 && 2*s.dead > len(s.byID) {
@@ -277,6 +321,10 @@ func (s *Store) Create(ctx context.Context, t store.NewTask) (store.Task, bool, 
 		s.mu.Unlock()
 		return store.Task{}, false, fmt.Errorf("%w: task %s exists", store.ErrConflict, nt.ID)
 	}
+	if err := s.fits(newTaskSize(&nt)); err != nil {
+		s.mu.Unlock()
+		return store.Task{}, false, err
+	}
 	now := s.clock()
 	e := s.insert(nt, now)
 	if s.place(e, now) {
@@ -290,8 +338,9 @@ func (s *Store) Create(ctx context.Context, t store.NewTask) (store.Task, bool, 
 
 // CreateMany stores tasks in one operation and returns how many it
 // inserted. Every task is validated first: one invalid task (an error
-// wrapping [store.ErrInvalidTask]) or an explicit ID that is taken (an
-// error wrapping [store.ErrConflict]) stores nothing. A task whose
+// wrapping [store.ErrInvalidTask]), an explicit ID that is taken (an
+// error wrapping [store.ErrConflict]) or tasks that do not fit under
+// [Options.MaxBytes] (an error wrapping [store.ErrFull]) store nothing. A task whose
 // idempotency key exists, in the store or earlier in tasks, is skipped.
 func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, error) {
 	if err := ctx.Err(); err != nil {
@@ -324,6 +373,15 @@ func (s *Store) CreateMany(ctx context.Context, tasks []store.NewTask) (int, err
 		}
 		ids[nt.ID] = true
 		insert = append(insert, nt)
+	}
+	if s.maxBytes > 0 {
+		var n int64
+		for i := range insert {
+			n += newTaskSize(&insert[i])
+		}
+		if err := s.fits(n); err != nil {
+			return 0, err
+		}
 	}
 	now := s.clock()
 	for _, nt := range insert {
@@ -399,7 +457,11 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 		return t.ID < cur.ID
 	}
 	page := store.Page{Tasks: []store.Task{}}
-	var last *entry
+	var (
+		last  *entry
+		bytes int64
+		full  bool // the page holds Limit tasks or spent its byte budget
+	)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := len(s.byCreated) - 1; i >= 0; i-- {
@@ -412,10 +474,12 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 			continue
 		}
 		switch {
-		case len(page.Tasks) < f.Limit:
+		case !full:
 			page.Tasks = append(page.Tasks, e.snapshot())
 			last = e
-		case len(page.Tasks) == f.Limit && page.NextCursor == "":
+			bytes += e.size
+			full = len(page.Tasks) == f.Limit || bytes >= int64(f.MaxBytes)
+		case page.NextCursor == "":
 			page.NextCursor = store.EncodeCursor(last.t)
 		}
 	}
@@ -533,5 +597,6 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, enrichment json.Ra
 	}
 	e.t.Enrichment = cloneJSON(enrichment)
 	e.t.UpdatedAt = s.clock()
+	s.resize(e)
 	return nil
 }

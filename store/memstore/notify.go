@@ -1,32 +1,18 @@
 package memstore
 
 import (
-	"sync"
-	"sync/atomic"
-
+	"github.com/seedcore/seedcore/internal/fanout"
 	"github.com/seedcore/seedcore/store"
 )
 
 // notifier fans events out to subscribers without ever blocking a writer.
-type notifier struct {
-	buffer int
-	active atomic.Int32 // number of subscribers, read without the lock
-
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
-}
-
-type subscriber struct {
-	ch chan store.Event
-	// lost is set when an event was dropped; the next event that fits is
-	// preceded by EventResync.
-	lost bool
-}
+type notifier struct{ hub *fanout.Hub }
 
 // Subscribe returns a channel of event hints and the function that ends
 // the subscription.
 //
-// Each subscriber has its own buffered channel ([Options.EventBuffer]).
+// Each subscriber has its own buffered channel ([Options.EventBuffer]);
+// [Store.SubscribeTask] gives the events of one task only.
 // Sending never blocks a store operation: when the channel is full the
 // event is dropped, and once there is room again the subscriber first
 // receives [store.EventResync] (poll the store, something was missed).
@@ -45,25 +31,15 @@ type subscriber struct {
 //     nothing: claimers poll for those.
 //   - EventChanged with TaskID on every status change.
 //   - EventCancel with TaskID when a running task is asked to cancel.
-func (s *Store) Subscribe() (<-chan store.Event, func()) {
-	n := &s.events
-	sub := &subscriber{ch: make(chan store.Event, n.buffer)}
-	n.mu.Lock()
-	if n.subs == nil {
-		n.subs = make(map[*subscriber]struct{})
-	}
-	n.subs[sub] = struct{}{}
-	n.active.Store(int32(len(n.subs)))
-	n.mu.Unlock()
-	var once sync.Once
-	return sub.ch, func() {
-		once.Do(func() {
-			n.mu.Lock()
-			delete(n.subs, sub)
-			n.active.Store(int32(len(n.subs)))
-			n.mu.Unlock()
-		})
-	}
+func (s *Store) Subscribe() (<-chan store.Event, func()) { return s.events.hub.Subscribe() }
+
+// SubscribeTask returns a channel of the events about task id and the
+// function that ends the subscription (see [store.TaskNotifier]): its
+// EventChanged and EventCancel, and EventResync after a dropped event. The
+// channel holds eight events; unsubscribe behaves as
+// Subscribe's does.
+func (s *Store) SubscribeTask(id string) (<-chan store.Event, func()) {
+	return s.events.hub.SubscribeTask(id)
 }
 
 // eventBatch collects the events of one operation, to be sent after the
@@ -76,7 +52,7 @@ type eventBatch struct {
 }
 
 func (n *notifier) batch() eventBatch {
-	return eventBatch{n: n, on: n.active.Load() > 0}
+	return eventBatch{n: n, on: n.hub.Active()}
 }
 
 func (b *eventBatch) ready() { b.isReady = true }
@@ -93,35 +69,15 @@ func (b *eventBatch) cancel(id string) {
 	}
 }
 
-// send delivers the collected events to every subscriber, ready first.
+// send delivers the collected events, ready first.
 func (b *eventBatch) send() {
-	if b.n.active.Load() == 0 || (!b.isReady && len(b.events) == 0) {
+	if !b.n.hub.Active() || (!b.isReady && len(b.events) == 0) {
 		return
 	}
-	b.n.mu.Lock()
-	defer b.n.mu.Unlock()
-	for sub := range b.n.subs {
-		if b.isReady {
-			sub.deliver(store.Event{Kind: store.EventReady})
-		}
-		for _, ev := range b.events {
-			sub.deliver(ev)
-		}
+	if b.isReady {
+		b.events = append(b.events, store.Event{})
+		copy(b.events[1:], b.events)
+		b.events[0] = store.Event{Kind: store.EventReady}
 	}
-}
-
-func (sub *subscriber) deliver(ev store.Event) {
-	if sub.lost {
-		select {
-		case sub.ch <- store.Event{Kind: store.EventResync}:
-			sub.lost = false
-		default:
-			return
-		}
-	}
-	select {
-	case sub.ch <- ev:
-	default:
-		sub.lost = true
-	}
+	b.n.hub.Send(b.events...)
 }

@@ -114,6 +114,7 @@ func (s *Store) leaveRunning(e *entry) {
 func (s *Store) end(e *entry, st store.Status, now time.Time) bool {
 	s.leaveRunning(e)
 	s.setStatus(e, st)
+	s.resize(e) // the result or error may have changed
 	e.t.UpdatedAt = now
 	if st.Terminal() {
 		setTime(&e.t.FinishedAt, &e.finishedAt, now)

@@ -67,32 +67,40 @@
 // # Notifications
 //
 // The store notifies on the channel named after the schema with
-// pg_notify. Payloads are a few bytes and never carry task data. Two kinds
-// of statement send them:
+// pg_notify. Payloads carry task ids, never task data. Two kinds of
+// statement send them:
 //
-//   - Inserts, Run, Cancel, Rescue and FinishAndClaim notify inside the
-//     statement itself (CreateMany in its transaction), so the
-//     notification is delivered only when the change commits.
-//   - Claim and Finish commit without notifying. After they commit, the
-//     store sends their notifications in a statement of its own with an
-//     asynchronous commit (see Performance below), folding calls that
-//     arrive while one is under way; "c" lingers 100 ms to gather a burst.
+//   - Inserts, Run, Cancel and the "r" of Rescue and FinishAndClaim
+//     notify inside the statement itself (CreateMany in its transaction),
+//     so the notification is delivered only when the change commits.
+//   - Claim, Finish, and the "c" of Rescue and FinishAndClaim commit
+//     without notifying. After they commit, the store sends their
+//     notifications in a statement of its own with an asynchronous commit
+//     (see Performance below), folding calls that arrive while one is
+//     under way; "c" lingers 100 ms to gather a burst.
 //
 // The payloads:
 //
 //   - "r": new work may be ready (create, bulk create, run, a retry or
 //     release that is due at once, a rescue to retry).
-//   - "c" or "c:<id>": task statuses changed (claim, finish, rescue; run
-//     and cancel name the task). [Options.NoStatusNotify] turns them off
-//     for deployments that do not stream status changes.
+//   - "c:<id>,<id>,…": these tasks' statuses changed (run and cancel name
+//     their task; claims, outcomes and rescues are gathered and named
+//     together, up to 200 ids a payload, several payloads in one
+//     statement, under PostgreSQL's 8,000-byte limit). A plain "c" says
+//     some tasks changed, which ones is not known: it is sent instead when
+//     more than 1,200 ids are owed at once. [Options.NoStatusNotify] turns
+//     them off for deployments that do not stream status changes.
 //   - "x:<id>": a running task was asked to cancel.
 //
 // [Listener] receives them over a dedicated pq.Listener connection and
-// implements [store.Notifier]. It maps "r", "c" and "x" to
-// [store.EventReady], [store.EventChanged] and [store.EventCancel]; after
-// LISTEN is in place and after every reconnection it publishes
-// [store.EventResync], because notifications sent while it was
-// disconnected are lost. [Listener.Serve] is a suture-compatible service.
+// implements [store.TaskNotifier]. It maps "r", "c" and "x" to
+// [store.EventReady], [store.EventChanged] and [store.EventCancel]; a
+// subscriber of one task ([Listener.SubscribeTask]) gets only the events
+// naming it (and those naming no task), and a subscriber of all events
+// gets one EventChanged per "c" payload. After LISTEN is in place and
+// after every reconnection it publishes [store.EventResync], because
+// notifications sent while it was disconnected are lost.
+// [Listener.Serve] is a suture-compatible service; run one per process.
 //
 // # Performance
 //
@@ -108,7 +116,9 @@
 //
 // [Open] tunes its pool for this: it keeps [DefaultMaxIdleConns] idle
 // connections (database/sql keeps two, so a busy store would start a new
-// server process for most statements beyond two at once), and it turns on
+// server process for most statements beyond two at once), bounds it at
+// [DefaultMaxOpenConns] ([Options.MaxOpenConns]), so a burst of readers
+// waits for a connection rather than exhausting the server's, and it turns on
 // lib/pq's binary_parameters unless the DSN sets it, so a statement and its
 // parameters travel in one round trip instead of two (the store sends
 // every parameter as text, so results are the same). A pool given to [New]

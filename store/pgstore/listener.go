@@ -5,17 +5,19 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lib/pq"
 
+	"github.com/seedcore/seedcore/internal/fanout"
 	"github.com/seedcore/seedcore/store"
 )
 
 // ListenerOptions configures a [Listener]. The zero value is usable.
 type ListenerOptions struct {
 	// Buffer is the capacity of each subscriber's channel. Default 64.
+	// A subscriber of one task ([Listener.SubscribeTask]) gets a channel
+	// of eight.
 	Buffer int
 	// Logger receives connection events. Default: discard.
 	Logger *slog.Logger
@@ -37,22 +39,16 @@ type ListenerOptions struct {
 // Listener receives the store's notifications over a dedicated
 // connection (pq.Listener) and fans them out as [store.Event] hints. It is
 // a suture-compatible service: run it with Serve. It implements
-// [store.Notifier].
+// [store.TaskNotifier]: one listener per process serves every subscriber,
+// and a subscriber of one task gets only that task's events.
 type Listener struct {
 	dsn  string
 	opts ListenerOptions
 	log  *slog.Logger
-
-	mu   sync.Mutex
-	subs map[*subscriber]struct{}
+	hub  *fanout.Hub
 }
 
-var _ store.Notifier = (*Listener)(nil)
-
-type subscriber struct {
-	ch   chan store.Event
-	lost bool // an event was dropped: owe a resync
-}
+var _ store.TaskNotifier = (*Listener)(nil)
 
 // NewListener returns a listener for the notifications of the store whose
 // schema is opts.Schema, connecting with dsn when Serve runs.
@@ -78,68 +74,42 @@ func NewListener(dsn string, opts ListenerOptions) *Listener {
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
 	}
-	return &Listener{dsn: dsn, opts: opts, log: opts.Logger, subs: make(map[*subscriber]struct{})}
+	return &Listener{dsn: dsn, opts: opts, log: opts.Logger, hub: fanout.New(opts.Buffer, 0)}
 }
 
 // Subscribe returns a buffered channel of events and a function that ends
-// the subscription (and closes the channel). Sends never block: when the
-// channel is full an event is dropped and an [store.EventResync] is
-// delivered as soon as there is room, so a slow subscriber re-polls
-// instead of missing work.
-func (l *Listener) Subscribe() (<-chan store.Event, func()) {
-	sub := &subscriber{ch: make(chan store.Event, l.opts.Buffer)}
-	l.mu.Lock()
-	l.subs[sub] = struct{}{}
-	l.mu.Unlock()
-	var once sync.Once
-	return sub.ch, func() {
-		once.Do(func() {
-			l.mu.Lock()
-			delete(l.subs, sub)
-			close(sub.ch)
-			l.mu.Unlock()
-		})
-	}
+// the subscription. Sends never block: when the channel is full an event
+// is dropped and an [store.EventResync] is delivered as soon as there is
+// room, so a slow subscriber re-polls instead of missing work. A
+// notification naming many tasks arrives as one [store.EventChanged]
+// naming none. unsubscribe may be called more than once; it never closes
+// the channel.
+func (l *Listener) Subscribe() (<-chan store.Event, func()) { return l.hub.Subscribe() }
+
+// SubscribeTask returns a channel of the events about task id (see
+// [store.TaskNotifier]) and a function that ends the subscription, as
+// Subscribe does.
+func (l *Listener) SubscribeTask(id string) (<-chan store.Event, func()) {
+	return l.hub.SubscribeTask(id)
 }
 
-func (l *Listener) publish(ev store.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for sub := range l.subs {
-		if sub.lost {
-			select {
-			case sub.ch <- store.Event{Kind: store.EventResync}:
-				sub.lost = false
-			default:
-				continue // still full; the owed resync covers ev
-			}
-			if ev.Kind == store.EventResync {
-				continue
-			}
-		}
-		select {
-		case sub.ch <- ev:
-		default:
-			sub.lost = true
-		}
-	}
-}
-
-// parsePayload maps a notification payload to an event.
-func parsePayload(p string) (store.Event, bool) {
-	kind, id, _ := strings.Cut(p, ":")
+// publish delivers the notification payload p.
+func (l *Listener) publish(p string) {
+	kind, rest, _ := strings.Cut(p, ":")
 	switch kind {
 	case "r":
-		return store.Event{Kind: store.EventReady}, true
+		l.hub.Send(store.Event{Kind: store.EventReady})
 	case "c":
-		return store.Event{Kind: store.EventChanged, TaskID: id}, true
-	case "x":
-		if id == "" {
-			return store.Event{}, false
+		if rest == "" {
+			l.hub.Send(store.Event{Kind: store.EventChanged})
+			return
 		}
-		return store.Event{Kind: store.EventCancel, TaskID: id}, true
+		l.hub.SendChanged(strings.Split(rest, ","))
+	case "x":
+		if rest != "" {
+			l.hub.Send(store.Event{Kind: store.EventCancel, TaskID: rest})
+		}
 	}
-	return store.Event{}, false
 }
 
 // Serve listens until ctx ends and returns ctx.Err(). Once LISTEN is in
@@ -181,7 +151,7 @@ func (l *Listener) Serve(ctx context.Context) error {
 			return errorf("pgstore: listen %s: %w", l.opts.Schema, err)
 		}
 	}
-	l.publish(store.Event{Kind: store.EventResync})
+	l.hub.Send(store.Event{Kind: store.EventResync})
 
 	ping := time.NewTicker(l.opts.PingInterval)
 	defer ping.Stop()
@@ -204,12 +174,10 @@ func (l *Listener) Serve(ctx context.Context) error {
 				return errors.New("pgstore: listener closed")
 			}
 			if n == nil { // reconnected: anything may have been missed
-				l.publish(store.Event{Kind: store.EventResync})
+				l.hub.Send(store.Event{Kind: store.EventResync})
 				continue
 			}
-			if ev, ok := parsePayload(n.Extra); ok {
-				l.publish(ev)
-			}
+			l.publish(n.Extra)
 		case <-ping.C:
 			if !pinging {
 				pinging = true

@@ -1,6 +1,8 @@
 package pgstore
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,72 +10,81 @@ import (
 	"github.com/seedcore/seedcore/store"
 )
 
-func TestParsePayload(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		in   string
-		want store.Event
-		ok   bool
-	}{
-		{"r", store.Event{Kind: store.EventReady}, true},
-		{"c", store.Event{Kind: store.EventChanged}, true},
-		{"c:abc", store.Event{Kind: store.EventChanged, TaskID: "abc"}, true},
-		{"x:abc", store.Event{Kind: store.EventCancel, TaskID: "abc"}, true},
-		{"x", store.Event{}, false},
-		{"", store.Event{}, false},
-		{"zzz", store.Event{}, false},
-	}
-	for _, tc := range cases {
-		got, ok := parsePayload(tc.in)
-		require.Equal(t, tc.ok, ok, tc.in)
-		require.Equal(t, tc.want, got, tc.in)
+// drainEvents returns the events waiting on ch.
+func drainEvents(ch <-chan store.Event) []store.Event {
+	var out []store.Event
+	for {
+		select {
+		case ev := <-ch:
+			out = append(out, ev)
+		default:
+			return out
+		}
 	}
 }
 
-// TestPublishOverflowOwesResync checks that a full subscriber never blocks
-// the listener and, once it has room again, gets a resync standing for the
-// events it missed.
-func TestPublishOverflowOwesResync(t *testing.T) {
+// TestPublishPayloads checks how each notification payload reaches the
+// subscribers of all events and those of one task.
+func TestPublishPayloads(t *testing.T) {
 	t.Parallel()
-	l := NewListener("unused", ListenerOptions{Buffer: 2})
-	slow, unsubscribe := l.Subscribe()
-	defer unsubscribe()
-	fast, unsubscribeFast := l.Subscribe()
-	defer unsubscribeFast()
-
+	const a, b = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
 	ready := store.Event{Kind: store.EventReady}
-	cancel := store.Event{Kind: store.EventCancel, TaskID: "a"}
-	l.publish(ready)
-	l.publish(cancel)
-	<-fast
-	<-fast
-	l.publish(ready) // slow is full: dropped
-	l.publish(ready) // still full: covered by the owed resync
-	<-fast
-	<-fast
+	changed := func(id string) store.Event { return store.Event{Kind: store.EventChanged, TaskID: id} }
+	cases := []struct {
+		payload       string
+		all, ofA, ofB []store.Event
+	}{
+		{"r", []store.Event{ready}, nil, nil},
+		{"c", []store.Event{changed("")}, []store.Event{changed("")}, []store.Event{changed("")}},
+		{"c:" + a, []store.Event{changed(a)}, []store.Event{changed(a)}, nil},
+		{"c:" + a + ",00000000-0000-4000-8000-00000000000c", []store.Event{changed("")}, []store.Event{changed(a)}, nil},
+		{"x:" + b, []store.Event{{Kind: store.EventCancel, TaskID: b}}, nil, []store.Event{{Kind: store.EventCancel, TaskID: b}}},
+		{"x", nil, nil, nil},
+		{"", nil, nil, nil},
+		{"zzz", nil, nil, nil},
+	}
+	for _, tc := range cases {
+		l := NewListener("unused", ListenerOptions{})
+		all, unsubscribe := l.Subscribe()
+		ofA, unsubscribeA := l.SubscribeTask(a)
+		ofB, unsubscribeB := l.SubscribeTask(b)
+		l.publish(tc.payload)
+		require.Equal(t, tc.all, drainEvents(all), "%q: subscriber of all events", tc.payload)
+		require.Equal(t, tc.ofA, drainEvents(ofA), "%q: subscriber of task a", tc.payload)
+		require.Equal(t, tc.ofB, drainEvents(ofB), "%q: subscriber of task b", tc.payload)
+		unsubscribe()
+		unsubscribeA()
+		unsubscribeB()
+	}
+}
 
-	require.Equal(t, ready, <-slow)
-	require.Equal(t, cancel, <-slow)
-	require.Empty(t, slow)
-
-	changed := store.Event{Kind: store.EventChanged, TaskID: "b"}
-	l.publish(changed)
-	require.Equal(t, store.Event{Kind: store.EventResync}, <-slow, "owed resync comes first")
-	require.Equal(t, changed, <-slow)
-	require.Equal(t, changed, <-fast)
-
-	// A resync that settles the debt is not sent twice.
-	l.publish(ready)
-	l.publish(ready)
-	l.publish(ready) // dropped
-	<-slow
-	<-slow
-	l.publish(store.Event{Kind: store.EventResync})
-	require.Equal(t, store.Event{Kind: store.EventResync}, <-slow)
-	require.Empty(t, slow)
-
-	unsubscribe()
-	_, open := <-slow
-	require.False(t, open, "unsubscribe closes the channel")
-	unsubscribe() // a second call is harmless
+// TestChangedPayloads checks that the ids of a "c" notification are
+// named once each, in payloads PostgreSQL accepts.
+func TestChangedPayloads(t *testing.T) {
+	t.Parallel()
+	id := func(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012x", i) }
+	var ids []string
+	for i := range 300 {
+		ids = append(ids, id(i), id(i)) // each twice: sent once
+	}
+	ps := changedPayloads(ids)
+	require.Greater(t, len(ps), 1, "300 ids do not fit one payload")
+	seen := map[string]int{}
+	for _, p := range ps {
+		require.LessOrEqual(t, len(p), maxPayloadBytes, "a payload within PostgreSQL's limit")
+		require.Equal(t, "c:", p[:2])
+		for _, x := range strings.Split(p[2:], ",") {
+			seen[x]++
+		}
+	}
+	require.Len(t, seen, 300)
+	for x, n := range seen {
+		require.Equal(t, 1, n, x)
+	}
+	require.Equal(t, []string{"c"}, changedPayloads(nil), "no names: some tasks changed")
+	many := make([]string, maxNotifyIDs+1)
+	for i := range many {
+		many[i] = id(i)
+	}
+	require.Equal(t, []string{"c"}, changedPayloads(many), "too many names: some tasks changed")
 }

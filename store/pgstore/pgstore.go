@@ -46,6 +46,12 @@ type Options struct {
 	// Logger receives the store's few log lines (migrations applied).
 	// Default: a logger that discards everything.
 	Logger *slog.Logger
+	// MaxOpenConns bounds the connections of the pool [Open] makes: a
+	// statement beyond it waits for a free connection (within its
+	// context) instead of opening a server session. Default (zero):
+	// DefaultMaxOpenConns (32); negative means no bound. [New] leaves the
+	// caller's pool as it is, and ignores it.
+	MaxOpenConns int
 	// NoStatusNotify, when true, stops the store from sending the "c"
 	// (status changed) notifications; "r" (ready work) and "x" (cancel
 	// requested) are always sent. Default false: status notifications are
@@ -110,8 +116,8 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	}
 	s.q = buildQueries(opts.Schema, !opts.NoStatusNotify)
 	s.statusNotify = !opts.NoStatusNotify
-	s.ready = &waker{s: s, payload: "r"}
-	s.changed = &waker{s: s, payload: "c", linger: statusLinger}
+	s.ready = &waker{s: s, kind: "r"}
+	s.changed = &waker{s: s, kind: "c", linger: statusLinger}
 	s.inserts = &inserter{s: s}
 	s.noPrepare = opts.NoPrepare
 	s.prep.insert.query = s.q.insert
@@ -124,6 +130,15 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 // configured; the database/sql default of 2 makes a busy store open and
 // close connections all the time, so raise it there too.
 const DefaultMaxIdleConns = 32
+
+// DefaultMaxOpenConns bounds the pool [Open] makes when
+// [Options.MaxOpenConns] is zero. It equals DefaultMaxIdleConns, so a
+// busy store reuses every connection it opens; database/sql's own default
+// is no bound, and an HTTP server whose every request reads the store
+// would then open one server session per concurrent request (PostgreSQL
+// allows 100 by default). A process also holds the [Listener]'s
+// connection, outside the pool.
+const DefaultMaxOpenConns = 32
 
 // Open connects to the database at dsn (a lib/pq URL or key=value string),
 // checks that it answers, and returns a store that owns the connection
@@ -151,6 +166,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	// process) and close it after, which under a producer load costs more
 	// than the statements.
 	db.SetMaxIdleConns(DefaultMaxIdleConns)
+	switch {
+	case opts.MaxOpenConns == 0:
+		db.SetMaxOpenConns(DefaultMaxOpenConns)
+	case opts.MaxOpenConns > 0:
+		db.SetMaxOpenConns(opts.MaxOpenConns)
+	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, errorf("pgstore: ping: %w", err)

@@ -261,12 +261,10 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// claimed rows come first with a NULL last column; one summary row
 	// follows, whose last column lists the applied outcomes. The summary
 	// row always exists, which also guarantees the notifications run.
+	// Its "c" goes out after it, through the waker, naming the tasks.
 	fc := `WITH upd AS (` + finishUpd + `),
 claimed AS (` + claimUpd("$8", "$9", "$10", "") + `),
 n AS (` + note(`'r'`, finishReady)
-	if statusNotify {
-		fc += ` UNION ALL ` + note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd) OR EXISTS (SELECT 1 FROM claimed)`)
-	}
 	q.finishClaim = fc + `)
 SELECT ` + taskCols + `, NULL::bigint[] FROM claimed t
 UNION ALL
@@ -292,8 +290,8 @@ FROM (SELECT count(*) FROM n) n_`
 	      FOR UPDATE SKIP LOCKED) picked
 	WHERE t.id = picked.id
 	RETURNING t.id, t.type, t.status`, `t.id, t.type, t.status`,
-		append([]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd WHERE status = 'retry')`)},
-			status(note(`'c'`, ` WHERE EXISTS (SELECT 1 FROM upd)`))...))
+		// The "c" naming the tasks goes out after it, through the waker.
+		[]string{note(`'r'`, ` WHERE EXISTS (SELECT 1 FROM upd WHERE status = 'retry')`)})
 
 	// Retention walks tasks_created_idx from the oldest task: one that
 	// finished before the cutoff was created before it. The walk passes

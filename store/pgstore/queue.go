@@ -21,8 +21,8 @@ const DefaultDeleteBatch = 1000
 // worker, in one statement (UPDATE … FROM (SELECT … FOR UPDATE SKIP
 // LOCKED LIMIT n) … RETURNING) served by the partial index
 // tasks_claim_idx. The lease ends lease after the database's now(). Tasks
-// come back in claim order. It sends one "c" notification (unless
-// [Options.NoStatusNotify]) when it claimed anything.
+// come back in claim order. It sends a "c" notification naming the tasks
+// (unless [Options.NoStatusNotify]) when it claimed anything.
 func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -44,9 +44,18 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	}
 	sortClaimed(ts)
 	if len(ts) > 0 && s.statusNotify {
-		s.changed.wake()
+		s.changed.wake(taskIDs(ts)...)
 	}
 	return ts, nil
+}
+
+// taskIDs returns the ids of ts.
+func taskIDs(ts []store.Task) []string {
+	ids := make([]string, len(ts))
+	for i := range ts {
+		ids[i] = ts[i].ID
+	}
+	return ids
 }
 
 // sortClaimed puts claimed tasks in claim order (RETURNING has none).
@@ -104,7 +113,8 @@ func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lea
 // cancelled whatever the kind; a retry of a task that spent MaxAttempts
 // ends failed; a release returns the task to queued, claimable at once,
 // without counting the attempt. It sends one "r" when any task became
-// ready and one "c" (unless [Options.NoStatusNotify]) when any applied.
+// ready and a "c" naming the tasks (unless [Options.NoStatusNotify]) when
+// any applied.
 // An unknown kind fails the whole call with an error wrapping
 // store.ErrInvalidTask.
 func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, error) {
@@ -118,15 +128,18 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 			return nil, errorf("pgstore: finish: %w", err)
 		}
 		defer rows.Close()
-		applied, ready := false, false
+		var changed []string
+		ready := false
 		for rows.Next() {
 			var ord int
 			var due bool
 			if err := rows.Scan(&ord, &due); err != nil {
 				return nil, errorf("pgstore: finish: %w", err)
 			}
-			fb.applied(ord)
-			applied, ready = true, ready || due
+			if id, ok := fb.applied(ord); ok {
+				changed = append(changed, id)
+			}
+			ready = ready || due
 		}
 		if err := rows.Err(); err != nil {
 			return nil, errorf("pgstore: finish: %w", err)
@@ -134,8 +147,8 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 		if ready {
 			s.ready.wake()
 		}
-		if applied && s.statusNotify {
-			s.changed.wake()
+		if len(changed) > 0 && s.statusNotify {
+			s.changed.wake(changed...)
 		}
 	}
 	return fb.result(), nil
@@ -145,7 +158,8 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 // claims up to limit ready tasks for worker exactly as [Store.Claim] does,
 // in one statement: one round trip and one commit instead of two. A task
 // that an outcome makes ready again is not among those claimed by the same
-// call. Notifications are those of the two operations, sent once.
+// call. Notifications are those of the two operations: the "r" in the
+// statement, the "c" naming the tasks after it.
 func (s *Store) FinishAndClaim(ctx context.Context, outcomes []store.Outcome, worker string, limit int, lease time.Duration) ([]error, []store.Task, error) {
 	fb, err := newFinishBatch(outcomes)
 	if err != nil {
@@ -157,7 +171,10 @@ func (s *Store) FinishAndClaim(ctx context.Context, outcomes []store.Outcome, wo
 		return nil, nil, errorf("pgstore: finish and claim: %w", err)
 	}
 	defer rows.Close()
-	var claimed []store.Task
+	var (
+		claimed []store.Task
+		changed []string
+	)
 	for rows.Next() {
 		var ords pq.Int64Array
 		t, err := scanTask(rows, &ords)
@@ -166,16 +183,22 @@ func (s *Store) FinishAndClaim(ctx context.Context, outcomes []store.Outcome, wo
 		}
 		if ords == nil { // a claimed task
 			claimed = append(claimed, t)
+			changed = append(changed, t.ID)
 			continue
 		}
 		for _, ord := range ords { // the one summary row
-			fb.applied(int(ord))
+			if id, ok := fb.applied(int(ord)); ok {
+				changed = append(changed, id)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, errorf("pgstore: finish and claim: %w", err)
 	}
 	sortClaimed(claimed)
+	if len(changed) > 0 && s.statusNotify {
+		s.changed.wake(changed...)
+	}
 	return fb.result(), claimed, nil
 }
 
@@ -233,11 +256,14 @@ func (fb *finishBatch) args() []any {
 	}
 }
 
-// applied marks the outcome at 1-based statement position ord as applied.
-func (fb *finishBatch) applied(ord int) {
-	if ord >= 1 && ord <= len(fb.index) {
-		fb.done[fb.index[ord-1]] = true
+// applied marks the outcome at 1-based statement position ord as applied
+// and returns its task's id.
+func (fb *finishBatch) applied(ord int) (string, bool) {
+	if ord < 1 || ord > len(fb.index) {
+		return "", false
 	}
+	fb.done[fb.index[ord-1]] = true
+	return fb.ids[ord-1], true
 }
 
 // result returns the per-outcome errors: nil where applied, ErrLeaseLost
@@ -254,8 +280,8 @@ func (fb *finishBatch) result() []error {
 // Rescue moves up to limit running tasks whose lease expired (on the
 // database's clock) to retry, failed or cancelled, in one statement that
 // skips rows other rescuers hold. Their Error becomes "lease expired". It
-// sends "r" when any task went to retry and "c" (unless
-// [Options.NoStatusNotify]) when any moved.
+// sends "r" when any task went to retry and, after it, "c" naming the
+// tasks (unless [Options.NoStatusNotify]) when any moved.
 func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -279,6 +305,13 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, errorf("pgstore: rescue: %w", err)
+	}
+	if len(out) > 0 && s.statusNotify {
+		ids := make([]string, len(out))
+		for i, r := range out {
+			ids[i] = r.TaskID
+		}
+		s.changed.wake(ids...)
 	}
 	return out, nil
 }

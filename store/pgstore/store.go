@@ -362,23 +362,69 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 		where = append(where, "(t.created_at, t.id) < ("+arg(cur.CreatedAt)+"::timestamptz, "+arg(cur.ID)+"::uuid)")
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.QueryContext(ctx, s.listPage(cond, arg(f.Limit+1)), args...)
+	limit := arg(f.Limit + 1)
+	rows, err := s.db.QueryContext(ctx, budgeted(s.listPage(cond, limit), arg(f.MaxBytes)), args...)
 	if err != nil {
 		return store.Page{}, errorf("pgstore: list: %w", err)
 	}
-	ts, err := scanTasks(rows)
+	page.Tasks, page.NextCursor, err = scanPage(rows, f.Limit, f.MaxBytes)
 	if err != nil {
 		return store.Page{}, errorf("pgstore: list: %w", err)
 	}
-	if len(ts) > f.Limit {
-		ts = ts[:f.Limit]
-		page.NextCursor = store.EncodeCursor(ts[len(ts)-1])
-	}
-	if ts == nil {
-		ts = []store.Task{}
-	}
-	page.Tasks = ts
 	return page, nil
+}
+
+// budgeted wraps the page query so the server leaves out the rows that
+// come after the page's byte budget: a row is sent while the rows before
+// it take less than budget as stored (pg_column_size, which reads no
+// TOAST data). Stored sizes are compressed, so this only trims what is
+// sent; scanPage makes the exact cut. Each row also carries how many rows
+// the page query had, so scanPage knows whether the server trimmed any
+// (then more tasks follow the page), whichever of the two sizes is
+// larger.
+func budgeted(page, budget string) string {
+	size := `512 + coalesce(pg_column_size(p.params), 0) + coalesce(pg_column_size(p.result), 0)
+	+ coalesce(pg_column_size(p.events), 0) + coalesce(pg_column_size(p.enrichment), 0)
+	+ octet_length(p.type) + octet_length(p.domain) + octet_length(p.description) + coalesce(octet_length(p.error), 0)`
+	return `SELECT * FROM (SELECT p.*,
+	coalesce(sum(` + size + `) OVER (ORDER BY p.created_at DESC, p.id DESC
+	    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_bytes,
+	count(*) OVER () AS page_rows
+	FROM (` + page + `) p) w
+WHERE w.before_bytes < ` + budget + `
+ORDER BY w.created_at DESC, w.id DESC`
+}
+
+// scanPage reads a page of at most limit tasks from rows (the budgeted
+// page query, which asked for limit+1), one row at a time, and stops
+// early once the tasks read add up to maxBytes (see
+// store.Filter.MaxBytes). It returns the cursor of the last task kept
+// when more tasks follow it: a row is left, or the server trimmed rows.
+// Rows left unread are discarded as lib/pq reads them off the connection
+// when rows close: they cost transfer, never memory.
+func scanPage(rows *sql.Rows, limit, maxBytes int) ([]store.Task, string, error) {
+	defer rows.Close()
+	ts := []store.Task{}
+	bytes, pageRows := 0, 0
+	for rows.Next() {
+		if len(ts) == limit || bytes >= maxBytes {
+			return ts, store.EncodeCursor(ts[len(ts)-1]), rows.Close()
+		}
+		var before int64
+		t, err := scanTask(rows, &before, &pageRows)
+		if err != nil {
+			return nil, "", err
+		}
+		ts = append(ts, t)
+		bytes += t.SizeEstimate()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if len(ts) > 0 && len(ts) < pageRows && len(ts) < limit+1 {
+		return ts, store.EncodeCursor(ts[len(ts)-1]), nil
+	}
+	return ts, "", nil
 }
 
 // transitionErr explains why a single-task update matched no row: the

@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,10 +174,53 @@ func testList(t *testing.T, s *suite) {
 		require.Len(t, page.Tasks, store.DefaultListLimit)
 	})
 
+	t.Run("ByteBudget", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		const n, blob = 10, 20_000
+		params := json.RawMessage(`{"blob":"` + strings.Repeat("x", blob) + `"}`)
+		var want []string
+		for range n {
+			want = append([]string{mustCreate(t, ctx, b, store.NewTask{Params: params}).ID}, want...)
+		}
+		// A budget of two and a half tasks: each page stops at the task
+		// that reaches it, so pages hold three tasks, the last one.
+		f := store.Filter{Limit: store.MaxListLimit, MaxBytes: 5 * blob / 2}
+		var got []string
+		for pages := 0; ; pages++ {
+			require.Less(t, pages, n, "the listing does not end")
+			page, err := b.List(ctx, f)
+			require.NoError(t, err)
+			require.Equal(t, n, page.Total)
+			require.NotEmpty(t, page.Tasks)
+			sum := 0
+			for i, task := range page.Tasks {
+				require.Less(t, sum, f.MaxBytes, "task %d of the page comes after the budget was spent", i)
+				sum += task.SizeEstimate()
+				got = append(got, task.ID)
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			require.GreaterOrEqual(t, sum, f.MaxBytes, "a page with a cursor ends only when its budget is spent")
+			require.Len(t, page.Tasks, 3)
+			f.Cursor = page.NextCursor
+		}
+		require.Equal(t, want, got, "every task once, newest first")
+
+		// A task larger than the whole budget still makes a page of its own.
+		f = store.Filter{Limit: store.MaxListLimit, MaxBytes: 1}
+		page, err := b.List(ctx, f)
+		require.NoError(t, err)
+		require.Len(t, page.Tasks, 1)
+		require.NotEmpty(t, page.NextCursor)
+	})
+
 	t.Run("Invalid", func(t *testing.T) {
 		ctx, b := s.fresh(t)
 		mustCreate(t, ctx, b, store.NewTask{})
 		_, err := b.List(ctx, store.Filter{Limit: -1})
+		require.ErrorIs(t, err, store.ErrInvalidTask)
+		_, err = b.List(ctx, store.Filter{MaxBytes: -1})
 		require.ErrorIs(t, err, store.ErrInvalidTask)
 		_, err = b.List(ctx, store.Filter{Cursor: "!!not a cursor"})
 		require.ErrorIs(t, err, store.ErrInvalidCursor)

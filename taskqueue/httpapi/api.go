@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/seedcore/seedcore/internal/pathprefix"
@@ -26,7 +27,9 @@ const (
 	DefaultMaxJSONDepth = 32
 	// DefaultMaxParamsBytes is the default Config.MaxParamsBytes (64 KiB).
 	DefaultMaxParamsBytes = 64 << 10
-	DefaultPollInterval   = time.Second
+	// DefaultMaxStreams is the default Config.MaxStreams.
+	DefaultMaxStreams   = 1000
+	DefaultPollInterval = time.Second
 	// MinPollInterval is the shortest Config.PollInterval accepted, so a
 	// stream without a notifier never polls the store in a tight loop.
 	MinPollInterval = 10 * time.Millisecond
@@ -79,11 +82,22 @@ type Config struct {
 	// decoded. Default (zero): DefaultMaxJSONDepth (32). Negative is an
 	// error.
 	MaxJSONDepth int
+	// MaxPageBytes is the byte budget of a listing page
+	// ([store.Filter.MaxBytes]): a page ends early, with a cursor, once
+	// the tasks in it take about this many bytes. Default (zero):
+	// store.DefaultListBytes (8 MiB). Negative is an error.
+	MaxPageBytes int
 	// MaxParamsBytes bounds the params of a created task, in bytes as
 	// sent; larger params are answered 400 invalid_request naming params.
 	// Default (zero): DefaultMaxParamsBytes (64 KiB). Negative, or more
 	// than the store's hard cap store.MaxParamsBytes (1 MiB), is an error.
 	MaxParamsBytes int
+	// MaxStreams bounds the event streams (GET .../events) open at once;
+	// a stream beyond it is answered 503 too_many_streams with
+	// Retry-After. Each open stream holds a connection and a goroutine,
+	// and re-reads its task when it changes. Default (zero):
+	// DefaultMaxStreams (1,000). Negative is an error.
+	MaxStreams int
 	// Notifier, when set, tells the event streams when to re-read their
 	// task. Default: nil, streams poll the store every PollInterval.
 	Notifier store.Notifier
@@ -114,6 +128,8 @@ type API struct {
 	cfg       Config
 	handler   http.Handler
 	keepAlive time.Duration
+	// streams counts the open event streams.
+	streams atomic.Int64
 }
 
 // New validates cfg, fills its defaults and returns the API. Errors wrap
@@ -133,6 +149,10 @@ func New(cfg Config) (*API, error) {
 		return bad("MaxJSONDepth %d is negative", cfg.MaxJSONDepth)
 	case cfg.MaxParamsBytes < 0 || cfg.MaxParamsBytes > store.MaxParamsBytes:
 		return bad("MaxParamsBytes %d is outside 0..%d", cfg.MaxParamsBytes, store.MaxParamsBytes)
+	case cfg.MaxStreams < 0:
+		return bad("MaxStreams %d is negative", cfg.MaxStreams)
+	case cfg.MaxPageBytes < 0:
+		return bad("MaxPageBytes %d is negative", cfg.MaxPageBytes)
 	case cfg.PollInterval < 0 || (cfg.PollInterval > 0 && cfg.PollInterval < MinPollInterval):
 		return bad("PollInterval %s is below %s", cfg.PollInterval, MinPollInterval)
 	}
@@ -153,6 +173,12 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.MaxParamsBytes == 0 {
 		cfg.MaxParamsBytes = DefaultMaxParamsBytes
+	}
+	if cfg.MaxStreams == 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.MaxPageBytes == 0 {
+		cfg.MaxPageBytes = store.DefaultListBytes
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = DefaultPollInterval

@@ -473,3 +473,18 @@ func TestRequestID(t *testing.T) {
 		require.Len(t, got, 32)
 	}
 }
+
+// TestStoreFull checks that a create refused by a full store answers 503
+// store_full with a Retry-After, and stores nothing.
+func TestStoreFull(t *testing.T) {
+	t.Parallel()
+	st := memstore.New(memstore.Options{MaxBytes: 2_000})
+	api, err := httpapi.New(httpapi.Config{Store: st, Enqueuer: httpapi.EnqueuerFunc(st.Create)})
+	require.NoError(t, err)
+	b := &testBundle{store: st, api: api, h: api.Handler()}
+	b.create(t, `{"type":"t","params":{"a":1}}`)
+	w := b.do(t, http.MethodPost, "/api/v1/tasks", `{"type":"t","params":{"blob":"`+strings.Repeat("x", 2_000)+`"}}`)
+	requireError(t, w, http.StatusServiceUnavailable, httpapi.CodeStoreFull)
+	require.NotEmpty(t, w.Header().Get("Retry-After"))
+	require.Equal(t, 1, b.list(t, "").Total, "the refused task is not stored")
+}

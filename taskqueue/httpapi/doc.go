@@ -80,7 +80,12 @@
 //
 // A value that breaks its rule, an empty value, a parameter given twice
 // (except status) and an unknown parameter are answered 400 naming the
-// parameter. total counts every match across pages.
+// parameter. total counts every match across pages. A page also ends
+// early, with a next_cursor, once its tasks take about
+// Config.MaxPageBytes (default 8 MiB), so a page of tasks with large
+// params stays bounded: follow next_cursor until it is empty rather than
+// counting on limit tasks per page. The response is written a task at a
+// time, never built whole in memory.
 //
 // # Rendering
 //
@@ -107,7 +112,10 @@
 // errors are logged with the request id and answered with a generic
 // message. A store that cannot be reached (an error wrapping
 // store.ErrUnavailable, store.ErrClosed or a deadline) is answered 503
-// unavailable; every 503 carries "Retry-After" ([RetryAfter]). Every
+// unavailable, a create refused by a full store (store.ErrFull,
+// memstore.Options.MaxBytes) 503 store_full, an event stream beyond
+// Config.MaxStreams 503 too_many_streams; every 503 carries
+// "Retry-After" ([RetryAfter]). Every
 // response carries X-Request-ID: the client's own when it is 1 to 64
 // characters of A-Z, a-z, 0-9, ".", "_" and "-", a new random one
 // otherwise (so no other client text reaches the logs).

@@ -41,6 +41,8 @@ const (
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405: the route exists for other methods (see the Allow header).
 	CodeUnsupportedMediaType = "unsupported_media_type" // 415: the Content-Type is present and is not JSON.
 	CodeNotReady             = "not_ready"              // 503: Config.Ready failed (GET /readyz); with Retry-After.
+	CodeStoreFull            = "store_full"             // 503: the store holds as many bytes as it may; with Retry-After.
+	CodeTooManyStreams       = "too_many_streams"       // 503: Config.MaxStreams event streams are open; with Retry-After.
 	CodeUnavailable          = "unavailable"            // 503: the store is unreachable, closed or timed out, or the request was abandoned; with Retry-After.
 	CodeInternal             = "internal"               // 500: anything else; logged with the request id.
 )
@@ -105,6 +107,8 @@ func storeError(err error) *apiError {
 		return badRequest(CodeInvalidRequest, "invalid status")
 	case errors.Is(err, store.ErrInvalidTask):
 		return badRequest(CodeInvalidRequest, "the task is invalid")
+	case errors.Is(err, store.ErrFull):
+		return newError(http.StatusServiceUnavailable, CodeStoreFull, "the task store is full; retry later")
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "the task store is unavailable", cause: err}

@@ -15,17 +15,20 @@ import (
 // state first, then one "status" event per observed status change, until
 // the task is terminal or the client goes away. It runs in the request's
 // goroutine and starts none, so nothing outlives the request.
+//
+// At most Config.MaxStreams streams are open at once; beyond that a
+// request is answered 503 too_many_streams with Retry-After before it
+// touches the store.
 func (a *API) taskEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	// Subscribe before the first read, so no change between the read and
-	// the subscription is missed.
-	var events <-chan store.Event
-	if a.cfg.Notifier != nil {
-		ch, unsubscribe := a.cfg.Notifier.Subscribe()
-		defer unsubscribe()
-		events = ch
+	if a.streams.Add(1) > int64(a.cfg.MaxStreams) {
+		a.streams.Add(-1)
+		a.fail(w, r, newError(http.StatusServiceUnavailable, CodeTooManyStreams, "too many event streams are open; retry later"))
+		return
 	}
-	task, err := a.lookup(r)
+	defer a.streams.Add(-1)
+	events, unsubscribe, task, err := a.subscribe(r)
+	defer unsubscribe()
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -119,6 +122,33 @@ func (a *API) taskEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// subscribe reads the task of the request and subscribes to its events
+// (nil without a notifier). It subscribes before the read that the
+// stream starts from, so no change between the two is missed: with a
+// [store.TaskNotifier] and an id prefix, which must be read to be known,
+// that is a second read. unsubscribe is never nil.
+func (a *API) subscribe(r *http.Request) (events <-chan store.Event, unsubscribe func(), task store.Task, err error) {
+	unsubscribe = func() {}
+	n := a.cfg.Notifier
+	tn, perTask := n.(store.TaskNotifier)
+	if n != nil && !perTask {
+		events, unsubscribe = n.Subscribe()
+	}
+	if perTask {
+		if id, err := store.ParseID(r.PathValue("id")); err == nil {
+			events, unsubscribe = tn.SubscribeTask(id)
+			perTask = false // subscribed before the read
+		}
+	}
+	task, err = a.lookup(r)
+	if err != nil || !perTask {
+		return events, unsubscribe, task, err
+	}
+	events, unsubscribe = tn.SubscribeTask(task.ID)
+	task, err = a.cfg.Store.Get(r.Context(), task.ID)
+	return events, unsubscribe, task, err
 }
 
 // concerns reports whether ev may change the status of task id.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,4 +139,69 @@ func TestListLimitCap(t *testing.T) {
 	resp = b.list(t, "limit=1000&cursor="+url.QueryEscape(resp.NextCursor))
 	require.Len(t, resp.Tasks, len(tasks)-store.DefaultListLimit)
 	require.Empty(t, resp.NextCursor)
+}
+
+// largeParams returns params of about n bytes.
+func largeParams(n int) string {
+	return `{"blob":"` + strings.Repeat("x", n) + `"}`
+}
+
+// TestListByteBudget lists tasks with large params: a page ends early,
+// with a cursor, once its tasks take MaxPageBytes, and the cursors still
+// reach every task once.
+func TestListByteBudget(t *testing.T) {
+	t.Parallel()
+	const n, blob = 10, 30_000
+	b := setup(t, func(c *httpapi.Config) { c.MaxPageBytes = 100_000 })
+	var want []string
+	for range n {
+		want = append([]string{b.create(t, `{"type":"big","params":`+largeParams(blob)+`}`).ID}, want...)
+	}
+	var got []string
+	query := "limit=1000"
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, n, "the listing does not end")
+		resp := b.list(t, query)
+		require.Equal(t, n, resp.Total)
+		require.NotEmpty(t, resp.Tasks)
+		require.LessOrEqual(t, len(resp.Tasks), 4, "a page of about 100 kB holds at most four tasks of 30 kB")
+		got = append(got, ids(resp.Tasks)...)
+		if resp.NextCursor == "" {
+			break
+		}
+		query = "limit=1000&cursor=" + url.QueryEscape(resp.NextCursor)
+	}
+	require.Equal(t, want, got, "every task once, newest first")
+}
+
+// largestWrite records the largest single Write a handler makes.
+type largestWrite struct {
+	*httptest.ResponseRecorder
+	largest int
+}
+
+func (w *largestWrite) Write(p []byte) (int, error) {
+	w.largest = max(w.largest, len(p))
+	return w.ResponseRecorder.Write(p)
+}
+
+// TestListStreamsTasks checks that a listing is written to the client a
+// task at a time, never built whole: no single write holds more than one
+// task (or the write buffer), while the page holds ten.
+func TestListStreamsTasks(t *testing.T) {
+	t.Parallel()
+	const n, blob = 10, 50_000
+	b := setup(t, nil)
+	for range n {
+		b.create(t, `{"type":"big","params":`+largeParams(blob)+`}`)
+	}
+	w := &largestWrite{ResponseRecorder: httptest.NewRecorder()}
+	b.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/tasks?limit=1000", nil))
+	require.Equal(t, http.StatusOK, w.Code)
+	var resp httpapi.ListResponse
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+	require.Len(t, resp.Tasks, n)
+	require.Equal(t, n, resp.Total)
+	require.Greater(t, w.Body.Len(), n*blob)
+	require.Less(t, w.largest, 2*blob, "one write held more than one task: the body was built whole")
 }

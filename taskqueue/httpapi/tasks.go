@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"bufio"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,7 +13,9 @@ import (
 	"github.com/seedcore/seedcore/store"
 )
 
-// ListResponse is the body of GET {prefix}/tasks.
+// ListResponse is the body of GET {prefix}/tasks. A page holds at most
+// the limit asked for, and ends early (with a NextCursor) once its tasks
+// take Config.MaxPageBytes.
 type ListResponse struct {
 	// Tasks is the page, newest first.
 	Tasks []store.Task `json:"tasks"`
@@ -155,16 +160,57 @@ func (a *API) listTasks(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	f.MaxBytes = a.cfg.MaxPageBytes
 	page, err := a.cfg.Store.List(r.Context(), f)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if page.Tasks == nil {
-		page.Tasks = []store.Task{}
-	}
-	a.writeJSON(w, r, http.StatusOK, ListResponse{Tasks: page.Tasks, Total: page.Total, NextCursor: page.NextCursor})
+	a.writeList(w, r, page)
 }
+
+// writeList writes page as a [ListResponse], encoding one task at a time
+// straight to the response and letting go of each once written, so the
+// response never holds more than one task's JSON beyond a small buffer.
+// The first task is encoded before the status is sent, so it can still
+// fail with a 500; a later task that cannot be encoded aborts the
+// response, so the client sees a broken body, never a short page that
+// looks whole.
+func (a *API) writeList(w http.ResponseWriter, r *http.Request, page store.Page) {
+	var first []byte
+	if len(page.Tasks) > 0 {
+		var err error
+		if first, err = json.Marshal(&page.Tasks[0]); err != nil {
+			a.fail(w, r, &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", cause: err})
+			return
+		}
+		page.Tasks[0] = store.Task{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, listBufferSize)
+	_, _ = bw.WriteString(`{"tasks":[`)
+	_, _ = bw.Write(first)
+	for i := 1; i < len(page.Tasks); i++ {
+		b, err := json.Marshal(&page.Tasks[i])
+		if err != nil {
+			a.cfg.Logger.Error("httpapi: encode listed task", slog.String("request_id", requestID(r)), slog.String("error", err.Error()))
+			panic(http.ErrAbortHandler)
+		}
+		page.Tasks[i] = store.Task{}
+		_ = bw.WriteByte(',')
+		if _, err := bw.Write(b); err != nil {
+			return // the client went away
+		}
+	}
+	cursor, _ := json.Marshal(page.NextCursor)
+	_, _ = bw.WriteString(`],"total":` + strconv.Itoa(page.Total) + `,"next_cursor":` + string(cursor) + "}\n")
+	_ = bw.Flush()
+}
+
+// listBufferSize is the write buffer of a listing: tasks are copied into
+// it and written out in pieces of this size.
+const listBufferSize = 32 << 10
 
 // lookup resolves the {id} path value, a full id or an unambiguous
 // prefix, to its task.
