@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -57,6 +58,11 @@ func closedPool(err error) bool {
 // admin_shutdown, crash_shutdown, cannot_connect_now (57P01-57P03) or
 // too_many_connections (53300).
 func unreachable(err error) bool {
+	// The caller's own deadline or cancellation says nothing about the
+	// database (and context.DeadlineExceeded is a net.Error).
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||

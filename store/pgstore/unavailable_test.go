@@ -71,6 +71,13 @@ func TestUnreachableDatabase(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrUnavailable, "%s: %v", name, err)
 		require.NotErrorIs(t, err, store.ErrNotFound, name)
 	}
+
+	// The caller's own deadline is not the database's unavailability.
+	past, cancelPast := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancelPast()
+	_, err = s.List(past, store.Filter{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotErrorIs(t, err, store.ErrUnavailable)
 }
 
 // TestTerminatedConnection: a statement on a connection the server ended
