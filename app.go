@@ -610,7 +610,9 @@ func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) 
 	if t.Priority == 0 && !t.KeepPriority {
 		t.Priority = res.Priority
 	}
-	if t.Domain == "" {
+	if t.Domain == "" && store.ValidName(res.Domain) {
+		// A rule pack's domain that is not a name is not the caller's
+		// fault: the task is stored without one rather than refused.
 		t.Domain = res.Domain
 	}
 	return t, res, nil

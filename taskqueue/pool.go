@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -699,8 +700,12 @@ func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause e
 		if len(result) == 0 {
 			result = json.RawMessage("null")
 		}
-		if !json.Valid(result) {
-			out.Kind, out.Error = store.OutcomeFail, "dispatcher returned a result that is not valid JSON"
+		// The store's JSON contract, not just syntax: a result PostgreSQL
+		// refuses (\u0000, an unpaired surrogate, a number numeric cannot
+		// hold) would fail the shared outcome statement of every task in
+		// it, again on each retry.
+		if err := store.CheckJSON(result); err != nil {
+			out.Kind, out.Error = store.OutcomeFail, "dispatcher returned a result that is not valid JSON: it "+err.Error()
 			return out, true
 		}
 		out.Kind, out.Result = store.OutcomeComplete, result
@@ -710,7 +715,7 @@ func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause e
 	if errors.Is(cause, ErrTimeout) && !errors.Is(err, ErrTimeout) {
 		msg = fmt.Sprintf("%s after %s: %s", ErrTimeout, p.cfg.Timeout, msg)
 	}
-	out.Error = truncate(msg, maxErrorText)
+	out.Error = truncate(storableText(msg), maxErrorText)
 	var ra *RetryAfterError
 	switch {
 	case errors.Is(err, ErrCancelled):
@@ -845,6 +850,13 @@ func (p *Pool) waitIdle(d time.Duration) bool {
 		case <-tick.C:
 		}
 	}
+}
+
+// storableText returns s as text every store keeps: invalid UTF-8 and NUL
+// (which PostgreSQL's text refuses, failing the shared outcome statement)
+// become U+FFFD. An error's text is diagnostic: it is kept, not refused.
+func storableText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func truncate(s string, n int) string {
