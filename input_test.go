@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore"
+	"github.com/seedcore/seedcore/eventizer"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
@@ -65,4 +66,21 @@ func TestParamsLimit(t *testing.T) {
 		_, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), MaxParamsBytes: bad})
 		require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
 	}
+}
+
+// TestInferredDomainNotAName: a rule pack whose default domain is not a
+// name (store.ValidName) does not make Enqueue refuse a task whose caller
+// gave no domain: the task is stored without one.
+func TestInferredDomainNotAName(t *testing.T) {
+	t.Parallel()
+	pack := eventizer.DefaultPack()
+	pack.DefaultDomain = "front desk"
+	an, err := eventizer.New(eventizer.Options{Pack: pack})
+	require.NoError(t, err)
+	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), Analyzer: an})
+	require.NoError(t, err)
+	task, created, err := app.Enqueue(context.Background(), store.NewTask{Type: "t", Description: "nothing to see"})
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Empty(t, task.Domain)
 }
