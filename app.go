@@ -126,8 +126,12 @@ type Config struct {
 	// Metrics, when set, records Prometheus metrics of everything the App
 	// does: tasks created, claimed and ended by type, dispatcher errors by
 	// class, latencies, queue depth, rescues, supervisor restarts and
-	// eventizer findings. Build it with metrics.New on your registry and
-	// serve that registry yourself. Default nil: no metrics.
+	// eventizer findings. A task type is a label only when Dispatcher
+	// declares it (a taskqueue.Mux does; see taskqueue.TypedDispatcher) or
+	// metrics.Options.Types lists it; other types count as "other". Build
+	// it with metrics.New on your registry and serve that registry
+	// yourself (behind [App.Guard] for the API's auth). Default nil: no
+	// metrics.
 	Metrics *metrics.Metrics
 	// NoPrepare, when true, makes the PostgreSQL store send the text of
 	// every statement instead of preparing its insert statements (see
