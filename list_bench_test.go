@@ -97,7 +97,11 @@ func createAll(b *testing.B, ctx context.Context, st store.Store, tasks []store.
 func listAllHTTP(b *testing.B, base string) {
 	cursor, seen := "", 0
 	for {
-		resp, err := http.Get(base + "/api/v1/tasks?limit=1000&cursor=" + cursor)
+		query := "limit=1000"
+		if cursor != "" {
+			query += "&cursor=" + cursor
+		}
+		resp, err := http.Get(base + "/api/v1/tasks?" + query)
 		if err != nil {
 			b.Error(err)
 			return
