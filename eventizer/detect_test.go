@@ -1,6 +1,7 @@
 package eventizer
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -191,4 +192,20 @@ func TestTruncationKeepsCleanCut(t *testing.T) {
 	r = a.Analyze(strings.Repeat("a", 64))
 	require.False(t, r.Truncated)
 	require.Equal(t, 64, len(r.RedactedText))
+}
+
+// TestValidIPv6AgreesWithNetip checks the allocation-free IPv6 check
+// against net/netip on valid and broken forms.
+func TestValidIPv6AgreesWithNetip(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		"::", "::1", "1::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
+		"1::2::3", "1:2:3:4:5:6:7", "fe80::1:2:3:4::", "12345::1", "::ffff:1.2.3.4", "::ffff:1.2.3.04",
+		"::ffff:1.2.3.256", "0:0:0:0:0:ffff:203.0.113.7", "0:0:0:0:0:0:ffff:203.0.113.7", "64:ff9b::1.2.3.4",
+		"1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::1.2.3", ":1::", "1:", ":", "2001:db8::",
+		"2001:DB8:0:0:8:800:200C:417A", "g::1", "1:::2", "::ffff:1.2.3.4.5", "1::2:3:4:5:6:7", "1::2:3:4:5:6:7:8",
+	} {
+		ip, err := netip.ParseAddr(s)
+		require.Equal(t, err == nil && ip.Is6(), validIPv6(s), "%q", s)
+	}
 }

@@ -28,7 +28,7 @@ type evalDoc struct {
 }
 
 // parseEvalSet reads documents with ⟦kind:value⟧ labels.
-func parseEvalSet(t *testing.T, path string) []evalDoc {
+func parseEvalSet(t testing.TB, path string) []evalDoc {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)

@@ -348,6 +348,15 @@ func (sc *scan) number(i int) int {
 			maxB++
 		}
 		for b := maxB; b > a; b-- {
+			// Only a few shapes can be a value: skip the others without
+			// classifying them, so a long run of short groups stays linear.
+			cnt, d := b-a, sc.digits[b]-sc.digits[a]
+			if d > 19 || cnt > 6 && !(a == 0 && b == n) {
+				continue
+			}
+			if d < 9 && (cnt < 3 || cnt > 4 || sc.seps[a] == ' ') {
+				continue // not an IPv4 address or a date: too few digits
+			}
 			if e := sc.classify(a, b, n); e > 0 {
 				return e
 			}
@@ -673,8 +682,7 @@ func (sc *scan) ipv6(i int) int {
 	if colons < 2 || !double && colons != full || sc.wordAt(end) || end-i < 2 {
 		return 0
 	}
-	ip, err := netip.ParseAddr(s[i:end])
-	if err != nil || !ip.Is6() {
+	if !validIPv6(s[i:end]) {
 		return 0
 	}
 	sc.add(Finding{Kind: KindIPv6, Start: i, End: end, Score: scoreMedium, Validator: "netip"})
@@ -1095,4 +1103,83 @@ func hasSuffixFold(s, w string) bool {
 		}
 	}
 	return true
+}
+
+// validIPv6 reports whether s is an IPv6 address in RFC 4291 text form
+// (no zone): groups of one to four hex digits, at most one "::", and
+// optionally a dotted IPv4 address in place of the last two groups. It
+// agrees with net/netip but allocates nothing when s is not an address.
+func validIPv6(s string) bool {
+	groups, double := 0, false
+	i := 0
+	if strings.HasPrefix(s, "::") {
+		double, i = true, 2
+		if i == len(s) {
+			return true
+		}
+	}
+	for i < len(s) {
+		// One group, or the embedded IPv4 address that ends the text.
+		k := i
+		for k < len(s) && k-i < 5 && isHex(s[k]) {
+			k++
+		}
+		if k < len(s) && s[k] == '.' {
+			if groups > 6 || !validIPv4(s[i:]) {
+				return false
+			}
+			groups += 2
+			break
+		}
+		if k == i || k-i > 4 {
+			return false
+		}
+		groups++
+		if k == len(s) {
+			break
+		}
+		if s[k] != ':' || k+1 == len(s) {
+			return false
+		}
+		k++
+		if s[k] == ':' {
+			if double {
+				return false
+			}
+			double = true
+			k++
+			if k == len(s) {
+				break
+			}
+		}
+		i = k
+	}
+	if double {
+		return groups < 8
+	}
+	return groups == 8
+}
+
+// validIPv4 reports whether s is a dotted-quad IPv4 address with no
+// leading zeros.
+func validIPv4(s string) bool {
+	parts, i := 0, 0
+	for parts < 4 {
+		k := i
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		if k == i || k-i > 3 || k-i > 1 && s[i] == '0' || digitsValue(s, i, k) > 255 {
+			return false
+		}
+		parts++
+		if parts == 4 {
+			return k == len(s)
+		}
+		if k == len(s) || s[k] != '.' {
+			return false
+		}
+		i = k + 1
+	}
+	return false
 }

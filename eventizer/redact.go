@@ -13,7 +13,9 @@ import (
 type redactScratch struct {
 	table  []int32    // open-addressing set of finding indexes, by first 4 bytes
 	filter [64]uint64 // 4096-bit filter of those first 4 bytes
+	short  []int32 // hash set of three-byte values (finding indexes)
 	extras []Finding
+	merged []Finding // the merge buffer, swapped with the findings
 	nums   []int // token numbers for TokensNumbered
 }
 
@@ -46,13 +48,14 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	filt := &rs.filter
 	clear(filt[:])
 	fbit := func(key uint32) uint32 { return (key * 0x85EBCA6B) >> 20 }
-	short := false
+	short, maxLen := false, 0
 	for fi, f := range fs {
 		v := s[f.Start:f.End]
 		if len(v) < 4 {
-			short = true
+			short = short || len(v) == 3
 			continue
 		}
+		maxLen = max(maxLen, len(v))
 		h := hash(load32(v, 0))
 		dup := false
 		for tab[h] >= 0 {
@@ -76,7 +79,17 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 		}
 		return cur < len(fs) && fs[cur].Start <= i && j <= fs[cur].End
 	}
-	for i := 0; i+4 <= len(s); i++ {
+	next := 0 // the first finding that ends after i
+	for i := 0; maxLen > 0 && i+4 <= len(s); i++ {
+		// An occurrence that starts inside a finding and ends inside it
+		// too is covered whatever it is: skip to where one could leave it.
+		for next < len(fs) && fs[next].End <= i {
+			next++
+		}
+		if next < len(fs) && fs[next].Start <= i && i+maxLen <= fs[next].End {
+			i = fs[next].End - maxLen
+			continue
+		}
 		key := load32(s, i)
 		if fb := fbit(key); filt[fb>>6]&(1<<(fb&63)) == 0 {
 			continue
@@ -93,51 +106,101 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 		}
 	}
 	if short {
-		for _, f := range fs {
-			v := s[f.Start:f.End]
-			if len(v) >= 4 {
-				continue
-			}
-			for from := 0; ; {
-				k := strings.Index(s[from:], v)
-				if k < 0 {
-					break
-				}
-				i := from + k
-				if !coveredBy(fs, i, i+len(v)) {
-					rs.extras = append(rs.extras, Finding{Kind: f.Kind, Start: i, End: i + len(v), Score: f.Score, Validator: "repeat"})
-				}
-				from = i + 1
-			}
-		}
+		a.addShortRepeats(sc, s)
 	}
 	if len(rs.extras) == 0 {
 		return
 	}
-	fs = append(fs, rs.extras...)
-	slices.SortFunc(fs, func(x, y Finding) int {
-		return cmp.Or(cmp.Compare(x.Start, y.Start), cmp.Compare(y.End, x.End), cmp.Compare(x.Validator, y.Validator))
-	})
-	out := fs[:1]
-	for _, f := range fs[1:] {
-		last := &out[len(out)-1]
-		if f.Start < last.End {
-			last.End = max(last.End, f.End) // union keeps every occurrence covered
-			continue
+	// Merge the findings and the repeats (each in order of Start: the
+	// repeats of at most three bytes come after the longer ones, so sort
+	// the few extras first) and take the union of overlapping spans.
+	ex := rs.extras
+	if !slices.IsSortedFunc(ex, byStart) {
+		slices.SortStableFunc(ex, byStart)
+	}
+	out := rs.merged[:0]
+	push := func(f Finding) {
+		if n := len(out); n > 0 && f.Start < out[n-1].End {
+			out[n-1].End = max(out[n-1].End, f.End) // union keeps every occurrence covered
+			return
 		}
 		out = append(out, f)
 	}
+	i, j := 0, 0
+	for i < len(fs) || j < len(ex) {
+		if j == len(ex) || i < len(fs) && fs[i].Start <= ex[j].Start {
+			push(fs[i])
+			i++
+		} else {
+			push(ex[j])
+			j++
+		}
+	}
+	// The merged list becomes the findings; the old findings slice is kept
+	// as the next call's merge buffer.
+	rs.merged = fs[:0]
 	sc.scan.findings = out
 }
 
-func coveredBy(fs []Finding, i, j int) bool {
-	for _, f := range fs {
-		if f.Start <= i && j <= f.End {
-			return true
+// addShortRepeats finds the other occurrences of three-byte values, as
+// whole words only (a value that short inside a word is a coincidence):
+// one pass over the word boundaries, with the values in a hash set keyed
+// by their bytes. One- and two-byte values are not searched for.
+func (a *Analyzer) addShortRepeats(sc *scratch, s string) {
+	fs := sc.scan.findings
+	rs := &sc.redact
+	const size = 256
+	if cap(rs.short) < size {
+		rs.short = make([]int32, size)
+	}
+	tab := rs.short[:size]
+	for k := range tab {
+		tab[k] = -1
+	}
+	key3 := func(i int) uint32 { return uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 }
+	hash := func(key uint32) uint32 { return (key * 0x9E3779B1) >> 24 }
+	n := 0
+	for fi, f := range fs {
+		if f.End-f.Start != 3 {
+			continue
+		}
+		h, k := hash(key3(f.Start)), key3(f.Start)
+		for tab[h] >= 0 && key3(fs[tab[h]].Start) != k {
+			h = (h + 1) & (size - 1)
+		}
+		if tab[h] < 0 {
+			if n == size/2 {
+				break // the set is full: the rest are found where they stand
+			}
+			tab[h] = int32(fi)
+			n++
 		}
 	}
-	return false
+	cur := 0
+	for i := 0; i+3 <= len(s); i++ {
+		if i > 0 && isWordByte(s[i-1]) || i+3 < len(s) && isWordByte(s[i+3]) {
+			continue
+		}
+		k := key3(i)
+		h := hash(k)
+		for tab[h] >= 0 && key3(fs[tab[h]].Start) != k {
+			h = (h + 1) & (size - 1)
+		}
+		if tab[h] < 0 {
+			continue
+		}
+		for cur < len(fs) && fs[cur].End <= i {
+			cur++
+		}
+		if cur < len(fs) && fs[cur].Start <= i && i+3 <= fs[cur].End {
+			continue
+		}
+		f := fs[tab[h]]
+		rs.extras = append(rs.extras, Finding{Kind: f.Kind, Start: i, End: i + 3, Score: f.Score, Validator: "repeat"})
+	}
 }
+
+func byStart(x, y Finding) int { return cmp.Compare(x.Start, y.Start) }
 
 func kindToken(k Kind) string {
 	switch k {
