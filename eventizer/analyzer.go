@@ -73,8 +73,8 @@ type scratch struct {
 	evFired    []bool
 	seen       []bool
 	redact     redactScratch
-	norm       []byte  // the normalised copy of the text, when needed
-	offs       []int32 // offs[k]: the original offset of norm[k]
+	norm       []byte     // the normalised copy of the text, when needed
+	edits      []normEdit // how its offsets map to the original
 }
 
 // New compiles opts into an Analyzer. It returns an error wrapping
@@ -166,10 +166,10 @@ func (a *Analyzer) Analyze(text string) Result {
 	// Detection runs on a normalised copy when the text holds zero-width
 	// characters, Unicode spaces or full-width forms (see normalize.go).
 	ns, ncut, normed := s, cut, false
-	if needsNorm(s) {
-		sc.norm, sc.offs = normalize(s, sc.norm, sc.offs)
+	if from := normStart(s); from >= 0 {
+		sc.norm, sc.edits = normalize(s, from, sc.norm, sc.edits)
 		ns, normed = unsafeString(sc.norm), true
-		ncut = sort.Search(len(sc.offs), func(k int) bool { return int(sc.offs[k]) >= cut })
+		ncut = sort.Search(len(ns)+1, func(p int) bool { return origOffset(sc.edits, p) >= cut })
 	}
 	end := a.scanText(sc, ns, ncut, &r)
 	if end < len(ns) {
@@ -184,9 +184,9 @@ func (a *Analyzer) Analyze(text string) Result {
 	if normed {
 		for k := range sc.scan.findings {
 			f := &sc.scan.findings[k]
-			f.Start, f.End = int(sc.offs[f.Start]), int(sc.offs[f.End])
+			f.Start, f.End = origOffset(sc.edits, f.Start), origOffset(sc.edits, f.End)
 		}
-		end = int(sc.offs[end])
+		end = origOffset(sc.edits, end)
 	}
 	s = text[:end]
 	if len(sc.scan.findings) > 0 {

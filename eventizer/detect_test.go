@@ -1,6 +1,7 @@
 package eventizer
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -208,4 +209,29 @@ func TestValidIPv6AgreesWithNetip(t *testing.T) {
 		ip, err := netip.ParseAddr(s)
 		require.Equal(t, err == nil && ip.Is6(), validIPv6(s), "%q", s)
 	}
+}
+
+// TestShortValueRepeats checks that a three-byte value is redacted again
+// where it stands as a word, not inside other words, and that repeats of
+// a longer value are found inside and across findings' neighbourhoods.
+func TestShortValueRepeats(t *testing.T) {
+	t.Parallel()
+	a := newDefault(t)
+	text := "password: abc, and later abc again; fabcd stays"
+	r := a.Analyze(text)
+	require.Equal(t, "password: [SECRET_REDACTED], and later [SECRET_REDACTED] again; fabcd stays", r.RedactedText)
+	// A one-letter password is not hunted through the text.
+	r = a.Analyze("pw=x then x marks the spot")
+	require.Equal(t, "pw=[SECRET_REDACTED] then x marks the spot", r.RedactedText)
+	// Many distinct short values: each is found again.
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "password:a%02d ", i%100)
+	}
+	b.WriteString("a07 a42")
+	r = a.Analyze(b.String())
+	require.True(t, strings.HasSuffix(r.RedactedText, "[SECRET_REDACTED] [SECRET_REDACTED]"), r.RedactedText[len(r.RedactedText)-60:])
+	// A long value found once is redacted inside other text too.
+	r = a.Analyze("mail jane@example.com; cc:jane@example.comX")
+	require.NotContains(t, r.RedactedText, "jane@example.com")
 }

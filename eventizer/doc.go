@@ -34,7 +34,9 @@
 // [TokensNumbered] ("[EMAIL_1]", the same value the same number within a
 // text) or [TokensHMAC] (a keyed digest; the key is required, there is no
 // default). A value found once is redacted wherever else it occurs in the
-// text, even where its context alone would not flag it.
+// text, even where its context alone would not flag it (a value of three
+// bytes only where it stands as a word; shorter ones, such as a one-letter
+// password, are not searched for).
 //
 // Input longer than Options.MaxBytes (default 16 KiB) is cut on a UTF-8
 // boundary and only that prefix is analysed and returned (Result.Truncated):
@@ -68,7 +70,11 @@
 // compiled to a DFA over byte classes, with word boundaries built in) and
 // the PII detectors, which are tried only where a word starts or at the few
 // bytes that can anchor a finding ('@', '=', ':', '+', '(', '-') and then
-// look at a small window. There is no regular expression. Scratch memory
+// look at a small window. There is no regular expression; no detector
+// backtracks over more than a bounded window, and runs of digit groups
+// are classified only in the shapes a value can take, so no input shape
+// makes the pass superlinear. Text with disguising characters is first
+// copied into a normalised form (see Text from anywhere). Scratch memory
 // comes from a pool: analysing a text with no findings and no matched event
 // allocates nothing; otherwise the result's own slices and redacted string
 // are the allocations. The package benchmarks compare it with the original

@@ -1,6 +1,7 @@
 package eventizer
 
 import (
+	"sort"
 	"unicode"
 	"unicode/utf8"
 )
@@ -31,10 +32,10 @@ func normRune(r rune) (b byte, drop, ok bool) {
 	return 0, false, false
 }
 
-// needsNorm reports whether s holds a rune that normRune changes. ASCII is
-// skipped eight bytes at a time; only the lead bytes of the changed runes
-// (0xC2, 0xE2, 0xE3, 0xEF) are decoded.
-func needsNorm(s string) bool {
+// normStart returns the offset of the first rune of s that normRune
+// changes, or -1. ASCII is skipped eight bytes at a time; only the lead
+// bytes of the changed runes (0xC2, 0xE2, 0xE3, 0xEF) are decoded.
+func normStart(s string) int {
 	i := 0
 	for i < len(s) {
 		if i+8 <= len(s) {
@@ -46,52 +47,60 @@ func needsNorm(s string) bool {
 			}
 		}
 		c := s[i]
-		if c < 0x80 {
-			i++
-			continue
-		}
 		if c != 0xC2 && c != 0xE2 && c != 0xE3 && c != 0xEF {
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if _, _, ok := normRune(r); ok {
-			return true
+			return i
 		}
 		i += n
 	}
-	return false
+	return -1
 }
 
-// normalize writes the normalised copy of s into buf and, into offs, the
-// original offset of each of its bytes plus a final entry len(s).
-func normalize(s string, buf []byte, offs []int32) ([]byte, []int32) {
-	buf, offs = buf[:0], offs[:0]
-	for i := 0; i < len(s); {
+// normEdit records that from normalised offset at on, the original offset
+// is the normalised one plus delta (until the next edit).
+type normEdit struct{ at, delta int32 }
+
+// normalize writes the normalised copy of s into buf, starting from from
+// (the first changed rune; the bytes before it are copied as they are),
+// and the offset edits into edits. Unchanged runs are copied in bulk.
+func normalize(s string, from int, buf []byte, edits []normEdit) ([]byte, []normEdit) {
+	buf, edits = append(buf[:0], s[:from]...), edits[:0]
+	i, run := from, from // s[run:i] is pending, unchanged
+	for i < len(s) {
 		c := s[i]
-		if c < 0x80 {
-			buf = append(buf, c)
-			offs = append(offs, int32(i))
+		if c != 0xC2 && c != 0xE2 && c != 0xE3 && c != 0xEF {
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if b, drop, ok := normRune(r); ok {
-			if !drop {
-				buf = append(buf, b)
-				offs = append(offs, int32(i))
-			}
+		b, drop, ok := normRune(r)
+		if !ok {
 			i += n
 			continue
 		}
-		for k := 0; k < n; k++ {
-			buf = append(buf, s[i+k])
-			offs = append(offs, int32(i+k))
+		buf = append(buf, s[run:i]...)
+		if !drop {
+			buf = append(buf, b)
 		}
 		i += n
+		run = i
+		edits = append(edits, normEdit{at: int32(len(buf)), delta: int32(i - len(buf))})
 	}
-	offs = append(offs, int32(len(s)))
-	return buf, offs
+	buf = append(buf, s[run:]...)
+	return buf, edits
+}
+
+// origOffset maps an offset of the normalised copy to the original text.
+func origOffset(edits []normEdit, p int) int {
+	k := sort.Search(len(edits), func(k int) bool { return int(edits[k].at) > p })
+	if k == 0 {
+		return p
+	}
+	return p + int(edits[k-1].delta)
 }
 
 // latinWord reports whether a non-ASCII rune continues an ASCII word: a

@@ -13,10 +13,11 @@ import (
 type redactScratch struct {
 	table  []int32    // open-addressing set of finding indexes, by first 4 bytes
 	filter [64]uint64 // 4096-bit filter of those first 4 bytes
-	short  []int32 // hash set of three-byte values (finding indexes)
+	first  [256]bool  // the first bytes of those values
+	short  []int32    // hash set of three-byte values (finding indexes)
 	extras []Finding
 	merged []Finding // the merge buffer, swapped with the findings
-	nums   []int // token numbers for TokensNumbered
+	nums   []int     // token numbers for TokensNumbered
 }
 
 func load32(s string, i int) uint32 {
@@ -47,6 +48,8 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	hash := func(key uint32) uint32 { return (key * 0x9E3779B1) >> (32 - bits) }
 	filt := &rs.filter
 	clear(filt[:])
+	first := &rs.first // the first bytes of the values
+	clear(first[:])
 	fbit := func(key uint32) uint32 { return (key * 0x85EBCA6B) >> 20 }
 	short, maxLen := false, 0
 	for fi, f := range fs {
@@ -70,6 +73,7 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 			tab[h] = int32(fi)
 			fb := fbit(load32(v, 0))
 			filt[fb>>6] |= 1 << (fb & 63)
+			first[v[0]] = true
 		}
 	}
 	cur := 0
@@ -79,31 +83,44 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 		}
 		return cur < len(fs) && fs[cur].Start <= i && j <= fs[cur].End
 	}
-	next := 0 // the first finding that ends after i
-	for i := 0; maxLen > 0 && i+4 <= len(s); i++ {
-		// An occurrence that starts inside a finding and ends inside it
-		// too is covered whatever it is: skip to where one could leave it.
-		for next < len(fs) && fs[next].End <= i {
-			next++
+	// Scan the gaps between findings with a tight loop. An occurrence that
+	// starts inside a finding and ends inside it too is covered whatever it
+	// is, so within finding f only the last maxLen-1 positions are scanned.
+	last := len(s) - 4
+	i := 0
+	for next := 0; maxLen > 0 && i <= last; next++ {
+		limit := last
+		skipTo := 0
+		if next < len(fs) {
+			f := fs[next]
+			limit = min(last, f.Start-1)
+			skipTo = f.End - maxLen + 1
 		}
-		if next < len(fs) && fs[next].Start <= i && i+maxLen <= fs[next].End {
-			i = fs[next].End - maxLen
-			continue
-		}
-		key := load32(s, i)
-		if fb := fbit(key); filt[fb>>6]&(1<<(fb&63)) == 0 {
-			continue
-		}
-		for h := hash(key); tab[h] >= 0; h = (h + 1) & mask {
-			f := fs[tab[h]]
-			v := s[f.Start:f.End]
-			if load32(v, 0) != key || i+len(v) > len(s) || s[i:i+len(v)] != v {
+		for ; i <= limit; i++ {
+			if !first[s[i]] {
 				continue
 			}
-			if !covered(i, i+len(v)) {
-				rs.extras = append(rs.extras, Finding{Kind: f.Kind, Start: i, End: i + len(v), Score: f.Score, Validator: "repeat"})
+			key := load32(s, i)
+			if fb := fbit(key); filt[fb>>6]&(1<<(fb&63)) == 0 {
+				continue
+			}
+			for h := hash(key); tab[h] >= 0; h = (h + 1) & mask {
+				f := fs[tab[h]]
+				v := s[f.Start:f.End]
+				if load32(v, 0) != key || i+len(v) > len(s) || s[i:i+len(v)] != v {
+					continue
+				}
+				if !covered(i, i+len(v)) {
+					rs.extras = append(rs.extras, Finding{Kind: f.Kind, Start: i, End: i + len(v), Score: f.Score, Validator: "repeat"})
+				}
 			}
 		}
+		if next >= len(fs) {
+			break
+		}
+		i = max(i, skipTo)
+		// The positions of finding next not skipped run on into the gap
+		// after it (the next round's loop starts from i).
 	}
 	if short {
 		a.addShortRepeats(sc, s)
