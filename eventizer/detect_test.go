@@ -211,8 +211,8 @@ func TestValidIPv6AgreesWithNetip(t *testing.T) {
 	}
 }
 
-// TestShortValueRepeats checks that a three-byte value is redacted again
-// where it stands as a word, not inside other words, and that repeats of
+// TestShortValueRepeats checks that a value of three bytes or fewer is
+// redacted again where it stands as a word, not inside other words, and that repeats of
 // a longer value are found inside and across findings' neighbourhoods.
 func TestShortValueRepeats(t *testing.T) {
 	t.Parallel()
@@ -220,9 +220,10 @@ func TestShortValueRepeats(t *testing.T) {
 	text := "password: abc, and later abc again; fabcd stays"
 	r := a.Analyze(text)
 	require.Equal(t, "password: [SECRET_REDACTED], and later [SECRET_REDACTED] again; fabcd stays", r.RedactedText)
-	// A one-letter password is not hunted through the text.
-	r = a.Analyze("pw=x then x marks the spot")
-	require.Equal(t, "pw=[SECRET_REDACTED] then x marks the spot", r.RedactedText)
+	// A one-letter password is redacted again where it is a word, and
+	// nowhere else.
+	r = a.Analyze("pw=x then x marks the spot in the box")
+	require.Equal(t, "pw=[SECRET_REDACTED] then [SECRET_REDACTED] marks the spot in the box", r.RedactedText)
 	// Many distinct short values: each is found again.
 	var b strings.Builder
 	for i := range 300 {

@@ -34,9 +34,8 @@
 // [TokensNumbered] ("[EMAIL_1]", the same value the same number within a
 // text) or [TokensHMAC] (a keyed digest; the key is required, there is no
 // default). A value found once is redacted wherever else it occurs in the
-// text, even where its context alone would not flag it (a value of three
-// bytes only where it stands as a word; shorter ones, such as a one-letter
-// password, are not searched for).
+// text, even where its context alone would not flag it (a value of one to
+// three bytes, such as a short password, only where it stands as a word).
 //
 // Input longer than Options.MaxBytes (default 16 KiB) is cut on a UTF-8
 // boundary and only that prefix is analysed and returned (Result.Truncated):

@@ -679,7 +679,8 @@ func (sc *scan) ipv6(i int) int {
 	if dotted && strings.IndexByte(s[i:end], '.') >= 0 {
 		full = 6
 	}
-	if colons < 2 || !double && colons != full || sc.wordAt(end) || end-i < 2 {
+	// "::" alone (the unspecified address) says nothing about anyone.
+	if colons < 2 || !double && colons != full || sc.wordAt(end) || end-i < 3 {
 		return 0
 	}
 	if !validIPv6(s[i:end]) {

@@ -14,7 +14,7 @@ type redactScratch struct {
 	table  []int32    // open-addressing set of finding indexes, by first 4 bytes
 	filter [64]uint64 // 4096-bit filter of those first 4 bytes
 	first  [256]bool  // the first bytes of those values
-	short  []int32    // hash set of three-byte values (finding indexes)
+	short  []int32    // hash set of values of 1-3 bytes (finding indexes)
 	extras []Finding
 	merged []Finding // the merge buffer, swapped with the findings
 	nums   []int     // token numbers for TokensNumbered
@@ -55,7 +55,7 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	for fi, f := range fs {
 		v := s[f.Start:f.End]
 		if len(v) < 4 {
-			short = short || len(v) == 3
+			short = true
 			continue
 		}
 		maxLen = max(maxLen, len(v))
@@ -159,10 +159,11 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	sc.scan.findings = out
 }
 
-// addShortRepeats finds the other occurrences of three-byte values, as
-// whole words only (a value that short inside a word is a coincidence):
-// one pass over the word boundaries, with the values in a hash set keyed
-// by their bytes. One- and two-byte values are not searched for.
+// addShortRepeats finds the other occurrences of values of one to three
+// bytes, as whole words only (a value that short inside a word is a
+// coincidence, and redacting every "x" of a text for a one-letter
+// password would destroy it): one pass over the word boundaries, with the
+// values in a hash set keyed by their bytes and length.
 func (a *Analyzer) addShortRepeats(sc *scratch, s string) {
 	fs := sc.scan.findings
 	rs := &sc.redact
@@ -174,46 +175,57 @@ func (a *Analyzer) addShortRepeats(sc *scratch, s string) {
 	for k := range tab {
 		tab[k] = -1
 	}
-	key3 := func(i int) uint32 { return uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 }
-	hash := func(key uint32) uint32 { return (key * 0x9E3779B1) >> 24 }
-	n := 0
-	for fi, f := range fs {
-		if f.End-f.Start != 3 {
-			continue
+	key := func(i, n int) uint32 {
+		k := uint32(n) << 24
+		for j := 0; j < n; j++ {
+			k |= uint32(s[i+j]) << (8 * j)
 		}
-		h, k := hash(key3(f.Start)), key3(f.Start)
-		for tab[h] >= 0 && key3(fs[tab[h]].Start) != k {
+		return k
+	}
+	hash := func(k uint32) uint32 { return (k * 0x9E3779B1) >> 24 }
+	lookup := func(k uint32) int32 {
+		h := hash(k)
+		for tab[h] >= 0 {
+			f := fs[tab[h]]
+			if key(f.Start, f.End-f.Start) == k {
+				return tab[h]
+			}
 			h = (h + 1) & (size - 1)
 		}
-		if tab[h] < 0 {
-			if n == size/2 {
-				break // the set is full: the rest are found where they stand
-			}
-			tab[h] = int32(fi)
+		return -1 - int32(h)
+	}
+	n := 0
+	for fi, f := range fs {
+		if f.End-f.Start > 3 || n == size/2 {
+			continue // past half full, the rest are found where they stand
+		}
+		if x := lookup(key(f.Start, f.End-f.Start)); x < 0 {
+			tab[-1-x] = int32(fi)
 			n++
 		}
 	}
 	cur := 0
-	for i := 0; i+3 <= len(s); i++ {
-		if i > 0 && isWordByte(s[i-1]) || i+3 < len(s) && isWordByte(s[i+3]) {
+	for i := 0; i < len(s); i++ {
+		if i > 0 && isWordByte(s[i-1]) {
 			continue
 		}
-		k := key3(i)
-		h := hash(k)
-		for tab[h] >= 0 && key3(fs[tab[h]].Start) != k {
-			h = (h + 1) & (size - 1)
+		for l := 1; l <= 3 && i+l <= len(s); l++ {
+			if i+l < len(s) && isWordByte(s[i+l]) {
+				continue
+			}
+			x := lookup(key(i, l))
+			if x < 0 {
+				continue
+			}
+			for cur < len(fs) && fs[cur].End <= i {
+				cur++
+			}
+			if cur < len(fs) && fs[cur].Start <= i && i+l <= fs[cur].End {
+				continue
+			}
+			f := fs[x]
+			rs.extras = append(rs.extras, Finding{Kind: f.Kind, Start: i, End: i + l, Score: f.Score, Validator: "repeat"})
 		}
-		if tab[h] < 0 {
-			continue
-		}
-		for cur < len(fs) && fs[cur].End <= i {
-			cur++
-		}
-		if cur < len(fs) && fs[cur].Start <= i && i+3 <= fs[cur].End {
-			continue
-		}
-		f := fs[tab[h]]
-		rs.extras = append(rs.extras, Finding{Kind: f.Kind, Start: i, End: i + 3, Score: f.Score, Validator: "repeat"})
 	}
 }
 
