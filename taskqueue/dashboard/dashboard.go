@@ -213,7 +213,7 @@ func (d *Dashboard) wrap(h http.Handler) http.Handler {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
-				d.cfg.Logger.Error("dashboard: handler panicked", slog.String("path", r.URL.Path), slog.Any("panic", v))
+				d.cfg.Logger.Error("dashboard: handler panicked", slog.String("route", r.Pattern), slog.Any("panic", v))
 				if rec.Status == 0 {
 					d.fail(rec, r, http.StatusInternalServerError, "Internal error.", nil)
 				}
@@ -224,8 +224,9 @@ func (d *Dashboard) wrap(h http.Handler) http.Handler {
 		}()
 		if d.cfg.Authorize != nil {
 			if err := d.cfg.Authorize(r); err != nil {
-				d.cfg.Logger.Debug("dashboard: request not authorized", slog.String("path", r.URL.Path),
-					slog.String("error", err.Error()))
+				// Not routed yet: no route to name, and the path is the
+				// client's text, which is never logged.
+				d.cfg.Logger.Debug("dashboard: request not authorized", slog.String("error", err.Error()))
 				if errors.Is(err, httpapi.ErrUnauthorized) {
 					if d.cfg.WWWAuthenticate != "" {
 						hd.Set("WWW-Authenticate", d.cfg.WWWAuthenticate)

@@ -245,7 +245,7 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, status int, mes
 		if status == http.StatusServiceUnavailable {
 			level = slog.LevelWarn
 		}
-		d.cfg.Logger.Log(r.Context(), level, "dashboard: request failed", slog.String("path", r.URL.Path),
+		d.cfg.Logger.Log(r.Context(), level, "dashboard: request failed", slog.String("route", r.Pattern),
 			slog.Int("status", status), slog.String("error", cause.Error()))
 	}
 	d.render(w, r, status, "error", errorPage{base: d.base(http.StatusText(status), ""), Message: message})
@@ -414,7 +414,7 @@ func (d *Dashboard) action(kind actionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := d.checkCSRF(r); err != nil {
-			d.cfg.Logger.Debug("dashboard: action refused", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+			d.cfg.Logger.Debug("dashboard: action refused", slog.String("route", r.Pattern), slog.String("error", err.Error()))
 			d.fail(w, r, http.StatusForbidden,
 				"This form was not sent from this dashboard, or it has expired. Reload the page and try again.", nil)
 			return
