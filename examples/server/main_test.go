@@ -265,6 +265,20 @@ func TestServerPostgreSQL(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "readyz stayed %d after the database connection was cut", code)
 		time.Sleep(50 * time.Millisecond)
 	}
+	// While the database is unreachable, creates and lists answer 503
+	// unavailable with Retry-After (they were 500 internal).
+	for _, req := range []struct{ method, body string }{{http.MethodPost, testTask}, {http.MethodGet, ""}} {
+		r, err := http.NewRequest(req.method, s.base+"/api/v1/tasks", strings.NewReader(req.body))
+		require.NoError(t, err)
+		r.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(r)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s: %s", req.method, b)
+		require.Contains(t, string(b), `"code":"unavailable"`)
+		require.NotEmpty(t, resp.Header.Get("Retry-After"))
+	}
 	p.restore()
 	deadline = time.Now().Add(20 * time.Second)
 	for {
