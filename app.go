@@ -75,8 +75,10 @@ type Config struct {
 	// taskqueue.DefaultConcurrency (100).
 	Concurrency int
 	// DatabaseURL selects the PostgreSQL store (a lib/pq URL or key=value
-	// string). The App opens and closes the pool. Default "": the
-	// in-memory store, unless DB is set.
+	// string). The App opens and closes the pool. Each connection attempt
+	// gives up after pgstore.DefaultConnectTimeout (10s) unless the URL
+	// sets connect_timeout, and New returns when its context ends even
+	// while connecting. Default "": the in-memory store, unless DB is set.
 	DatabaseURL string
 	// DB selects the PostgreSQL store on a pool the caller owns (the App
 	// never closes it). It wins over DatabaseURL. When set, DatabaseURL is

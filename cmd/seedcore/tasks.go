@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -199,16 +200,23 @@ count and the cursor of the next page go to stderr.`)
 func withClient(ctx context.Context, c conn, name string, stderr io.Writer, fn func(context.Context, client) error) int {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	// An error after the time limit names it.
+	timedOut := func(err error) error {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("gave up at the time limit (-timeout %s): %w", c.timeout, err)
+		}
+		return err
+	}
 	cl, err := c.open(ctx)
 	if err != nil {
-		return fail(stderr, name, err)
+		return fail(stderr, name, timedOut(err))
 	}
 	err = fn(ctx, cl)
 	if cerr := cl.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err != nil {
-		return fail(stderr, name, err)
+		return fail(stderr, name, timedOut(err))
 	}
 	return exitOK
 }

@@ -117,17 +117,36 @@ func (l *Listener) publish(p string) {
 // own), it publishes [store.EventResync], because notifications sent while
 // disconnected are lost. It pings the connection every PingInterval. A
 // schema name that is not valid returns an error wrapping
-// [ErrInvalidSchema] at once.
+// [ErrInvalidSchema] at once. Each connection attempt is bounded as in
+// [Open] ([DefaultConnectTimeout] unless the DSN or PGCONNECT_TIMEOUT sets
+// connect_timeout), and Serve returns as soon as ctx ends, even during one.
+// When the first attempt times out, Serve returns an error wrapping
+// [ErrConnectTimeout] (run under a supervisor, it is started again); other
+// failed attempts, and every attempt after LISTEN first succeeded, are
+// retried with a doubling wait from MinReconnect to MaxReconnect.
 func (l *Listener) Serve(ctx context.Context) error {
 	if err := ValidateSchema(l.opts.Schema); err != nil {
 		return err
 	}
-	pl := pq.NewListener(l.dsn, l.opts.MinReconnect, l.opts.MaxReconnect,
+	dsn := withConnectTimeout(l.dsn)
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return errorf("pgstore: listener: %w", err)
+	}
+	timedOut := make(chan error, 1)
+	pl := pq.NewDialListener(&ctxDialer{ctx: ctx}, dsn, l.opts.MinReconnect, l.opts.MaxReconnect,
 		func(ev pq.ListenerEventType, err error) {
 			switch ev {
 			case pq.ListenerEventDisconnected:
 				l.log.LogAttrs(ctx, slog.LevelWarn, "pgstore: listener disconnected", slog.Any("error", err))
 			case pq.ListenerEventConnectionAttemptFailed:
+				err = connectErr(err, cfg.ConnectTimeout)
+				if errors.Is(err, ErrConnectTimeout) {
+					select {
+					case timedOut <- err:
+					default:
+					}
+				}
 				l.log.LogAttrs(ctx, slog.LevelWarn, "pgstore: listener connection failed", slog.Any("error", err))
 			case pq.ListenerEventReconnected:
 				l.log.LogAttrs(ctx, slog.LevelInfo, "pgstore: listener reconnected")
@@ -150,6 +169,10 @@ func (l *Listener) Serve(ctx context.Context) error {
 		if err != nil {
 			return errorf("pgstore: listen %s: %w", l.opts.Schema, err)
 		}
+	case err := <-timedOut:
+		_ = pl.Close()
+		<-listened
+		return errorf("pgstore: listen %s: %w", l.opts.Schema, err)
 	}
 	l.hub.Send(store.Event{Kind: store.EventResync})
 

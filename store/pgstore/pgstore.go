@@ -147,7 +147,11 @@ const DefaultMaxOpenConns = 32
 // Unless dsn sets binary_parameters itself, Open turns it on, so lib/pq
 // sends each statement with its parameters in one round trip instead of
 // two (parse, then bind and execute); the store sends every parameter as
-// text, so results are the same either way.
+// text, so results are the same either way. Unless dsn or PGCONNECT_TIMEOUT
+// sets connect_timeout, each connection attempt is bounded by
+// [DefaultConnectTimeout]; one that times out fails with an error wrapping
+// [ErrConnectTimeout]. Every call, Open's own check included, also returns
+// when its context ends, even while the connection is being made.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
@@ -156,11 +160,14 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if !strings.Contains(dsn, "binary_parameters") {
 		cfg.BinaryParameters = true
 	}
+	if !setsConnectTimeout(dsn) {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, errorf("pgstore: open: %w", err)
 	}
-	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db := sqlx.NewDb(sql.OpenDB(&ctxConnector{pq: connector, timeout: cfg.ConnectTimeout}), "postgres")
 	// database/sql keeps only two idle connections by default: every
 	// statement beyond two at once would open a connection (a new server
 	// process) and close it after, which under a producer load costs more
