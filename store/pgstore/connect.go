@@ -56,6 +56,9 @@ func withConnectTimeout(dsn string) string {
 // connectErr wraps err, the error of a connection attempt bounded by
 // timeout, with ErrConnectTimeout when the attempt timed out.
 func connectErr(err error, timeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err // the caller's limit, not the connect timeout
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("%w (%s): %w", ErrConnectTimeout, timeout, err)
