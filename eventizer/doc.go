@@ -53,6 +53,20 @@
 // forms ("jane＠example.com", "４１１１") is normalised for detection, and the
 // findings are mapped back onto the original bytes.
 //
+// # JSON
+//
+// [Analyzer.RedactJSON] redacts a JSON document (a task's params, its
+// result) in place, in one pass and without decoding it into Go values:
+// every string and member name is redacted as a text, an integer that is
+// a card number becomes a redacted string, and every value under a
+// secret-looking name ("password", "api_key", "authorization", ...) is
+// replaced whatever it looks like. The document stays valid JSON of the
+// same shape; each finding is reported with its JSON path, never its
+// value. The strings of a document are analysed in batches, so many short
+// strings cost about what one long text does (BenchmarkRedactJSON).
+// [Analyzer.RedactText] redacts a text of any length, in overlapping
+// windows where it is longer than Options.MaxBytes.
+//
 // # Rules
 //
 // Event rules are data: a [Pack] of event types with priorities, optional

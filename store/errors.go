@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Sentinel errors returned (wrapped) by every backend. Test for them with
 // [errors.Is].
@@ -31,6 +34,9 @@ var (
 	// that no longer holds the task's lease (it expired and was rescued, the
 	// task was claimed again, or it is not running). Nothing was changed.
 	ErrLeaseLost = errors.New("store: lease lost")
+	// ErrPersonalData is wrapped, with ErrInvalidTask, by a
+	// [PersonalDataError]: a field that must not hold personal data does.
+	ErrPersonalData = errors.New("store: personal data where none is allowed")
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("store: closed")
 	// ErrFull is returned by a create on a store that holds as many bytes
@@ -47,3 +53,21 @@ var (
 	// with 503 and a Retry-After header.
 	ErrUnavailable = errors.New("store: unavailable")
 )
+
+// PersonalDataError reports personal data (an e-mail address, a card
+// number, a secret, ...) in a task field that is stored and shown as is,
+// such as the idempotency key. Its text names the field and the kinds
+// found, never the value. It wraps [ErrInvalidTask] and [ErrPersonalData].
+type PersonalDataError struct {
+	// Field is the field's name in the API ("idempotency_key").
+	Field string
+	// Kinds are the kinds of data found ("email", "card", ...).
+	Kinds []string
+}
+
+func (e *PersonalDataError) Error() string {
+	return "store: invalid task: " + e.Field + " holds personal data (" + strings.Join(e.Kinds, ", ") + ")"
+}
+
+// Unwrap returns ErrInvalidTask and ErrPersonalData.
+func (e *PersonalDataError) Unwrap() []error { return []error{ErrInvalidTask, ErrPersonalData} }

@@ -111,6 +111,11 @@ type Task struct {
 	Type string `db:"type" json:"type"`
 	// Description is the task's (redacted) text.
 	Description string `db:"description" json:"description"`
+	// DescriptionTruncated is true when the description was longer than
+	// the analyzer's limit and only its analysed prefix was stored. It is
+	// not a column: both stores derive it from Events (its top-level
+	// "truncated": true) whenever they return a task.
+	DescriptionTruncated bool `db:"-" json:"description_truncated,omitempty"`
 	// Domain is the business domain, given by the caller or inferred.
 	Domain string `db:"domain" json:"domain"`
 	// Params is the task's input as a JSON object.

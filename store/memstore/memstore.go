@@ -224,7 +224,9 @@ func (s *Store) insert(nt store.NewTask, now time.Time) *entry {
 		IdempotencyKey: nt.IdempotencyKey,
 		Events:         cloneJSON(nt.Events),
 		CreatedAt:      now,
-		UpdatedAt:      now,
+		// Derived once: Events never changes.
+		DescriptionTruncated: store.EventsTruncated(nt.Events),
+		UpdatedAt:            now,
 	}
 	if nt.Hold {
 		t.Status = store.StatusCreated

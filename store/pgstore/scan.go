@@ -57,6 +57,7 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 		t.LockedBy = worker
 		t.Params = rawJSON(params)
 		t.Events = rawJSON(ev)
+		t.DescriptionTruncated = store.EventsTruncated(ev)
 		t.Enrichment = rawJSON(enr)
 		t.UpdatedAt = start
 		t.StartedAt = &start
@@ -92,6 +93,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	t.Params = rawJSON(params)
 	t.Result = rawJSON(result)
 	t.Events = rawJSON(ev)
+	t.DescriptionTruncated = store.EventsTruncated(ev)
 	t.Enrichment = rawJSON(enr)
 	t.RunAfter = runAfter.get(&t, "run_after")
 	t.CreatedAt = created.get(&t, "created_at")

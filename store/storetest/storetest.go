@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"DeleteFinished", testDeleteFinished},
 		{"CreateMany", testCreateMany},
 		{"SetEnrichment", testSetEnrichment},
+		{"DescriptionTruncated", testDescriptionTruncated},
 		{"ClaimRace", testClaimRace},
 	}
 	for _, g := range groups {
