@@ -150,6 +150,11 @@ type Config struct {
 	// PollInterval is how often workers look for work without a
 	// notification. Default taskqueue.DefaultPollInterval (1s).
 	PollInterval time.Duration
+	// Redact turns off redaction field by field. Default: the zero value,
+	// every field redacted before it is stored, logged or reported: the
+	// description, the params, each result and error, and an idempotency
+	// key holding personal data refused.
+	Redact RedactOptOut
 	// RescueInterval is the time between sweeps for expired leases.
 	// Default taskqueue.DefaultRescueInterval (2s).
 	RescueInterval time.Duration
@@ -183,6 +188,7 @@ type backend interface {
 	store.Store
 	taskqueue.Queue
 	taskqueue.Cleaner
+	CreateMany(ctx context.Context, tasks []store.NewTask) (int, error)
 	SetEnrichment(ctx context.Context, id string, enrichment json.RawMessage) error
 }
 
@@ -350,7 +356,8 @@ func (a *App) wire() error {
 	a.pool, err = taskqueue.NewPool(taskqueue.PoolConfig{
 		Concurrency: cfg.Concurrency, Dispatcher: cfg.Dispatcher, DrainTimeout: cfg.DrainTimeout,
 		Lease: cfg.Lease, Logger: a.log, Notifier: a.notifier, Observer: observer,
-		PollInterval: cfg.PollInterval, Queue: a.backend, RetryPolicy: cfg.RetryPolicy,
+		PollInterval: cfg.PollInterval, Queue: a.backend,
+		Redactor: outcomeRedactor{a: a.analyzer, opt: cfg.Redact}, RetryPolicy: cfg.RetryPolicy,
 		Timeout: cfg.TaskTimeout, WorkerName: cfg.WorkerName,
 	})
 	if err != nil {
@@ -513,15 +520,8 @@ func (a *App) Guard(h http.Handler) http.Handler { return a.api.Guard(h) }
 // error wrapping taskqueue.ErrPoolBusy.
 func (a *App) RunDue(ctx context.Context) (int, error) { return a.pool.RunDue(ctx) }
 
-// Store returns the App's store, for reads and administration.
-func (a *App) Store() store.Store { return a.backend }
-
 // Notifier returns the source of the App's task notifications.
 func (a *App) Notifier() store.Notifier { return a.notifier }
-
-// PostgreSQL returns the PostgreSQL store, or nil when the App runs on the
-// in-memory store.
-func (a *App) PostgreSQL() *pgstore.Store { return a.pg }
 
 // Ready reports whether the store answers and the workers run.
 func (a *App) Ready() bool { return a.sup.Ready() }
@@ -533,26 +533,31 @@ func (a *App) Check(ctx context.Context) error { return a.sup.Check(ctx) }
 // Supervisor returns the App's supervision tree, for its service states.
 func (a *App) Supervisor() *supervisor.Supervisor { return a.sup }
 
-// Enqueue analyses t's description with the eventizer, stores the redacted
-// text and the analysis with the task, and creates it (see
-// store.Store.Create for idempotency keys). The priority rule: a
-// non-zero Priority is kept; a zero Priority takes the analysis's priority
-// (0 to 10, so free text such as "URGENT" can raise it) unless
-// t.KeepPriority is set, which stores 0. An empty Domain takes the
-// analysis's domain. The raw
-// description is never stored or logged. After [App.Shutdown] it stores
-// nothing and returns an error wrapping [ErrShutdown].
+// Enqueue redacts t and creates it (see store.Store.Create for
+// idempotency keys). Unless Config.Redact opts a field out: the
+// description is analysed by the eventizer and stored redacted, with the
+// analysis in Events (Task.DescriptionTruncated says when it was cut);
+// every string and long integer of the params is redacted in place, and
+// every value under a secret-looking name (the findings' JSON paths go to
+// Events); an idempotency key holding personal data is refused with an
+// error wrapping store.ErrPersonalData that names the kinds found, never
+// the value. The priority rule: a non-zero Priority is kept; a zero
+// Priority takes the analysis's priority (0 to 10, so free text such as
+// "URGENT" can raise it) unless t.KeepPriority is set, which stores 0. An
+// empty Domain takes the analysis's domain. No raw value is stored or
+// logged. After [App.Shutdown] it stores nothing and returns an error
+// wrapping [ErrShutdown].
 func (a *App) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
 	if err := a.closed(); err != nil {
 		return store.Task{}, false, err
 	}
-	t, res, err := a.prepare(t)
+	p, err := a.prepare(t)
 	if err != nil {
 		return store.Task{}, false, err
 	}
-	task, created, err := a.backend.Create(ctx, t)
+	task, created, err := a.backend.Create(ctx, p.task)
 	if err == nil && created {
-		a.afterCreate(task, res)
+		a.afterCreate(task, p.res)
 	}
 	return task, created, err
 }
@@ -576,7 +581,7 @@ func (a *App) observe(res eventizer.Result) {
 	}
 }
 
-// EnqueueTx is Enqueue inside the caller's PostgreSQL transaction: the task
+// EnqueueTx is Enqueue (redaction included) inside the caller's PostgreSQL transaction: the task
 // exists only if tx commits. It returns [ErrNoTransactions] when the App
 // runs on the in-memory store.
 func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (store.Task, bool, error) {
@@ -586,42 +591,17 @@ func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (stor
 	if a.pg == nil {
 		return store.Task{}, false, ErrNoTransactions
 	}
-	t, res, err := a.prepare(t)
+	p, err := a.prepare(t)
 	if err != nil {
 		return store.Task{}, false, err
 	}
-	task, created, err := a.pg.CreateTx(ctx, tx, t)
+	task, created, err := a.pg.CreateTx(ctx, tx, p.task)
 	if err == nil && created {
 		// Enrichment of a task whose transaction rolls back finds no task
 		// and is dropped.
-		a.afterCreate(task, res)
+		a.afterCreate(task, p.res)
 	}
 	return task, created, err
-}
-
-// prepare checks t's params against Config.MaxParamsBytes and runs the
-// eventizer over its description.
-func (a *App) prepare(t store.NewTask) (store.NewTask, eventizer.Result, error) {
-	if limit := a.maxParams(); len(t.Params) > limit {
-		return t, eventizer.Result{}, fmt.Errorf("%w: params is larger than %d bytes", store.ErrInvalidTask, limit)
-	}
-	res := a.analyzer.Analyze(t.Description)
-	a.observe(res)
-	events, err := json.Marshal(res)
-	if err != nil {
-		return t, res, fmt.Errorf("seedcore: encode analysis: %w", err)
-	}
-	t.Description = res.RedactedText
-	t.Events = events
-	if t.Priority == 0 && !t.KeepPriority {
-		t.Priority = res.Priority
-	}
-	if t.Domain == "" && store.ValidName(res.Domain) {
-		// A rule pack's domain that is not a name is not the caller's
-		// fault: the task is stored without one rather than refused.
-		t.Domain = res.Domain
-	}
-	return t, res, nil
 }
 
 // maxParams is the params limit in force.

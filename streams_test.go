@@ -79,7 +79,7 @@ func TestManyStreamsBoundedConnections(t *testing.T) {
 	for i := range batch {
 		batch[i] = store.NewTask{Type: "test", Hold: true}
 	}
-	_, err = app.PostgreSQL().CreateMany(ctx, batch)
+	_, err = app.UnredactedPostgreSQL().CreateMany(ctx, batch)
 	require.NoError(t, err)
 	page, err := app.Store().List(ctx, store.Filter{Limit: store.MaxListLimit})
 	require.NoError(t, err)

@@ -88,6 +88,12 @@ type PoolConfig struct {
 	PollInterval time.Duration
 	// Queue is the backend. Required.
 	Queue Queue
+	// Redactor, when set, rewrites each attempt's result and error text
+	// (and a dispatcher's panic value before it is logged) as soon as the
+	// dispatcher returns, so that what it removes never reaches the
+	// backend, the logs or the Observer. Default nil: they are kept as
+	// the dispatcher produced them.
+	Redactor Redactor
 	// RetryPolicy decides the delay before a failed task's next attempt.
 	// Default ExponentialBackoff{} (1s base, 1h cap, full jitter).
 	RetryPolicy RetryPolicy
@@ -98,6 +104,16 @@ type PoolConfig struct {
 	// unique among all pools sharing a backend. Default:
 	// hostname-pid-random.
 	WorkerName string
+}
+
+// Redactor removes personal data from what an attempt produced. Its
+// methods are called from the pool's goroutines, concurrently.
+type Redactor interface {
+	// RedactResult returns result, valid JSON, with personal data
+	// replaced; what it returns must be valid JSON too.
+	RedactResult(result json.RawMessage) json.RawMessage
+	// RedactText returns s with personal data replaced.
+	RedactText(s string) string
 }
 
 // Observer is told what a pool does, for metrics. Its methods are called
@@ -674,8 +690,12 @@ func (p *Pool) attempt(ctx context.Context, t *store.Task) attemptResult {
 func (p *Pool) dispatch(ctx context.Context, t *store.Task) (result json.RawMessage, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			p.taskLog(t).Error("dispatcher panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
-			result, err = nil, fmt.Errorf("%w: %v", ErrPanic, r)
+			v := fmt.Sprint(r)
+			if p.cfg.Redactor != nil {
+				v = p.cfg.Redactor.RedactText(v)
+			}
+			p.taskLog(t).Error("dispatcher panicked", slog.String("panic", v), slog.String("stack", string(debug.Stack())))
+			result, err = nil, fmt.Errorf("%w: %s", ErrPanic, v)
 		}
 	}()
 	return p.cfg.Dispatcher.Dispatch(ctx, t)
@@ -708,12 +728,20 @@ func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause e
 			out.Kind, out.Error = store.OutcomeFail, "dispatcher returned a result that is not valid JSON: it "+err.Error()
 			return out, true
 		}
+		if p.cfg.Redactor != nil {
+			result = p.cfg.Redactor.RedactResult(result)
+		}
 		out.Kind, out.Result = store.OutcomeComplete, result
 		return out, true
 	}
 	msg := err.Error()
 	if errors.Is(cause, ErrTimeout) && !errors.Is(err, ErrTimeout) {
 		msg = fmt.Sprintf("%s after %s: %s", ErrTimeout, p.cfg.Timeout, msg)
+	}
+	if p.cfg.Redactor != nil {
+		// Redacted before it is cut, so the cut never leaves part of a
+		// value; the analyzer reads at most a few times maxErrorText.
+		msg = p.cfg.Redactor.RedactText(truncate(msg, 4*maxErrorText))
 	}
 	out.Error = truncate(storableText(msg), maxErrorText)
 	var ra *RetryAfterError

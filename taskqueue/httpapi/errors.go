@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/seedcore/seedcore/store"
 )
@@ -88,9 +89,12 @@ func badRequest(code, message string) *apiError {
 // id prefix, the enqueuer's anything.
 func storeError(err error) *apiError {
 	var ae *apiError
+	var pd *store.PersonalDataError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &pd):
+		return personalData(pd)
 	case errors.Is(err, store.ErrInvalidID):
 		return badRequest(CodeInvalidID, "the task id must be a UUID or a prefix of one")
 	case errors.Is(err, store.ErrNotFound):
@@ -115,4 +119,21 @@ func storeError(err error) *apiError {
 	default:
 		return &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", cause: err}
 	}
+}
+
+// personalData says which field holds personal data, and of what kinds,
+// without the value.
+func personalData(pd *store.PersonalDataError) *apiError {
+	field := "a field"
+	if safeName(pd.Field) {
+		field = pd.Field
+	}
+	var kinds []string
+	for _, k := range pd.Kinds {
+		if safeName(k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return badRequest(CodeInvalidRequest, field+" holds personal data ("+strings.Join(kinds, ", ")+
+		"); it was not stored: use a value without it")
 }
