@@ -83,6 +83,9 @@ func TestRedactJSONUnchangedAllocatesNothing(t *testing.T) {
 	res, err := a.RedactJSON(doc)
 	require.NoError(t, err)
 	require.Equal(t, &doc[0], &res.JSON[0], "an unchanged document is returned as is")
+	if raceEnabled {
+		return // the race detector's sync.Pool drops items at random
+	}
 	allocs := testing.AllocsPerRun(100, func() { _, _ = a.RedactJSON(doc) })
 	require.Zero(t, allocs)
 }
