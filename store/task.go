@@ -103,7 +103,7 @@ func CanTransition(from, to Status) bool {
 //
 // JSON fields (Params, Result, Events, Enrichment) hold raw JSON; Params is
 // always a JSON object. Times are in UTC with microsecond precision.
-// [Task.MarshalJSON] never fails: see Invalid.
+// Every task a backend returns renders as JSON: see Invalid.
 type Task struct {
 	// ID is the task's UUID in canonical lower-case text form.
 	ID string `db:"id" json:"id"`
@@ -159,11 +159,13 @@ type Task struct {
 	// FinishedAt is when the task reached a terminal status.
 	FinishedAt *time.Time `db:"finished_at" json:"finished_at,omitempty"`
 	// Invalid names (by JSON name) the fields whose stored value cannot be
-	// represented, such as a time PostgreSQL holds as infinity or outside
-	// the years 0 to 9999, or JSON that does not parse: they are rendered
-	// as null. It is empty for every task stored through [Store.Create],
-	// whose input contract rules such values out; a backend sets it when
-	// it reads a row written otherwise.
+	// represented: a time PostgreSQL holds as infinity, or outside the
+	// years 0 to 9999 that RFC 3339 (and so JSON) can write. Such a field
+	// is read as the zero time (nil for an optional one), so the task still
+	// renders and one such row never fails a page. It is empty for every
+	// task stored through [Store.Create], whose input contract rules such
+	// values out; a backend sets it when it reads a row written otherwise
+	// (by hand, or before the contract).
 	Invalid []string `db:"-" json:"invalid,omitempty"`
 }
 

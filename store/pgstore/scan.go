@@ -107,8 +107,9 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 
 // anyTime scans a timestamptz column whatever it holds: a time, NULL, or
 // a value the driver cannot turn into a time.Time (infinity, which lib/pq
-// hands over as text). Reading a task never fails on one odd column: the
-// task comes back with the field named in Task.Invalid instead.
+// hands over as text). Reading a task never fails on one odd column, and a
+// time JSON cannot write (outside the years 0 to 9999) is not returned:
+// the task comes back with the field named in Task.Invalid instead.
 type anyTime struct {
 	t     time.Time
 	null  bool
@@ -120,6 +121,9 @@ func (a *anyTime) Scan(v any) error {
 	switch v := v.(type) {
 	case time.Time:
 		a.t = v.UTC()
+		if y := a.t.Year(); y < 0 || y > 9999 {
+			a.t, a.other = time.Time{}, true
+		}
 	case nil:
 		a.null = true
 	default:

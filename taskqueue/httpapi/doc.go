@@ -89,10 +89,11 @@
 //
 // # Rendering
 //
-// A task is always rendered: a stored value that cannot be (a row written
+// A task is always rendered: a stored time that cannot be (a row written
 // by hand with a time outside the years 0 to 9999, or infinity) is sent as
-// null and its field named in "invalid" (see store.Task.Invalid), so one
-// such row never fails a page, a lookup or an event stream.
+// the zero time, or left out where the field is optional, and its field is
+// named in "invalid" (see store.Task.Invalid), so one such row never fails
+// a page, a lookup or an event stream.
 //
 // # Events
 //
