@@ -84,3 +84,35 @@ func TestInferredDomainNotAName(t *testing.T) {
 	require.True(t, created)
 	require.Empty(t, task.Domain)
 }
+
+// TestEnqueueChecksTheRawInput: Enqueue and EnqueueMany refuse what the
+// stores refuse, on both stores, although redaction rewrites the params
+// and the description before they reach the store.
+func TestEnqueueChecksTheRawInput(t *testing.T) {
+	t.Parallel()
+	for _, e := range appEnvs {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := e.cfg(t)
+			cfg.Dispatcher = echoMux(t)
+			app, err := seedcore.New(context.Background(), cfg)
+			require.NoError(t, err)
+			for _, nt := range []store.NewTask{
+				{Type: "t", Params: json.RawMessage(`{"a":"\ud800"}`)},
+				{Type: "t", Params: json.RawMessage(`{"a":"\u0000"}`)},
+				{Type: "t", Params: json.RawMessage(`{"a":1e999999}`)},
+				{Type: "t", Params: json.RawMessage("{\"a\":\"\xff\"}")},
+				{Type: "t", Description: "a\x00b"},
+				{Type: "a b"},
+			} {
+				_, _, err := app.Enqueue(context.Background(), nt)
+				require.ErrorIs(t, err, store.ErrInvalidTask, "%q %q", nt.Params, nt.Description)
+				_, err = app.EnqueueMany(context.Background(), []store.NewTask{{Type: "ok"}, nt})
+				require.ErrorIs(t, err, store.ErrInvalidTask, "%q %q", nt.Params, nt.Description)
+			}
+			page, err := app.Store().List(context.Background(), store.Filter{})
+			require.NoError(t, err)
+			require.Zero(t, page.Total)
+		})
+	}
+}
