@@ -98,6 +98,8 @@ func TestUsage(t *testing.T) {
 		{"get without id", append([]string{"get"}, none...), exitUsage, "", "want exactly one task id"},
 		{"cancel with two ids", append([]string{"cancel", "a", "b"}, none...), exitUsage, "", "want exactly one task id"},
 		{"list bad status", append([]string{"list", "-status", "done"}, none...), exitUsage, "", "-status"},
+		{"list limit too large", append([]string{"list", "-limit", "5000"}, none...), exitUsage, "", "-limit must be from 1 to 1000"},
+		{"list limit zero", append([]string{"list", "-limit", "0"}, none...), exitUsage, "", "-limit must be from 1 to 1000"},
 		{"list bad api", []string{"list", "-api", "ftp://x"}, exitUsage, "", "-api must be an http(s) URL"},
 		{"migrate without db", []string{"migrate", "-db", ""}, exitUsage, "", "no database"},
 		{"migrate bad schema", []string{"migrate", "-db", "postgres://x", "-schema", "Bad-Name"}, exitUsage, "", "invalid schema"},

@@ -142,8 +142,10 @@ count and the cursor of the next page go to stderr.`)
 	if len(pos) > 0 {
 		return fail(stderr, "list", usagef("unexpected argument %q", pos[0]))
 	}
-	if f.Limit < 1 {
-		return fail(stderr, "list", usagef("-limit must be positive"))
+	if f.Limit < 1 || f.Limit > store.MaxListLimit {
+		// The rule the API applies to its limit parameter, so a local and
+		// a remote list agree.
+		return fail(stderr, "list", usagef("-limit must be from 1 to %d", store.MaxListLimit))
 	}
 	for _, s := range strings.Split(status, ",") {
 		if s = strings.TrimSpace(s); s != "" {
