@@ -338,3 +338,22 @@ func TestReadsRowsWrittenByHand(t *testing.T) {
 	require.Contains(t, cancelled["invalid"], "run_after")
 	requireRenders(t, h)
 }
+
+// TestListFilterTextNoTaskHolds: a listing filter with text no task can
+// hold (NUL, invalid UTF-8) is 400 on both stores, in the API and the
+// dashboard; PostgreSQL used to fail on it with a 500.
+func TestListFilterTextNoTaskHolds(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			h := server(t, b.open(t), nil)
+			for _, q := range []string{"type=a%00", "domain=%ff", "type=a%00b&domain=x"} {
+				for _, p := range []string{"/api/v1/tasks?", "/ui/tasks?"} {
+					w := serve(h, http.MethodGet, p+q, "")
+					require.Equal(t, http.StatusBadRequest, w.Code, "%s%s: %s", p, q, w.Body)
+				}
+			}
+		})
+	}
+}
