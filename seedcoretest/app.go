@@ -13,7 +13,7 @@ import (
 
 // EnvVar names the environment variable [NewPostgres] reads the database
 // URL from.
-const EnvVar = pgtest.EnvVar
+const EnvVar = "TEST_DATABASE_URL"
 
 // DefaultTimeout bounds [WaitFor] and [Start]'s wait for the App to become
 // ready.

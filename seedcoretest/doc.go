@@ -33,8 +33,10 @@
 // become due when the test advances the clock, and Drain runs them. The
 // clock applies to the in-memory store only: PostgreSQL stamps and
 // compares times with the database's now(), so seedcore.New refuses a
-// Config that sets Now with a database. Dispatcher timeouts and leases are
-// measured in real time either way.
+// Config that sets Now with a database. Dispatcher timeouts and the
+// workers' poll and heartbeat intervals run in real time either way, while
+// the in-memory store judges lease expiry by the clock: advancing it past
+// the lease of a running task lets the rescuer take the task back.
 //
 // # Assertions
 //

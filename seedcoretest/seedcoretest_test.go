@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore"
+	"github.com/seedcore/seedcore/internal/pgtest"
 	"github.com/seedcore/seedcore/seedcoretest"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue"
@@ -244,6 +245,7 @@ func TestClock(t *testing.T) {
 // the test with a message naming the variable, and fails it under CI.
 // (Not parallel: it sets environment variables.)
 func TestNewPostgresSkips(t *testing.T) {
+	require.Equal(t, pgtest.EnvVar, seedcoretest.EnvVar, "the variable the project's own tests read")
 	t.Setenv(seedcoretest.EnvVar, "")
 	t.Setenv("CI", "")
 	rec := &recordingTB{TB: t}
