@@ -43,9 +43,12 @@
 // Delivery is at least once. A task's outcome is written only by the
 // worker that holds its lease (fenced by worker and attempt), so a worker
 // that lost its lease never overwrites the task; a crashed process's tasks
-// run again within the lease plus the rescue interval. The description of
-// a task created through the App ([App.Enqueue], [App.EnqueueTx] or the
-// HTTP API) is analysed and redacted before it reaches the store, and the
-// App never logs a description; a task created on a store directly is
-// stored as it is given.
+// run again within the lease plus the rescue interval. A task created
+// through the App ([App.Enqueue], [App.EnqueueTx], [App.EnqueueMany],
+// [App.Store], the HTTP API or the command line) has its description and
+// params redacted before they reach the store, and an idempotency key
+// holding personal data is refused; each result and error text is
+// redacted by the worker pool before it is written, logged or reported.
+// [Config.Redact] opts single fields out. Only [App.UnredactedStore] and
+// [App.UnredactedPostgreSQL] store what they are given.
 package seedcore

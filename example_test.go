@@ -83,3 +83,34 @@ func ExampleApp_Mount() {
 	// 200 200
 	// host ok
 }
+
+// Many tasks in one store operation (a COPY into PostgreSQL from 1000
+// tasks), each redacted as Enqueue redacts: the params keep their shape,
+// personal data and secrets do not survive.
+func ExampleApp_EnqueueMany() {
+	ctx := context.Background()
+	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: taskqueue.NewMux()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer func() { _ = app.Shutdown(ctx) }()
+	tasks := []store.NewTask{
+		{Type: "mail", Params: []byte(`{"to":"ann@example.com","api_key":"k-123"}`), Hold: true},
+		{Type: "mail", Params: []byte(`{"to":"bob@example.com","api_key":"k-456"}`), Hold: true},
+	}
+	n, err := app.EnqueueMany(ctx, tasks)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	page, _ := app.Store().List(ctx, store.Filter{Type: "mail"})
+	fmt.Println(n, "stored")
+	for _, t := range page.Tasks {
+		fmt.Println(string(t.Params))
+	}
+	// Output:
+	// 2 stored
+	// {"to":"[EMAIL_REDACTED]","api_key":"[SECRET_REDACTED]"}
+	// {"to":"[EMAIL_REDACTED]","api_key":"[SECRET_REDACTED]"}
+}

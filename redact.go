@@ -57,10 +57,10 @@ type prepared struct {
 }
 
 // prepare checks t's params against Config.MaxParamsBytes and redacts t
-// as Config.Redact says: the idempotency key is checked
-// for personal data, the description and the params are redacted, and the
-// analysis goes to Events. A zero Priority takes the analysis's priority;
-// an empty Domain takes its domain.
+// as Config.Redact says: the idempotency key is checked for personal
+// data, the description and the params are redacted, and the analysis
+// goes to Events. Priority and Domain follow the rules [App.Enqueue]
+// states.
 func (a *App) prepare(t store.NewTask) (prepared, error) {
 	if limit := a.maxParams(); len(t.Params) > limit {
 		return prepared{}, fmt.Errorf("%w: params is larger than %d bytes", store.ErrInvalidTask, limit)

@@ -60,3 +60,25 @@ func ExampleParsePack() {
 	// Output:
 	// {"event_types":["outage"],"keywords":["database","unreachable"],"priority":8}
 }
+
+// A task's params: the values are redacted in place, the document keeps
+// its shape, and each finding names its JSON path, not its value.
+func ExampleAnalyzer_RedactJSON() {
+	a, err := eventizer.New(eventizer.Options{})
+	if err != nil {
+		panic(err)
+	}
+	res, err := a.RedactJSON([]byte(`{"to":["ann@example.com"],"card":4111111111111111,"smtp":{"user":"ann","password":"hunter2"},"retries":3}`))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(res.JSON))
+	for _, f := range res.Findings {
+		fmt.Println(f.Kind, f.Path, f.Validator)
+	}
+	// Output:
+	// {"to":["[EMAIL_REDACTED]"],"card":"[CARD_REDACTED]","smtp":{"user":"ann","password":"[SECRET_REDACTED]"},"retries":3}
+	// email $.to[0] rfc5322
+	// card $.card luhn
+	// secret $.smtp.password key
+}

@@ -16,8 +16,9 @@ import (
 func runEnqueue(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("enqueue", "-type TYPE [flags]", `
 Create a task and print it as JSON. Against the database (-db), the
-description is analysed and redacted exactly as the server does before it
-is stored; with -api the server does it. A repeated -idempotency-key
+description and the params are redacted exactly as the server does before
+they are stored, and an idempotency key holding personal data is refused;
+with -api the server does it. A repeated -idempotency-key
 prints the existing task (and says so on stderr).`)
 	var c conn
 	c.register(fs)
@@ -29,7 +30,7 @@ prints the existing task (and says so on stderr).`)
 	fs.StringVar(&nt.Type, "type", "", "task type (required)")
 	fs.StringVar(&nt.Description, "description", "", "task description (free text; PII is redacted)")
 	fs.StringVar(&nt.Domain, "domain", "", "business domain (default: inferred from the description)")
-	fs.StringVar(&params, "params", "", "task params as a JSON object")
+	fs.StringVar(&params, "params", "", "task params as a JSON object (PII and secrets are redacted)")
 	fs.IntVar(&nt.Priority, "priority", 0, "priority 0-100, higher first (default: from the description's analysis)")
 	fs.IntVar(&nt.MaxAttempts, "max-attempts", 0, "attempts before the task fails for good (default 5)")
 	fs.StringVar(&runAfter, "run-after", "", "first run at an RFC 3339 time, or after a duration such as 10m")
