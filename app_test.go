@@ -212,7 +212,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestEmbedInSutureTree: the App runs inside a caller's suture tree, its
-// handler inside a caller's mux, and stops with the tree.
+// routes mounted in a caller's mux (App.Mount), and stops with the tree.
 func TestEmbedInSutureTree(t *testing.T) {
 	t.Parallel()
 	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t)})
@@ -225,7 +225,7 @@ func TestEmbedInSutureTree(t *testing.T) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /host/hello", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hi") })
-	mux.Handle("/", app.Handler())
+	app.Mount(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	resp, body := postJSON(t, srv.URL+"/api/v1/tasks", `{"type":"test","description":"test task"}`)
