@@ -14,8 +14,9 @@ import (
 // recheckInterval is how often WaitFor reads the task without a
 // notification. Notifications are hints that a store may drop (a full
 // subscriber buffer, a reconnect) and an App given only Config.DB has
-// none, so WaitFor also looks on its own, rarely.
-const recheckInterval = 100 * time.Millisecond
+// none, so WaitFor also looks on its own, rarely. (A variable so that a
+// test can turn it off.)
+var recheckInterval = 100 * time.Millisecond
 
 // WaitFor waits until task id (a full id or an unambiguous prefix) is in
 // status, and returns it. It reads the task again whenever the App's
@@ -36,15 +37,24 @@ func WaitForTimeout(t testing.TB, app *seedcore.App, id string, status store.Sta
 		t.Fatalf("seedcoretest: WaitFor: %q is not a status", status)
 		return store.Task{}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// Resolve a prefix first, so the subscription can name the task.
+	if task, err := app.Store().Get(ctx, id); err == nil {
+		id = task.ID
+	}
 	var events <-chan store.Event
-	if n := app.Notifier(); n != nil {
-		// Subscribed before the first read, so no change after it is missed.
+	switch n := app.Notifier(); n := n.(type) {
+	case store.TaskNotifier:
+		ch, unsubscribe := n.SubscribeTask(id)
+		defer unsubscribe()
+		events = ch
+	case store.Notifier:
 		ch, unsubscribe := n.Subscribe()
 		defer unsubscribe()
 		events = ch
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	// Subscribed before the reads below, so no change after one is missed.
 	recheck := time.NewTicker(recheckInterval)
 	defer recheck.Stop()
 	var last store.Task
@@ -72,7 +82,7 @@ func WaitForTimeout(t testing.TB, app *seedcore.App, id string, status store.Sta
 				events = nil
 				continue
 			}
-			if ev.Kind == store.EventChanged && ev.TaskID != "" && !strings.HasPrefix(ev.TaskID, id) {
+			if ev.Kind == store.EventChanged && ev.TaskID != "" && ev.TaskID != id {
 				continue // another task's change
 			}
 		case <-recheck.C:
