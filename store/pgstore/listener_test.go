@@ -10,6 +10,7 @@ import (
 
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/pgstore"
+	"github.com/seedcore/seedcore/store/storetest"
 )
 
 const eventWait = 10 * time.Second
@@ -166,4 +167,15 @@ func TestListenerBadSchema(t *testing.T) {
 	l := pgstore.NewListener("postgres://unused", pgstore.ListenerOptions{Schema: "Bad-Name"})
 	err := l.Serve(context.Background())
 	require.True(t, errors.Is(err, pgstore.ErrInvalidSchema), "got %v", err)
+}
+
+// TestNotifierConformance runs the notification checks of storetest on
+// the store with its Listener.
+func TestNotifierConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunNotifier(t, func(t *testing.T) (storetest.Backend, store.Notifier) {
+		b := setup(t, pgstore.Options{})
+		l, _ := startListener(t, b)
+		return b.store, l
+	})
 }

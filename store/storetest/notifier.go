@@ -18,6 +18,9 @@ import (
 // event arrives, within WaitTimeout. The checks: a ready task's creation
 // sends [store.EventReady]; asking a running task to cancel sends
 // [store.EventCancel] with its TaskID; unsubscribe may be called twice.
+// A notifier that is a [store.TaskNotifier] also delivers a task's claim
+// and completion to that task's subscribers, each event naming it (or no
+// task), and never an event naming another task.
 func RunNotifier(t *testing.T, open func(t *testing.T) (Backend, store.Notifier)) {
 	t.Helper()
 	t.Run("ReadyOnCreate", func(t *testing.T) {
@@ -45,6 +48,46 @@ func RunNotifier(t *testing.T, open func(t *testing.T) (Backend, store.Notifier)
 			require.NoError(t, err)
 			id = task.ID
 		}, func(ev store.Event) bool { return ev.Kind == store.EventCancel && ev.TaskID == id })
+	})
+
+	t.Run("TaskSubscription", func(t *testing.T) {
+		t.Parallel()
+		ctx := t.Context()
+		b, n := open(t)
+		tn, ok := n.(store.TaskNotifier)
+		if !ok {
+			t.Skip("the notifier delivers no task's events alone")
+		}
+		watched := mustCreate(t, ctx, b, store.NewTask{Hold: true})
+		other := mustCreate(t, ctx, b, store.NewTask{Hold: true})
+		events, unsubscribe := tn.SubscribeTask(watched.ID)
+		defer unsubscribe()
+		otherEvents, unsubscribeOther := tn.SubscribeTask(other.ID)
+		defer unsubscribeOther()
+		about := func(id string) func(store.Event) bool {
+			return func(ev store.Event) bool {
+				require.NotEqual(t, store.EventReady, ev.Kind, "a task subscriber never gets EventReady")
+				return ev.Kind == store.EventChanged && ev.TaskID == id
+			}
+		}
+		// Repeated writes are harmless: the first is the run, the rest
+		// fail as the task is no longer created.
+		awaitEvent(t, events, "EventChanged naming the task when it is run", func() {
+			_, _ = b.Run(ctx, watched.ID)
+		}, about(watched.ID))
+		running := claimID(t, ctx, b, watched.ID, "w1", time.Minute)
+		awaitEvent(t, events, "EventChanged naming the task when it is claimed", func() {}, about(watched.ID))
+		require.NoError(t, finish(t, ctx, b, outcome(running, store.OutcomeComplete)))
+		awaitEvent(t, events, "EventChanged naming the task when it completes", func() {}, about(watched.ID))
+		for {
+			select {
+			case ev := <-otherEvents:
+				require.NotEqual(t, watched.ID, ev.TaskID, "an event of another task")
+				continue
+			default:
+			}
+			break
+		}
 	})
 
 	t.Run("UnsubscribeTwice", func(t *testing.T) {
