@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 )
@@ -235,4 +236,35 @@ func TestShortValueRepeats(t *testing.T) {
 	// A long value found once is redacted inside other text too.
 	r = a.Analyze("mail jane@example.com; cc:jane@example.comX")
 	require.NotContains(t, r.RedactedText, "jane@example.com")
+}
+
+// TestLatinWordAgreesWithUnicode pins the fast paths of latinWord to the
+// Unicode tables they stand for.
+func TestLatinWordAgreesWithUnicode(t *testing.T) {
+	t.Parallel()
+	for r := rune(0x80); r < 0x30000; r++ {
+		want := unicode.Is(unicode.Latin, r) || unicode.Is(unicode.Mn, r)
+		if r >= 0x2E80 && r < 0xA720 || r >= 0xAC00 && r < 0xFB00 {
+			want = unicode.Is(unicode.Latin, r) // combining marks of CJK scripts end an ASCII word
+		}
+		if got := latinWord(r); got != want {
+			t.Fatalf("latinWord(%U) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// TestLetterClassFastPath checks letterClass's shortcut for kana, CJK and
+// Hangul against the Unicode tables.
+func TestLetterClassFastPath(t *testing.T) {
+	t.Parallel()
+	for r := rune(0x3000); r < 0xD800; r++ {
+		want := 0
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			want = 1
+		case unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r):
+			want = 2
+		}
+		require.Equal(t, want, letterClass(r), "%U", r)
+	}
 }

@@ -47,17 +47,68 @@ func normStart(s string) int {
 			}
 		}
 		c := s[i]
-		if c != 0xC2 && c != 0xE2 && c != 0xE3 && c != 0xEF {
+		if c < 0x80 {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if _, _, ok := normRune(r); ok {
-			return i
+		if !normLead[c] {
+			i += int(runeLen[c]) // the other runes are skipped whole
+			continue
 		}
-		i += n
+		if maybeNorm(s, i) {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if _, _, ok := normRune(r); ok {
+				return i
+			}
+		}
+		i++
 	}
 	return -1
+}
+
+// normLead marks the lead bytes of the runes normRune changes; runeLen is
+// the length of the rune a byte leads (1 for ASCII and stray bytes).
+var normLead, runeLen = func() (lead [256]bool, n [256]uint8) {
+	lead[0xC2], lead[0xE2], lead[0xE3], lead[0xEF] = true, true, true, true
+	for c := range 256 {
+		switch {
+		case c >= 0xF0 && c <= 0xF7:
+			n[c] = 4
+		case c >= 0xE0:
+			n[c] = 3
+		case c >= 0xC0:
+			n[c] = 2
+		default:
+			n[c] = 1
+		}
+		if c >= 0xF8 {
+			n[c] = 1
+		}
+	}
+	return
+}()
+
+// maybeNorm reports, from its first two bytes, whether the rune at s[i]
+// may be one that normRune changes: U+00A0, U+00AD (C2 A0, C2 AD), U+2000-
+// U+2060 and U+2212 (E2 80, E2 81, E2 88), U+3000 (E3 80 80), U+FEFF and
+// U+FF01-U+FF5E (EF BB, EF BC, EF BD). Kana, CJK and Hangul never get past
+// this check, so text in those scripts is not decoded.
+func maybeNorm(s string, i int) bool {
+	if i+1 >= len(s) {
+		return false
+	}
+	c1 := s[i+1]
+	switch s[i] {
+	case 0xC2:
+		return c1 == 0xA0 || c1 == 0xAD
+	case 0xE2:
+		return c1 == 0x80 || c1 == 0x81 || c1 == 0x88
+	case 0xE3:
+		return c1 == 0x80 && i+2 < len(s) && s[i+2] == 0x80
+	case 0xEF:
+		return c1 == 0xBB || c1 == 0xBC || c1 == 0xBD
+	}
+	return false
 }
 
 // normEdit records that from normalised offset at on, the original offset
@@ -71,8 +122,7 @@ func normalize(s string, from int, buf []byte, edits []normEdit) ([]byte, []norm
 	buf, edits = append(buf[:0], s[:from]...), edits[:0]
 	i, run := from, from // s[run:i] is pending, unchanged
 	for i < len(s) {
-		c := s[i]
-		if c != 0xC2 && c != 0xE2 && c != 0xE3 && c != 0xEF {
+		if !maybeNorm(s, i) {
 			i++
 			continue
 		}
@@ -108,5 +158,13 @@ func origOffset(edits []normEdit, p int) int {
 // letter of another script, CJK, punctuation, symbols) is a boundary for
 // an ASCII value: "请联系x@example.com谢谢", "カード4111 1111 1111 1111で".
 func latinWord(r rune) bool {
+	switch {
+	case r < 0x250: // Latin-1 Supplement and Latin Extended-A/B
+		return r >= 0xC0 && r != 0xD7 && r != 0xF7 || r == 0xAA || r == 0xBA
+	case r >= 0x2E80 && r < 0xA720:
+		return false // CJK, kana, Hangul and their punctuation
+	case r >= 0xAC00 && r < 0xFB00:
+		return false // Hangul syllables, CJK compatibility
+	}
 	return unicode.Is(unicode.Latin, r) || unicode.Is(unicode.Mn, r)
 }

@@ -163,6 +163,8 @@ func letterClass(r rune) int {
 			return 1
 		}
 		return 0
+	case r >= 0x3041 && r <= 0x3096 || r >= 0x30A1 && r <= 0x30FA || r >= 0x4E00 && r <= 0x9FFF || r >= 0xAC00 && r <= 0xD7A3:
+		return 2 // kana, CJK ideographs, Hangul syllables: the common cases first
 	case unicode.Is(unicode.Latin, r):
 		return 1
 	case unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r):
@@ -997,10 +999,8 @@ func (sc *scan) secretValueEnd(v int, quote byte) int {
 }
 
 func passwordName(name string) bool {
-	for _, w := range passwordNames {
-		if containsFold(name, w) {
-			return true
-		}
+	if containsAnyFold(name, &passwordIndex) {
+		return true
 	}
 	for _, w := range passwordWords {
 		if len(name) == len(w) && containsFold(name, w) {
@@ -1008,6 +1008,45 @@ func passwordName(name string) bool {
 		}
 	}
 	return false
+}
+
+// wordIndex lists words by their first letter, so that a name is checked
+// against all of them in one pass over its bytes.
+type wordIndex [26][]string
+
+func indexWords(ws []string) (x wordIndex) {
+	for _, w := range ws {
+		x[w[0]-'a'] = append(x[w[0]-'a'], w)
+	}
+	return x
+}
+
+var passwordIndex, secretIndex = indexWords(passwordNames), indexWords(secretNames)
+
+// containsAnyFold reports whether s contains one of the indexed lower-case
+// words, ignoring ASCII case.
+func containsAnyFold(s string, x *wordIndex) bool {
+	for i := 0; i < len(s); i++ {
+		c := lower(s[i])
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		for _, w := range x[c-'a'] {
+			if len(s)-i >= len(w) && hasPrefixFold(s[i:], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(s, w string) bool {
+	for k := 0; k < len(w); k++ {
+		if lower(s[k]) != w[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // intlPasswordName reports whether s ends with a password name written in
@@ -1028,14 +1067,7 @@ func (sc *scan) prefixedOnly(v int) int {
 	return 0
 }
 
-func secretName(name string) bool {
-	for _, w := range secretNames {
-		if containsFold(name, w) {
-			return true
-		}
-	}
-	return false
-}
+func secretName(name string) bool { return containsAnyFold(name, &secretIndex) }
 
 // containsFold reports whether s contains the lowercase ASCII word w,
 // ignoring ASCII case, without allocating.
