@@ -11,10 +11,10 @@ import (
 )
 
 type redactScratch struct {
-	table  []int32    // open-addressing set of finding indexes, by first 4 bytes
-	filter [64]uint64 // 4096-bit filter of those first 4 bytes
-	first  [256]bool  // the first bytes of those values
-	short  []int32    // hash set of values of 1-3 bytes (finding indexes)
+	table  []int32      // open-addressing set of finding indexes, by first 4 bytes
+	filter [64]uint64   // 4096-bit filter of those first 4 bytes
+	pair   [1024]uint64 // 65536-bit set of their first two bytes, all clear between calls
+	short  []int32      // hash set of values of 1-3 bytes (finding indexes)
 	extras []Finding
 	merged []Finding // the merge buffer, swapped with the findings
 	nums   []int     // token numbers for TokensNumbered
@@ -48,8 +48,15 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	hash := func(key uint32) uint32 { return (key * 0x9E3779B1) >> (32 - bits) }
 	filt := &rs.filter
 	clear(filt[:])
-	first := &rs.first // the first bytes of the values
-	clear(first[:])
+	pair := &rs.pair // the first two bytes of the values; cleared below
+	defer func() {
+		for _, f := range fs {
+			if f.End-f.Start >= 4 {
+				k2 := uint32(s[f.Start]) | uint32(s[f.Start+1])<<8
+				pair[k2>>6] = 0
+			}
+		}
+	}()
 	fbit := func(key uint32) uint32 { return (key * 0x85EBCA6B) >> 20 }
 	short, maxLen := false, 0
 	for fi, f := range fs {
@@ -73,7 +80,8 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 			tab[h] = int32(fi)
 			fb := fbit(load32(v, 0))
 			filt[fb>>6] |= 1 << (fb & 63)
-			first[v[0]] = true
+			k2 := uint32(v[0]) | uint32(v[1])<<8
+			pair[k2>>6] |= 1 << (k2 & 63)
 		}
 	}
 	cur := 0
@@ -97,7 +105,7 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 			skipTo = f.End - maxLen + 1
 		}
 		for ; i <= limit; i++ {
-			if !first[s[i]] {
+			if k2 := uint32(s[i]) | uint32(s[i+1])<<8; pair[k2>>6]&(1<<(k2&63)) == 0 {
 				continue
 			}
 			key := load32(s, i)
