@@ -67,9 +67,9 @@ func (r JSONResult) Count() int { return len(r.Findings) + r.Omitted }
 //   - A string or number stored under a secret-looking name ("password",
 //     "secret", "token", "api_key", "authorization", "cookie", "private
 //     key", ... in any case and spelling: snake_case, camelCase, kebab-case)
-//     is replaced by a secret token whatever it looks like, and so is every
-//     string and number nested below such a name (an array of passwords,
-//     an object of credentials). true, false, null and "" are kept. A name
+//     is replaced by a secret token whatever it looks like, and so is
+//     every string and number nested below such a name (an array of
+//     passwords, an object of credentials). true, false, null and "" are kept. A name
 //     that only describes a secret ("token_type", "password_hint",
 //     "secret_count") is not secret.
 //   - Under a phone-looking name ("phone", "mobile", "tel", "fax", ...) a
@@ -81,6 +81,13 @@ func (r JSONResult) Count() int { return len(r.Findings) + r.Omitted }
 // Numbers other than the redacted ones, booleans, null and whitespace are
 // kept byte for byte. It returns an error wrapping [ErrInvalidJSON] when
 // doc is not one valid JSON value.
+//
+// Tokens follow Options.Tokens, except that a value redacted because of
+// its name always reads "[SECRET_REDACTED]", "[PHONE_REDACTED]" or
+// "[SSN_REDACTED]"; numbered tokens count per analysis batch (up to
+// MaxBytes of strings), not per document. A redacted member name is made
+// unique among the redacted names of its object, not against a raw name
+// that already reads like a token.
 func (a *Analyzer) RedactJSON(doc []byte) (JSONResult, error) {
 	if len(doc) == 0 {
 		return JSONResult{}, ErrInvalidJSON
