@@ -27,6 +27,17 @@
 //
 // and store/storetest is the conformance suite both pass.
 //
+// # Input
+//
+// [NewTask.Normalize] is the one input contract: every backend calls it
+// before it stores anything, so all of them accept and reject the same
+// tasks, and what they accept PostgreSQL's columns hold and JSON renders.
+// Types and domains are names ([ValidName]); text is valid UTF-8 without
+// NUL; params and events pass [CheckJSON]; run_after lies between
+// [MinRunAfter] and [MaxRunAfter]. A row that breaks the contract anyway
+// (written by hand) is read with the offending time zeroed and named in
+// Task.Invalid, so reads never fail on it.
+//
 // # Errors
 //
 // Errors wrap the package's sentinels ([ErrNotFound], [ErrAmbiguousID],
