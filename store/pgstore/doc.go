@@ -121,7 +121,11 @@
 // waits for a connection rather than exhausting the server's, and it turns on
 // lib/pq's binary_parameters unless the DSN sets it, so a statement and its
 // parameters travel in one round trip instead of two (the store sends
-// every parameter as text, so results are the same). A pool given to [New]
+// every parameter as text, so results are the same). Its connection
+// attempts give up after [DefaultConnectTimeout] unless the DSN sets
+// connect_timeout, and return when the caller's context ends, even in the
+// middle of the start-up exchange, which lib/pq does not bound by the
+// context; the [Listener] connects the same way. A pool given to [New]
 // is used as its caller configured it; raise its idle connections.
 //
 // Notifications have a price beyond the payload: PostgreSQL serializes
