@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -114,5 +115,56 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 			}
 			require.NoError(t, err, "round %d", round)
 		}
+	}
+}
+
+// TestNoDeadlockConcurrentInsertsSameKeys runs, round after round, two
+// CreateMany calls at once whose tasks carry the same idempotency keys in
+// different orders, as two processes storing the retries of the same
+// clients do, through both insert paths (one statement over arrays, and
+// COPY from CopyThreshold tasks on). An insert that finds a key taken by an
+// insert not yet committed waits for it, so each statement takes the keys
+// in one order: none may ever fail with deadlock_detected (40P01), and each
+// key is stored once.
+func TestNoDeadlockConcurrentInsertsSameKeys(t *testing.T) {
+	t.Parallel()
+	env := pgtest.New(t)
+	db, err := sqlx.Open("postgres", env.DSN+"&synchronous_commit=off")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := pgstore.New(db, pgstore.Options{Schema: env.Schema, NoStatusNotify: true})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	require.NoError(t, s.Migrate(ctx))
+	rng := rand.New(rand.NewPCG(3, 4))
+	const rounds = 300
+	for round := range rounds {
+		n := 100
+		if round%50 == 49 {
+			n = pgstore.CopyThreshold
+		}
+		var batches [2][]store.NewTask
+		for b := range batches {
+			for _, i := range rng.Perm(n) {
+				batches[b] = append(batches[b], store.NewTask{Type: "t",
+					IdempotencyKey: fmt.Sprintf("r%d-k%d", round, i)})
+			}
+		}
+		var wg sync.WaitGroup
+		var errs [2]error
+		var stored [2]int
+		for b := range batches {
+			wg.Go(func() { stored[b], errs[b] = s.CreateMany(ctx, batches[b]) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			var pqErr *pq.Error
+			if errors.As(err, &pqErr) && pqErr.Code == "40P01" {
+				t.Fatalf("round %d (%d tasks): %v", round, n, err)
+			}
+			require.NoError(t, err, "round %d", round)
+		}
+		require.Equal(t, n, stored[0]+stored[1], "round %d: each key stored once", round)
 	}
 }

@@ -82,7 +82,11 @@ func buildQueries(schema string, statusNotify bool) queries {
 
 	// unnestInsert stores the tasks given as one parameter array per
 	// column (see taskArrays), skipping those whose idempotency key is
-	// taken, and returns cols of the stored rows.
+	// taken, and returns cols of the stored rows. It inserts them in key
+	// order (then in the order given, so the first of a repeated key is
+	// the one stored): an insert that meets a key inserted by a
+	// transaction not yet committed waits for it, and two batches holding
+	// the same keys in different orders deadlocked.
 	unnestInsert := func(cols string) string {
 		return `INSERT INTO ` + tbl + ` AS t
 	(id, type, description, domain, params, status, priority, max_attempts,
@@ -91,7 +95,8 @@ func buildQueries(schema string, statusNotify bool) queries {
 	 coalesce(nullif(run_after, '')::timestamptz, now()), nullif(key, ''), nullif(events, '')::jsonb
 	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
 	            $7::int[], $8::int[], $9::text[], $10::text[], $11::text[])
-	     AS n(id, type, description, domain, params, status, priority, max_attempts, run_after, key, events)
+	     WITH ORDINALITY AS n(id, type, description, domain, params, status, priority, max_attempts, run_after, key, events, ord)
+	ORDER BY key, ord
 	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 	RETURNING ` + cols
 	}

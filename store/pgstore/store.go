@@ -242,6 +242,7 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 		SELECT id, type, description, domain, params::jsonb, status,
 			priority, max_attempts, coalesce(run_after, now()), idempotency_key, events::jsonb
 		FROM `+stage+`
+		ORDER BY idempotency_key, ctid -- key order, as the unnest insert; ctid is COPY's order
 		ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 		RETURNING status, run_after)
 		SELECT count(*), count(*) FILTER (WHERE status = 'queued' AND run_after <= now()) FROM ins`).
