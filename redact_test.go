@@ -446,3 +446,22 @@ func BenchmarkEnqueueMany(b *testing.B) {
 		}
 	}
 }
+// TestIdempotencyKeyShapesAccepted: the usual shapes of idempotency keys
+// (UUIDs, ULIDs, digests, random base64url, business references, dates)
+// hold no personal data and are accepted.
+func TestIdempotencyKeyShapesAccepted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: plantingMux(t)})
+	require.NoError(t, err)
+	for _, key := range []string{
+		"550e8400-e29b-41d4-a716-446655440000", "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		"Qm7vTr2pp9kZx3Lw0aBc1D", "order-12345", "invoice/2026/000123", "2026-12-02:daily-report",
+		"user:918273:welcome-mail", "stripe_evt_1NqJ2kLkdIwHu7ix", "a.b.c-1.2.3",
+	} {
+		_, created, err := app.Enqueue(ctx, store.NewTask{Type: "ok", IdempotencyKey: key, Hold: true})
+		require.NoError(t, err, "%q", key)
+		require.True(t, created, "%q", key)
+	}
+}
