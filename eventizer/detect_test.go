@@ -268,3 +268,13 @@ func TestLetterClassFastPath(t *testing.T) {
 		require.Equal(t, want, letterClass(r), "%U", r)
 	}
 }
+
+// TestIPv6EndsAtSecondDoubleColon checks that a run with two "::" gives
+// the address before the second one, not nothing.
+func TestIPv6EndsAtSecondDoubleColon(t *testing.T) {
+	t.Parallel()
+	a := newDefault(t)
+	text := "peer fe80::1:2:3:4::9 down"
+	r := a.Analyze(text)
+	requireFindings(t, text, r, []want{{KindIPv6, "fe80::1:2:3:4"}})
+}

@@ -660,10 +660,13 @@ func (sc *scan) ipv6(i int) int {
 	for k < len(s) && k-i < 45 {
 		c := s[k]
 		if c == ':' {
-			colons++
 			if k+1 < len(s) && s[k+1] == ':' {
+				if double {
+					break // a second "::": the address, if any, ends before it
+				}
 				double = true
 			}
+			colons++
 		} else if c == '.' {
 			dotted = true
 		} else if !isHex(c) {
