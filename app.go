@@ -172,7 +172,10 @@ type Config struct {
 	// Default false: New migrates.
 	SkipMigrations bool
 	// Supervisor configures the supervision tree. Its StopTimeout defaults
-	// to DrainTimeout + 10s, so a stop can drain and flush.
+	// to DrainTimeout + 10s, so a stop can drain and flush; its Logger to
+	// Logger and its Name to "seedcore". With Metrics set, every
+	// supervisor event is counted by Metrics.SupervisorEvent and then
+	// given to Supervisor.OnEvent, if set.
 	Supervisor supervisor.Config
 	// TaskTimeout bounds each attempt through its context. Default
 	// taskqueue.DefaultTimeout (1m); negative means none.
@@ -259,7 +262,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Supervisor.Name = "seedcore"
 	}
 	if m := cfg.Metrics; m != nil {
-		cfg.Supervisor.Logger = slog.New(m.SlogHandler(cfg.Supervisor.Logger.Handler()))
+		if next := cfg.Supervisor.OnEvent; next != nil {
+			cfg.Supervisor.OnEvent = func(ev supervisor.Event) {
+				m.SupervisorEvent(ev)
+				next(ev)
+			}
+		} else {
+			cfg.Supervisor.OnEvent = m.SupervisorEvent
+		}
 		cfg.Dispatcher = m.Dispatcher(cfg.Dispatcher)
 	}
 	a := &App{cfg: cfg, log: cfg.Logger}

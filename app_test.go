@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/seedcore/seedcore/metrics"
 	"github.com/seedcore/seedcore/seedcoretest"
 	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/supervisor"
 	"github.com/seedcore/seedcore/taskqueue"
 )
 
@@ -371,4 +373,46 @@ func TestMetricsWired(t *testing.T) {
 		require.Contains(t, text, want)
 	}
 	require.NotContains(t, text, rawEmail)
+}
+
+// TestMetricsCountSupervisorEvents: with Config.Metrics the App counts
+// the supervisor's restarts from its events, whatever its logger keeps,
+// and still gives every event to Config.Supervisor.OnEvent.
+func TestMetricsCountSupervisorEvents(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	require.NoError(t, err)
+	failed := make(chan supervisor.Event, 1)
+	app, err := seedcore.New(context.Background(), seedcore.Config{
+		Dispatcher: echoMux(t),
+		Metrics:    m,
+		Supervisor: supervisor.Config{OnEvent: func(ev supervisor.Event) {
+			if ev.Kind == supervisor.EventServiceFailed {
+				failed <- ev
+			}
+		}},
+	})
+	require.NoError(t, err)
+	var runs atomic.Int32
+	require.NoError(t, app.Supervisor().Add("flaky", supervisor.ServiceFunc(func(ctx context.Context) error {
+		if runs.Add(1) == 1 {
+			return errors.New("first run fails")
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})))
+	seedcoretest.Start(t, app)
+
+	select {
+	case ev := <-failed:
+		require.Equal(t, "flaky", ev.Service)
+		require.Equal(t, "seedcore", ev.Supervisor)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Supervisor.OnEvent was not given the failure")
+	}
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	_, body := getBody(t, srv.URL)
+	require.Contains(t, string(body), `seedcore_supervisor_restarts_total{reason="error",service="flaky"} 1`)
 }

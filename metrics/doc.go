@@ -11,7 +11,7 @@
 //	m, err := metrics.New(reg, metrics.Options{})
 //	pool := taskqueue.PoolConfig{Observer: m, Dispatcher: m.Dispatcher(d), ...}
 //	rescuer := taskqueue.RescuerConfig{OnRescue: m.Rescued, ...}
-//	supervisorCfg.Logger = slog.New(m.SlogHandler(logger.Handler()))
+//	supervisorCfg.OnEvent = m.SupervisorEvent
 //	m.TrackStore(st)       // queue depth, read at scrape time
 //	m.Created(task)        // after a create that stored a new task
 //	m.Analyzed(result)     // after each eventizer analysis

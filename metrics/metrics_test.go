@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/seedcore/seedcore/eventizer"
-	"github.com/seedcore/seedcore/internal/syncbuf"
 	"github.com/seedcore/seedcore/metrics"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/memstore"
@@ -460,20 +458,19 @@ func (f *flaky) Serve(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// TestSupervisorEvents: a real supervisor whose services fail and panic,
+// with OnEvent subscribed and a logger that discards everything, has its
+// restarts and backoff counted from the typed events.
 func TestSupervisorEvents(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	m, err := metrics.New(reg, metrics.Options{})
 	require.NoError(t, err)
-	// The wrapped handler keeps only Error records: Warn records are
-	// counted all the same.
-	var logs syncbuf.Buffer
-	inner := slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError})
 	erring, panicky := &flaky{fails: 2}, &flaky{fails: 1, panic: true}
 	failures := erring.fails + panicky.fails
 	sup, err := supervisor.New(supervisor.Config{
 		Name:             "tree",
-		Logger:           slog.New(m.SlogHandler(inner)).With("component", "test"),
+		OnEvent:          m.SupervisorEvent,
 		FailureThreshold: float64(failures - 1), // the last failure crosses it: one backoff
 		FailureBackoff:   20 * time.Millisecond,
 		BackoffJitter:    &suture.NoJitter{},
@@ -503,11 +500,36 @@ func TestSupervisorEvents(t *testing.T) {
 	require.Equal(t, float64(erring.fails), value(fams, "seedcore_supervisor_restarts_total", map[string]string{"service": "erring", "reason": "error"}))
 	require.Equal(t, float64(panicky.fails), value(fams, "seedcore_supervisor_restarts_total", map[string]string{"service": "panicky", "reason": "panic"}))
 	require.Equal(t, float64(1), value(fams, "seedcore_supervisor_backoffs_total", map[string]string{"supervisor": "tree"}))
+}
 
-	out := logs.String()
-	require.Contains(t, out, supervisor.MsgServicePanic, "Error records reach the wrapped handler")
-	require.Contains(t, out, "component=test", "attributes added with With reach it too")
-	require.NotContains(t, out, supervisor.MsgServiceTerminate, "the wrapped handler's level is respected")
+// TestSupervisorEventKinds: each event kind is counted where it belongs,
+// by its typed fields, and the other kinds are not counted.
+func TestSupervisorEventKinds(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	require.NoError(t, err)
+	for _, ev := range []supervisor.Event{
+		{Kind: supervisor.EventStarting, Supervisor: "app", Count: 2},
+		{Kind: supervisor.EventServiceStarted, Supervisor: "app", Service: "workers", Starts: 1},
+		{Kind: supervisor.EventServiceFailed, Supervisor: "app", Service: "workers", Err: errors.New("x")},
+		{Kind: supervisor.EventServiceFailed, Supervisor: "app", Service: "workers", Err: errors.New("y")},
+		{Kind: supervisor.EventServicePanicked, Supervisor: "app", Service: "rescuer", Panic: "boom"},
+		{Kind: supervisor.EventBackoff, Supervisor: "app"},
+		{Kind: supervisor.EventResumed, Supervisor: "app"},
+		{Kind: supervisor.EventServiceFinished, Supervisor: "app", Service: "once"},
+		{Kind: supervisor.EventStopTimeout, Supervisor: "app", Service: "workers"},
+		{Kind: supervisor.EventUnstopped, Supervisor: "app", Services: []string{"workers"}},
+		{Kind: supervisor.EventStopped, Supervisor: "app"},
+	} {
+		m.SupervisorEvent(ev)
+	}
+	fams := scrape(t, reg)
+	require.Equal(t, float64(2), value(fams, "seedcore_supervisor_restarts_total", map[string]string{"service": "workers", "reason": "error"}))
+	require.Equal(t, float64(1), value(fams, "seedcore_supervisor_restarts_total", map[string]string{"service": "rescuer", "reason": "panic"}))
+	require.Len(t, fams["seedcore_supervisor_restarts_total"].GetMetric(), 2, "no other service or reason")
+	require.Equal(t, float64(1), value(fams, "seedcore_supervisor_backoffs_total", map[string]string{"supervisor": "app"}))
+	require.Len(t, fams["seedcore_supervisor_backoffs_total"].GetMetric(), 1)
 }
 
 func ExampleNew() {

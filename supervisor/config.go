@@ -59,16 +59,24 @@ type Config struct {
 	// failure adds one. Default: [DefaultFailureThreshold] (5).
 	FailureThreshold float64
 
-	// Logger receives every supervision event as a structured record:
+	// Logger receives every supervision [Event] as a structured record:
 	// panics (with the stack), terminations, backoff, resume, stop
-	// timeouts and the report of services that did not stop. Default: a
-	// logger that discards everything.
+	// timeouts and the report of services that did not stop. The records'
+	// messages are for people and may change: subscribe to OnEvent to act
+	// on events. Default: a logger that discards everything.
 	Logger *slog.Logger
 
 	// Name identifies the supervisor in logs, errors and, when it is
 	// added to another suture tree, in that tree's events. Default:
 	// [DefaultName] ("supervisor").
 	Name string
+
+	// OnEvent, when set, is called with every supervision [Event], after
+	// it is logged. It is called synchronously from suture's control loop
+	// and from the services' goroutines, possibly concurrently, so it must
+	// be safe for concurrent use, return quickly and not call the
+	// Supervisor's methods. Default: nil (events are only logged).
+	OnEvent func(Event)
 
 	// StopTimeout is how long a stop waits for the services to return
 	// after their context is cancelled. All services are cancelled at

@@ -34,12 +34,15 @@
 //
 // # Events
 //
-// Every suture event becomes one structured record on Config.Logger, with
-// typed attributes: a panic ([MsgServicePanic], with the panic value and
-// the stack), a termination ([MsgServiceTerminate], with the error), the
-// start and end of a backoff ([MsgBackoff], [MsgResume]), and each service
-// that ignored the stop ([MsgStopTimeout]). At shutdown the unstopped
-// services report is logged as one record listing them.
+// Every supervision event is a typed [Event] whose [EventKind] says what
+// happened: the tree starting, a service starting, failing (returning
+// while its context is live), panicking (with the panic value and the
+// stack) or finishing, the start and end of a backoff, a service that
+// ignored the stop, the report of the services that did not stop, and the
+// end of a stop. Each event is logged as one structured record on
+// Config.Logger and then given to Config.OnEvent, so logs and, for
+// example, metrics subscribe to the same events. The records' messages
+// are for people and are not an API: act on events through OnEvent.
 //
 // # Readiness
 //

@@ -3,7 +3,6 @@ package supervisor
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync/atomic"
 
 	"github.com/thejerf/suture/v4"
@@ -89,11 +88,7 @@ func (rs *runService) State() State { return State(rs.state.Load()) }
 func (rs *runService) Serve(ctx context.Context) (err error) {
 	n := rs.starts.Add(1)
 	rs.setState(StateRunning)
-	log := rs.sup.cfg.Logger
-	log.LogAttrs(ctx, slog.LevelDebug, MsgServiceStart,
-		slog.String("supervisor", rs.sup.cfg.Name),
-		slog.String("service", rs.e.name),
-		slog.Int64("starts", n))
+	rs.sup.emit(ctx, Event{Kind: EventServiceStarted, Service: rs.e.name, Starts: n})
 
 	returned := false
 	defer func() {
@@ -107,10 +102,7 @@ func (rs *runService) Serve(ctx context.Context) (err error) {
 	switch {
 	case errors.Is(err, suture.ErrDoNotRestart):
 		rs.setState(StateDone)
-		log.LogAttrs(context.Background(), slog.LevelInfo, MsgServiceFinished,
-			slog.String("supervisor", rs.sup.cfg.Name),
-			slog.String("service", rs.e.name),
-			slog.String("error", err.Error()))
+		rs.sup.emit(context.Background(), Event{Kind: EventServiceFinished, Service: rs.e.name, Err: err})
 	case ctx.Err() != nil, errors.Is(err, suture.ErrTerminateSupervisorTree):
 		rs.setState(StateStopped)
 	default:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,9 +220,7 @@ func (s *Supervisor) start(ctx context.Context) (*run, error) {
 	s.run = r
 	s.running = true
 	s.unstop = nil
-	s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, MsgStarting,
-		slog.String("supervisor", s.cfg.Name),
-		slog.Int("services", len(r.services)))
+	s.emit(ctx, Event{Kind: EventStarting, Count: len(r.services)})
 	return r, nil
 }
 
@@ -254,13 +251,8 @@ func (s *Supervisor) finish(r *run, serveErr error) error {
 	}
 	s.mu.Unlock()
 
-	log := s.cfg.Logger
 	if len(names) > 0 {
-		log.LogAttrs(context.Background(), slog.LevelError, MsgUnstopped,
-			slog.String("supervisor", s.cfg.Name),
-			slog.Int("count", len(names)),
-			slog.String("services", strings.Join(names, ",")),
-			slog.Duration("stop_timeout", s.cfg.StopTimeout))
+		s.emit(context.Background(), Event{Kind: EventUnstopped, Services: slices.Clone(names), StopTimeout: s.cfg.StopTimeout})
 		quoted := make([]string, len(names))
 		for i, n := range names {
 			quoted[i] = strconv.Quote(n)
@@ -276,9 +268,7 @@ func (s *Supervisor) finish(r *run, serveErr error) error {
 		}
 		return err
 	}
-	log.LogAttrs(context.Background(), slog.LevelInfo, MsgStopped,
-		slog.String("supervisor", s.cfg.Name),
-		slog.String("reason", errString(serveErr)))
+	s.emit(context.Background(), Event{Kind: EventStopped, Err: serveErr})
 	if serveErr == nil && ctx.Err() != nil {
 		serveErr = ctx.Err()
 	}

@@ -111,7 +111,7 @@ func TestPanicIsRestarted(t *testing.T) {
 	require.Equal(t, []ServiceStatus{{Name: "panicky", Required: true, State: StateRunning, Starts: 2}}, s.Services())
 	require.ErrorIs(t, stop(), context.Canceled)
 
-	recs := logs.find(t, MsgServicePanic, "panicky")
+	recs := logs.find(t, msgServicePanic, "panicky")
 	require.Len(t, recs, 1)
 	rec := recs[0]
 	require.Equal(t, "ERROR", rec["level"])
@@ -121,7 +121,7 @@ func TestPanicIsRestarted(t *testing.T) {
 	require.Contains(t, rec["stack"], "TestPanicIsRestarted")
 	require.IsType(t, float64(0), rec["failures"])
 	require.Equal(t, DefaultFailureThreshold, rec["threshold"])
-	require.Empty(t, logs.find(t, MsgStopTimeout, ""))
+	require.Empty(t, logs.find(t, msgStopTimeout, ""))
 	require.Equal(t, []ServiceStatus{{Name: "panicky", Required: true, State: StateStopped, Starts: 2}}, s.Services())
 }
 
@@ -168,9 +168,9 @@ func TestBackoffAndReadinessTransitions(t *testing.T) {
 	atResume := make(chan error, 1)
 	logs.setOnLog(func(msg string) {
 		switch msg {
-		case MsgBackoff:
+		case msgBackoff:
 			inBackoff <- s.Check(context.Background())
-		case MsgResume:
+		case msgResume:
 			atResume <- s.Check(context.Background())
 		}
 	})
@@ -199,7 +199,7 @@ func TestBackoffAndReadinessTransitions(t *testing.T) {
 	require.NoError(t, s.Check(context.Background()), "ready again after resume")
 	require.ErrorIs(t, stop(), context.Canceled)
 
-	terms := logs.find(t, MsgServiceTerminate, "flaky")
+	terms := logs.find(t, msgServiceFailed, "flaky")
 	require.Len(t, terms, 3)
 	for i, rec := range terms {
 		require.Equal(t, "WARN", rec["level"])
@@ -207,11 +207,11 @@ func TestBackoffAndReadinessTransitions(t *testing.T) {
 		require.Equal(t, float64(i+1), math.Round(rec["failures"].(float64)))
 		require.Equal(t, i < 2, rec["restarting"], "only the failure that triggers backoff waits")
 	}
-	backoff := logs.find(t, MsgBackoff, "")
+	backoff := logs.find(t, msgBackoff, "")
 	require.Len(t, backoff, 1)
 	require.Equal(t, "WARN", backoff[0]["level"])
 	require.Equal(t, float64(cfg.FailureBackoff), backoff[0]["backoff"])
-	resume := logs.find(t, MsgResume, "")
+	resume := logs.find(t, msgResume, "")
 	require.Len(t, resume, 1)
 	require.Equal(t, "INFO", resume[0]["level"])
 	require.Equal(t, "test", resume[0]["supervisor"])
@@ -246,8 +246,8 @@ func TestDoNotRestart(t *testing.T) {
 
 	require.ErrorIs(t, stop(), context.Canceled)
 	require.Equal(t, int32(1), starts.Load())
-	require.Empty(t, logs.find(t, MsgServiceTerminate, "once"))
-	finished := logs.find(t, MsgServiceFinished, "once")
+	require.Empty(t, logs.find(t, msgServiceFailed, "once"))
+	finished := logs.find(t, msgServiceFinished, "once")
 	require.Len(t, finished, 1)
 	require.Contains(t, finished[0]["error"], "all done")
 }
@@ -270,7 +270,7 @@ func TestReturnNilIsAFailure(t *testing.T) {
 	recv(t, running, "restart after the nil return")
 	require.ErrorIs(t, stop(), context.Canceled)
 
-	terms := logs.find(t, MsgServiceTerminate, "early")
+	terms := logs.find(t, msgServiceFailed, "early")
 	require.Len(t, terms, 1)
 	require.Equal(t, errReturnedEarly.Error(), terms[0]["error"])
 }
@@ -297,7 +297,7 @@ func TestStopTimeoutReportsUnstopped(t *testing.T) {
 	// The stop-timeout record is logged while the stop is under way.
 	whileStopping := make(chan error, 1)
 	logs.setOnLog(func(msg string) {
-		if msg == MsgStopTimeout {
+		if msg == msgStopTimeout {
 			whileStopping <- s.Check(context.Background())
 		}
 	})
@@ -314,12 +314,12 @@ func TestStopTimeoutReportsUnstopped(t *testing.T) {
 	require.NotContains(t, err.Error(), "polite")
 	require.Equal(t, []string{"stubborn"}, s.Unstopped())
 
-	timeouts := logs.find(t, MsgStopTimeout, "")
+	timeouts := logs.find(t, msgStopTimeout, "")
 	require.Len(t, timeouts, 1)
 	require.Equal(t, "stubborn", timeouts[0]["service"])
 	require.Equal(t, "ERROR", timeouts[0]["level"])
 	require.Equal(t, float64(cfg.StopTimeout), timeouts[0]["stop_timeout"])
-	report := logs.find(t, MsgUnstopped, "")
+	report := logs.find(t, msgUnstopped, "")
 	require.Len(t, report, 1)
 	require.Equal(t, "stubborn", report[0]["services"])
 	require.Equal(t, float64(1), report[0]["count"])
@@ -511,7 +511,7 @@ func TestEmbeddedInSutureTree(t *testing.T) {
 	require.ErrorIs(t, recv(t, parentDone, "the parent to return"), context.Canceled)
 	recv(t, stopped, "the worker to stop with the parent")
 	require.False(t, s.Ready())
-	require.Len(t, logs.find(t, MsgStopped, ""), 2)
+	require.Len(t, logs.find(t, msgStopped, ""), 2)
 }
 
 func TestTerminateTree(t *testing.T) {
