@@ -588,8 +588,10 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, enrichment json.Ra
 	if err != nil {
 		return err
 	}
-	if len(enrichment) > 0 && !json.Valid(enrichment) {
-		return fmt.Errorf("%w: enrichment is not valid JSON", store.ErrInvalidTask)
+	if len(enrichment) > 0 {
+		if err := store.CheckJSON(enrichment); err != nil {
+			return fmt.Errorf("%w: enrichment %w", store.ErrInvalidTask, err)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -525,8 +525,10 @@ func (s *Store) SetEnrichment(ctx context.Context, id string, enrichment json.Ra
 	if err != nil {
 		return err
 	}
-	if len(enrichment) > 0 && !json.Valid(enrichment) {
-		return fmt.Errorf("%w: enrichment must be valid JSON", store.ErrInvalidTask)
+	if len(enrichment) > 0 {
+		if err := store.CheckJSON(enrichment); err != nil {
+			return fmt.Errorf("%w: enrichment %w", store.ErrInvalidTask, err)
+		}
 	}
 	res, err := s.db.ExecContext(ctx, s.q.setEnrichment, full, nullJSON(enrichment))
 	if err != nil {

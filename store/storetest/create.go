@@ -315,4 +315,9 @@ func testSetEnrichment(t *testing.T, s *suite) {
 	require.Equal(t, task.Status, got.Status)
 	require.Error(t, b.SetEnrichment(ctx, task.ID, json.RawMessage(`{"broken":`)))
 	require.JSONEq(t, `{"score": 1}`, string(mustGet(t, ctx, b, task.ID).Enrichment), "bad JSON changed nothing")
+	// JSON PostgreSQL refuses is refused by every backend alike.
+	for _, bad := range []string{`{"a":"\u0000"}`, `{"a":"\ud800"}`, `{"a":1e999999}`, "{\"a\":\"\xff\"}"} {
+		require.ErrorIs(t, b.SetEnrichment(ctx, task.ID, json.RawMessage(bad)), store.ErrInvalidTask, bad)
+	}
+	require.JSONEq(t, `{"score": 1}`, string(mustGet(t, ctx, b, task.ID).Enrichment), "refused JSON changed nothing")
 }
