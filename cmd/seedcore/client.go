@@ -26,14 +26,15 @@ type client interface {
 	Get(ctx context.Context, idOrPrefix string) (store.Task, error)
 	List(ctx context.Context, f store.Filter) (store.Page, error)
 	Cancel(ctx context.Context, id string) (store.Task, error)
+	Run(ctx context.Context, id string) (store.Task, error)
 	Close() error
 }
 
 // conn holds the flags that choose where a task command goes.
 type conn struct {
-	db, token           *string
-	schema, api, prefix string
-	timeout             time.Duration
+	db, token              *string
+	schema, api, apiPrefix string
+	timeout                time.Duration
 }
 
 func (c *conn) register(fs *flag.FlagSet) {
@@ -41,7 +42,7 @@ func (c *conn) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.schema, "schema", envOr("SEEDCORE_SCHEMA", "seedcore"), "PostgreSQL schema (env SEEDCORE_SCHEMA)")
 	fs.StringVar(&c.api, "api", envOr("SEEDCORE_API", ""), "base URL of a seedcore server, used instead of the database (env SEEDCORE_API)")
 	c.token = secretFlag(fs, "token", "SEEDCORE_TOKEN", "bearer `token` for -api (env SEEDCORE_TOKEN)")
-	fs.StringVar(&c.prefix, "prefix", "/api/v1", "path prefix of the task API under -api")
+	fs.StringVar(&c.apiPrefix, "api-prefix", "/api/v1", "URL `path` of the task API on the -api server (where the server mounts it)")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of the whole command")
 }
 
@@ -53,8 +54,11 @@ func (c *conn) open(ctx context.Context) (client, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, usagef("-api must be an http(s) URL, got %q", c.api)
 		}
-		return &apiClient{base: strings.TrimRight(c.api, "/") + "/" + strings.Trim(c.prefix, "/"), token: *c.token,
-			http: &http.Client{Timeout: c.timeout}}, nil
+		base := strings.TrimRight(c.api, "/")
+		if p := strings.Trim(c.apiPrefix, "/"); p != "" {
+			base += "/" + p
+		}
+		return &apiClient{base: base, token: *c.token, http: &http.Client{Timeout: c.timeout}}, nil
 	}
 	if *c.db == "" {
 		return nil, usagef("no database: set -db or DATABASE_URL, or -api for a server")
@@ -91,6 +95,10 @@ func (c *dbClient) List(ctx context.Context, f store.Filter) (store.Page, error)
 
 func (c *dbClient) Cancel(ctx context.Context, id string) (store.Task, error) {
 	return c.app.Store().Cancel(ctx, id)
+}
+
+func (c *dbClient) Run(ctx context.Context, id string) (store.Task, error) {
+	return c.app.Store().Run(ctx, id)
 }
 
 func (c *dbClient) Close() error { return c.app.Shutdown(context.Background()) }
@@ -222,6 +230,12 @@ func (c *apiClient) List(ctx context.Context, f store.Filter) (store.Page, error
 func (c *apiClient) Cancel(ctx context.Context, id string) (store.Task, error) {
 	var task store.Task
 	_, err := c.do(ctx, http.MethodPost, "/tasks/"+url.PathEscape(id)+"/cancel", nil, &task)
+	return task, err
+}
+
+func (c *apiClient) Run(ctx context.Context, id string) (store.Task, error) {
+	var task store.Task
+	_, err := c.do(ctx, http.MethodPost, "/tasks/"+url.PathEscape(id)+"/run", nil, &task)
 	return task, err
 }
 

@@ -6,16 +6,20 @@
 //	seedcore list [filters]               list tasks as a table, or -json
 //	seedcore get ID|PREFIX                print one task as JSON
 //	seedcore cancel ID|PREFIX             cancel a task and print it as JSON
+//	seedcore run ID|PREFIX                release a held task (created → queued)
 //	seedcore bench [-store memory|postgres]  measure burn-down throughput and pickup latency
 //	seedcore help [COMMAND]               show help
 //
 // Every command takes -h for its flags. The database comes from -db or
 // DATABASE_URL, the schema from -schema or SEEDCORE_SCHEMA (default
-// "seedcore"). enqueue, list, get and cancel talk to the database
+// "seedcore"). enqueue, list, get, cancel and run talk to the database
 // directly, or to a running server's HTTP API with -api URL (or
-// SEEDCORE_API), with -token or SEEDCORE_TOKEN as its bearer token.
+// SEEDCORE_API), with -token or SEEDCORE_TOKEN as its bearer token and
+// -api-prefix as the path of the task API on it (default /api/v1).
 //
 // # Exit codes
+//
+// Each command's -h lists the codes it returns; together:
 //
 //	0  success
 //	1  operational failure (database or server unreachable, server error)
@@ -49,13 +53,28 @@ const (
 	exitConflict = 4
 )
 
-const exitCodesHelp = `Exit codes:
-  0  success
-  1  operational failure (database or server unreachable, server error)
-  2  usage error (unknown command or flag, bad flag value, invalid input)
-  3  not found (no task has the id or prefix)
-  4  conflict (ambiguous id prefix, or the task's status forbids the operation)
-`
+// The lines of the exit codes in help texts.
+const (
+	exitOKHelp       = "0  success"
+	exitFailureHelp  = "1  operational failure (database or server unreachable, server error)"
+	exitUsageHelp    = "2  usage error (unknown command or flag, bad flag value, invalid input)"
+	exitNotFoundHelp = "3  not found (no task has the id or prefix)"
+)
+
+// exitCodesHelp lists every exit code, for the general help.
+var exitCodesHelp = exitCodes(exitNotFoundHelp,
+	"4  conflict (ambiguous id prefix, or the task's status forbids the operation)")
+
+// exitCodes returns an "Exit codes:" section listing 0, 1 and 2, which
+// every command may return, and then the lines of extra.
+func exitCodes(extra ...string) string {
+	var b strings.Builder
+	b.WriteString("Exit codes:\n")
+	for _, l := range append([]string{exitOKHelp, exitFailureHelp, exitUsageHelp}, extra...) {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
+}
 
 // command is one subcommand.
 type command struct {
@@ -73,6 +92,7 @@ func init() {
 		"list":    {"list tasks with filters, as a table or -json", runList},
 		"get":     {"print one task, by id or unambiguous prefix, as JSON", runGet},
 		"cancel":  {"cancel a task, by id or unambiguous prefix, and print it as JSON", runCancel},
+		"run":     {"release a held (created) task to the workers, and print it as JSON", runRun},
 		"bench":   {"measure burn-down throughput and pickup latency of the library alone", runBench},
 	}
 }
@@ -129,17 +149,18 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "  %-8s %s\n", "help", "show this help, or a command's (seedcore help COMMAND)")
-	fmt.Fprint(w, "\nRun seedcore COMMAND -h for a command's flags.\n\n", exitCodesHelp)
+	fmt.Fprint(w, "\nRun seedcore COMMAND -h for a command's flags and exit codes.\n\n", exitCodesHelp)
 }
 
-// newFlags returns the flag set of a command, with its usage text.
-func newFlags(name, args, about string) *flag.FlagSet {
+// newFlags returns the flag set of a command, with its usage text. codes
+// are the lines of the exit codes the command returns besides 0, 1 and 2.
+func newFlags(name, args, about string, codes ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet("seedcore "+name, flag.ContinueOnError)
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: seedcore %s %s\n\n%s\n\nFlags:\n", name, args, strings.TrimSpace(about))
 		fs.PrintDefaults()
-		fmt.Fprint(w, "\n", exitCodesHelp)
+		fmt.Fprint(w, "\n", exitCodes(codes...))
 	}
 	return fs
 }

@@ -97,6 +97,9 @@ func TestUsage(t *testing.T) {
 		{"bad params", append([]string{"enqueue", "-type", "x", "-run-after", "soon"}, none...), exitUsage, "", "-run-after"},
 		{"get without id", append([]string{"get"}, none...), exitUsage, "", "want exactly one task id"},
 		{"cancel with two ids", append([]string{"cancel", "a", "b"}, none...), exitUsage, "", "want exactly one task id"},
+		{"run without id", append([]string{"run"}, none...), exitUsage, "", "want exactly one task id"},
+		{"run with two ids", append([]string{"run", "a", "b"}, none...), exitUsage, "", "want exactly one task id"},
+		{"old -prefix flag", []string{"get", "-prefix", "/api/v1", "x"}, exitUsage, "", "flag provided but not defined: -prefix"},
 		{"list bad status", append([]string{"list", "-status", "done"}, none...), exitUsage, "", "-status"},
 		{"list limit too large", append([]string{"list", "-limit", "5000"}, none...), exitUsage, "", "-limit must be from 1 to 1000"},
 		{"list limit zero", append([]string{"list", "-limit", "0"}, none...), exitUsage, "", "-limit must be from 1 to 1000"},
@@ -122,6 +125,39 @@ func TestUsage(t *testing.T) {
 		require.Contains(t, r.stdout, "Usage: seedcore "+name)
 		require.Contains(t, r.stdout, "Exit codes:")
 	}
+}
+
+// TestCommandExitCodes: each command's help lists the exit codes that
+// command returns, and no other.
+func TestCommandExitCodes(t *testing.T) {
+	t.Parallel()
+	want := map[string][]string{
+		"migrate": {"0", "1", "2"},
+		"serve":   {"0", "1", "2"},
+		"bench":   {"0", "1", "2"},
+		"enqueue": {"0", "1", "2"},
+		"list":    {"0", "1", "2"},
+		"get":     {"0", "1", "2", "3", "4"},
+		"cancel":  {"0", "1", "2", "3", "4"},
+		"run":     {"0", "1", "2", "3", "4"},
+	}
+	require.Len(t, want, len(commands), "every command is listed here")
+	codeLine := regexp.MustCompile(`^  (\d)  \S`)
+	for name, codes := range want {
+		r := runCmd(t, name, "-h").requireCode(t, exitOK)
+		_, section, ok := strings.Cut(r.stdout, "\nExit codes:\n")
+		require.True(t, ok, "%s -h has an exit codes section:\n%s", name, r.stdout)
+		var got []string
+		for line := range strings.Lines(section) {
+			if m := codeLine.FindStringSubmatch(line); m != nil {
+				got = append(got, m[1])
+			}
+		}
+		require.Equal(t, codes, got, "exit codes of %s -h", name)
+	}
+	require.Contains(t, runCmd(t, "run", "-h").stdout, "the task is not held in created")
+	require.Contains(t, runCmd(t, "get", "-h").stdout, "ambiguous id prefix")
+	require.NotContains(t, runCmd(t, "get", "-h").stdout, "status forbids")
 }
 
 func TestBenchMemory(t *testing.T) {
@@ -224,6 +260,16 @@ func taskCommands(t *testing.T, flags []string) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &page))
 	require.Empty(t, page.Tasks)
 	runCmd(t, cmd("list", "-cursor", "garbage")...).requireCode(t, exitUsage)
+
+	// run: a held task by prefix (created → queued), then again
+	// (conflict), unknown (not found), bad id, two ids.
+	ran := runCmd(t, cmd("run", b.ID[:len(b.ID)-2])...).requireCode(t, exitOK).task(t)
+	require.Equal(t, b.ID, ran.ID)
+	require.Equal(t, store.StatusQueued, ran.Status)
+	r = runCmd(t, cmd("run", b.ID)...).requireCode(t, exitConflict)
+	require.Contains(t, r.stderr, "seedcore run:")
+	runCmd(t, cmd("run", "00000000-0000-0000-0000-000000000000")...).requireCode(t, exitNotFound)
+	runCmd(t, cmd("run", "not-an-id!")...).requireCode(t, exitUsage)
 
 	// cancel: by prefix, then again (conflict), unknown (not found).
 	c := runCmd(t, cmd("cancel", a.ID[:len(a.ID)-2])...).requireCode(t, exitOK).task(t)

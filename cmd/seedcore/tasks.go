@@ -71,7 +71,8 @@ prints the existing task (and says so on stderr).`)
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("get", "[flags] ID|PREFIX", `
 Print one task as JSON. A prefix of the id is enough when only one task
-starts with it (exit 4 when several do).`)
+starts with it (exit 4 when several do).`,
+		exitNotFoundHelp, "4  ambiguous id prefix (several tasks start with it)")
 	var c conn
 	c.register(fs)
 	pos, code, done := parse(fs, args, stdout, stderr)
@@ -94,7 +95,8 @@ func runCancel(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlags("cancel", "[flags] ID|PREFIX", `
 Cancel a task and print it as JSON. A created, queued or retry task is
 cancelled at once; a running one is asked to stop (cancel_requested) and
-ends cancelled. Cancelling a finished task exits 4.`)
+ends cancelled. Cancelling a finished task exits 4.`,
+		exitNotFoundHelp, "4  conflict (ambiguous id prefix, or the task is already finished)")
 	var c conn
 	c.register(fs)
 	pos, code, done := parse(fs, args, stdout, stderr)
@@ -110,6 +112,33 @@ ends cancelled. Cancelling a finished task exits 4.`)
 			return err
 		}
 		if task, err = cl.Cancel(ctx, task.ID); err != nil {
+			return err
+		}
+		return printJSON(stdout, task)
+	})
+}
+
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("run", "[flags] ID|PREFIX", `
+Release a held task to the workers (created → queued) and print it as
+JSON. A task is held when it was enqueued with -hold (or
+run_immediately false through the API); any other status exits 4.`,
+		exitNotFoundHelp, "4  conflict (ambiguous id prefix, or the task is not held in created)")
+	var c conn
+	c.register(fs)
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		return fail(stderr, "run", usagef("want exactly one task id or prefix"))
+	}
+	return withClient(ctx, c, "run", stderr, func(ctx context.Context, cl client) error {
+		task, err := cl.Get(ctx, pos[0]) // resolves a prefix
+		if err != nil {
+			return err
+		}
+		if task, err = cl.Run(ctx, task.ID); err != nil {
 			return err
 		}
 		return printJSON(stdout, task)
