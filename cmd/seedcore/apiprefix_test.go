@@ -38,8 +38,14 @@ func TestAPIPrefix(t *testing.T) {
 	held := runCmd(t, cmd("enqueue", "-type", "report", "-hold")...).requireCode(t, exitOK).task(t)
 	require.Equal(t, store.StatusCreated, held.Status)
 
-	// The default prefix is not where this server serves the API.
-	runCmd(t, "get", "-api", srv.URL, "-token", "", held.ID).requireCode(t, exitNotFound)
+	// The default prefix is not where this server serves the API: that is
+	// a failure, not a missing task.
+	for _, args := range [][]string{
+		{"get", held.ID}, {"run", held.ID}, {"list"}, {"enqueue", "-type", "report"},
+	} {
+		r := runCmd(t, append(args, "-api", srv.URL, "-token", "")...).requireCode(t, exitFailure)
+		require.Contains(t, r.stderr, "no seedcore task API at "+srv.URL+"/api/v1", args[0])
+	}
 
 	ran := runCmd(t, cmd("run", held.ID[:len(held.ID)-3])...).requireCode(t, exitOK).task(t)
 	require.Equal(t, held.ID, ran.ID)

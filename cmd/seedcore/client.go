@@ -157,12 +157,23 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any, out a
 			Error struct{ Code, Message string } `json:"error"`
 		}
 		_ = json.Unmarshal(b, &e)
+		if resp.StatusCode == http.StatusNotFound && e.Error.Code == "" {
+			// Not the task API's answer: nothing is served at this path.
+			return resp.StatusCode, c.noAPI()
+		}
 		return resp.StatusCode, &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return resp.StatusCode, fmt.Errorf("decode server answer: %w", err)
 	}
 	return resp.StatusCode, nil
+}
+
+// noAPI is the error for a 404 where no task can be meant: the server
+// does not serve the task API at c.base. It is an operational failure
+// (exit 1), not a missing task.
+func (c *apiClient) noAPI() error {
+	return fmt.Errorf("no seedcore task API at %s (404): check -api and -api-prefix", c.base)
 }
 
 func (c *apiClient) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
@@ -187,12 +198,23 @@ func (c *apiClient) Enqueue(ctx context.Context, t store.NewTask) (store.Task, b
 	}
 	var task store.Task
 	status, err := c.do(ctx, http.MethodPost, "/tasks", body, &task)
+	if status == http.StatusNotFound {
+		err = c.noAPI()
+	}
 	return task, status == http.StatusCreated, err
 }
 
 func (c *apiClient) Get(ctx context.Context, id string) (store.Task, error) {
 	var task store.Task
-	_, err := c.do(ctx, http.MethodGet, "/tasks/"+url.PathEscape(id), nil, &task)
+	status, err := c.do(ctx, http.MethodGet, "/tasks/"+url.PathEscape(id), nil, &task)
+	if status == http.StatusNotFound {
+		// No such task, or no task API at this path: the list route
+		// tells which.
+		var page store.Page
+		if s, _ := c.do(ctx, http.MethodGet, "/tasks?limit=1", nil, &page); s == http.StatusNotFound {
+			err = c.noAPI()
+		}
+	}
 	return task, err
 }
 
@@ -223,7 +245,10 @@ func (c *apiClient) List(ctx context.Context, f store.Filter) (store.Page, error
 		path += "?" + q.Encode()
 	}
 	var page store.Page
-	_, err := c.do(ctx, http.MethodGet, path, nil, &page)
+	status, err := c.do(ctx, http.MethodGet, path, nil, &page)
+	if status == http.StatusNotFound {
+		err = c.noAPI()
+	}
 	return page, err
 }
 

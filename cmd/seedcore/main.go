@@ -22,7 +22,7 @@
 // Each command's -h lists the codes it returns; together:
 //
 //	0  success
-//	1  operational failure (database or server unreachable, server error)
+//	1  operational failure (database or server unreachable, no task API at -api, server error)
 //	2  usage error (unknown command or flag, bad flag value, invalid input)
 //	3  not found (no task has the id or prefix)
 //	4  conflict (ambiguous id prefix, or the task's status forbids the operation)
@@ -56,7 +56,7 @@ const (
 // The lines of the exit codes in help texts.
 const (
 	exitOKHelp       = "0  success"
-	exitFailureHelp  = "1  operational failure (database or server unreachable, server error)"
+	exitFailureHelp  = "1  operational failure (database or server unreachable, no task API at -api, server error)"
 	exitUsageHelp    = "2  usage error (unknown command or flag, bad flag value, invalid input)"
 	exitNotFoundHelp = "3  not found (no task has the id or prefix)"
 )
