@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/seedcore/seedcore/supervisor"
@@ -90,4 +91,50 @@ func Example_embedded() {
 	// Output:
 	// ready: true
 	// worker stopped
+}
+
+// Config.OnEvent receives every supervision event as a typed value, the
+// way metrics subscribe to restarts. Here a service fails once and is
+// restarted; the starts are left out because a restart's start runs in
+// the service's own goroutine, concurrently with the failure event.
+func ExampleConfig_onEvent() {
+	sup, err := supervisor.New(supervisor.Config{
+		Name: "app",
+		OnEvent: func(ev supervisor.Event) {
+			switch ev.Kind {
+			case supervisor.EventServiceStarted:
+			case supervisor.EventServiceFailed:
+				fmt.Printf("%s %s: %v (restarting: %t)\n", ev.Kind, ev.Service, ev.Err, ev.Restarting)
+			default:
+				fmt.Println(ev.Kind, ev.Supervisor)
+			}
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	restarted := make(chan struct{})
+	var runs atomic.Int32
+	if err := sup.Add("mailer", supervisor.ServiceFunc(func(ctx context.Context) error {
+		if runs.Add(1) == 1 {
+			return errors.New("smtp: connection refused")
+		}
+		close(restarted)
+		<-ctx.Done()
+		return ctx.Err()
+	})); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := sup.ServeBackground(ctx)
+	<-restarted
+	cancel()
+	<-done
+	// Output:
+	// starting app
+	// service_failed mailer: smtp: connection refused (restarting: true)
+	// stopped app
 }
