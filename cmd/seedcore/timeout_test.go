@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/internal/proctest"
+	"github.com/seedcore/seedcore/internal/syncbuf"
 )
 
 // TestListTimeoutSilentDatabase: `seedcore list -timeout 1s` against a
@@ -34,5 +38,37 @@ func TestListTimeoutSilentDatabase(t *testing.T) {
 		require.Contains(t, r.stderr, "seedcore list: gave up at the time limit (-timeout 1s)")
 	case <-time.After(bound):
 		t.Fatalf("seedcore list -timeout 1s still running after %s", bound)
+	}
+}
+
+// TestServeSIGTERMWhileConnecting: `seedcore serve` whose database accepts
+// the connection and never answers (with no connect timeout, so only the
+// signal can end the attempt) ends at SIGTERM. Before, it stayed blocked in
+// the driver's start-up exchange, alive 600 s after the signal.
+func TestServeSIGTERMWhileConnecting(t *testing.T) {
+	t.Parallel()
+	bin := proctest.Build(t, ".")
+	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-db", pgtest.Silent(t)+"&connect_timeout=0")
+	var stderr syncbuf.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	select {
+	case <-exited:
+		t.Fatalf("serve ended before the signal: %s\n%s", cmd.ProcessState, stderr.String())
+	case <-time.After(time.Second): // connecting, and stuck there
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	const bound = 20 * time.Second // correctness, not speed
+	select {
+	case <-exited:
+		require.Contains(t, stderr.String(), "context canceled", "serve names why it stopped")
+	case <-time.After(bound):
+		t.Fatalf("serve still running %s after SIGTERM\n%s", bound, stderr.String())
 	}
 }
