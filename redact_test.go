@@ -446,6 +446,7 @@ func BenchmarkEnqueueMany(b *testing.B) {
 		}
 	}
 }
+
 // TestIdempotencyKeyShapesAccepted: the usual shapes of idempotency keys
 // (UUIDs, ULIDs, digests, random base64url, business references, dates)
 // hold no personal data and are accepted.
