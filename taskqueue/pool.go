@@ -375,85 +375,18 @@ func (p *Pool) Serve(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// claimCooldown bounds how long a freed slot waits for others to free
-// before a backlogged pool claims for it alone.
-const claimCooldown = time.Millisecond
-
-// Claims made for notifications are spaced when tasks arrive faster than
-// the pool claims them one at a time. Under a stream of single inserts
-// each notification would otherwise cost a claim statement for one or two
-// tasks, and the claims would take the database's CPU from the inserts
-// (with eight producers and the workers on one machine, claims at most
-// every 2 ms gave 3,200-3,300 inserts/s, at most every 10 ms 4,200-4,600).
-// So once a claim for a notification returns more than one task, the next
-// one waits until claimDuty times the recent duration of a claim has
-// passed since the last began (at most maxClaimGap), and tasks that became
-// ready meanwhile share it: claiming then takes about a tenth of the time.
-// When claims return one task again (a trickle, such as 200 tasks/s), a
-// notification is claimed for at once.
-const (
-	claimDuty   = 10
-	maxClaimGap = 10 * time.Millisecond
-)
-
 func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-chan store.Event) {
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
-	// With a backlog, claiming for every single freed slot costs a round
-	// trip per task: wait until a quarter of the slots are free, or for
-	// claimCooldown, whichever comes first.
-	cooldown := time.NewTimer(time.Hour)
-	cooldown.Stop()
-	defer cooldown.Stop()
-	armed := false
-	// deferred is a wake-up held back by the gap until cooldown fires.
-	wake, more, deferred := true, false, false
-	var (
-		lastClaim time.Time
-		avgClaim  time.Duration // moving average of a claim's duration
-		spaced    bool          // the last claim for a notification found more than one task
-	)
+	throttle := newClaimThrottle(p.cfg.Now, func() bool { return p.free() >= p.batchMin() }, newRealTimer())
+	defer throttle.Stop()
 	for ctx.Err() == nil {
-		if wake && !more && !deferred && spaced {
-			gap := min(claimDuty*avgClaim, maxClaimGap)
-			if wait := gap - p.cfg.Now().Sub(lastClaim); wait > 0 && wait <= gap {
-				wake, deferred = false, true
-				if armed {
-					cooldown.Stop()
-				}
-				cooldown.Reset(wait)
-				armed = true
-			}
-		}
-		if wake {
-			wake, deferred = false, false
-			if armed {
-				cooldown.Stop()
-				armed = false
-			}
-			lastClaim = p.cfg.Now()
-			n, free := p.claim(ctx, tasksCtx, fin)
-			took := p.cfg.Now().Sub(lastClaim)
-			if avgClaim == 0 {
-				avgClaim = took
-			} else {
-				avgClaim += (took - avgClaim) / 8
-			}
-			if !more {
-				spaced = n > 1
-			}
-			// A full batch means there may be more at once; with no free
-			// slot, look again as soon as slots free.
-			more = free == 0 || n == free
-			wake = free > 0 && n == free
-			if ctx.Err() != nil {
-				return
-			}
-			continue
-		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-throttle.C():
+			throttle.Start()
+			throttle.Done(p.claim(ctx, tasksCtx, fin))
 		case ev, ok := <-events:
 			if !ok {
 				events = nil
@@ -461,9 +394,9 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 			}
 			switch ev.Kind {
 			case store.EventReady:
-				wake = !deferred
+				throttle.Notify()
 			case store.EventResync:
-				wake = !deferred
+				throttle.Notify()
 				p.heartbeatSoon()
 			case store.EventCancel:
 				p.mu.Lock()
@@ -474,19 +407,9 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 				}
 			}
 		case <-p.slotFreed:
-			switch {
-			case !more:
-			case p.free() >= p.batchMin():
-				wake = true
-			case !armed:
-				cooldown.Reset(claimCooldown)
-				armed = true
-			}
-		case <-cooldown.C:
-			armed = false
-			wake = more || deferred
+			throttle.SlotFreed()
 		case <-poll.C:
-			wake = !deferred
+			throttle.Notify()
 		}
 	}
 }
