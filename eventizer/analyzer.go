@@ -245,7 +245,8 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 		c := cls[b]
 		if c == classSep {
 			if trigSep[b] {
-				if end := sc.scan.atSep(i); end > 0 && a.skipFinding(sc, &i, end, &st, &prevSep) {
+				if end := sc.scan.atSep(i); end > 0 && a.skipFinding(sc, end) {
+					i, st, prevSep = end-1, int(au.start), true
 					if b != '@' && b != '=' && b != ':' {
 						words++
 					}
@@ -260,7 +261,8 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 			prevSep = false
 			words++
 			if trigWord[b] || b >= 'a' && b <= 'z' && i+2 < n && isDigit(s[i+2]) {
-				if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, &i, end, &st, &prevSep) {
+				if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, end) {
+					i, st, prevSep = end-1, int(au.start), true
 					continue
 				}
 			}
@@ -268,7 +270,8 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 			// An ASCII word right after a character of another script
 			// ("カード4111 ...", "请联系x@..."): a boundary for the detectors,
 			// though the keyword automaton sees one word.
-			if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, &i, end, &st, &prevSep) {
+			if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, end) {
+				i, st, prevSep = end-1, int(au.start), true
 				continue
 			}
 		}
@@ -321,12 +324,13 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	return end
 }
 
-// skipFinding moves the scan past a finding that ends at end, drops keyword
-// matches that ended inside it (an e-mail's local part is found only at its
-// '@') and resets the automaton as after a separator. It reports false,
-// changing nothing, when the detector's finding lost to a longer
-// overlapping one: the scan then goes on byte by byte.
-func (a *Analyzer) skipFinding(sc *scratch, i *int, end int, st *int, prevSep *bool) bool {
+// skipFinding reports whether the detector's finding ending at end stands
+// (it may have lost to a longer overlapping one: the scan then goes on
+// byte by byte) and drops the keyword matches that ended inside it (an
+// e-mail's local part is found only at its '@'). The caller then moves the
+// scan past the finding and resets the automaton as after a separator;
+// keeping that in the caller keeps the loop's variables in registers.
+func (a *Analyzer) skipFinding(sc *scratch, end int) bool {
 	fs := sc.scan.findings
 	if len(fs) == 0 || fs[len(fs)-1].End != end {
 		return false
@@ -335,9 +339,6 @@ func (a *Analyzer) skipFinding(sc *scratch, i *int, end int, st *int, prevSep *b
 	for len(sc.matches) > 0 && int(sc.matches[len(sc.matches)-1].endByte) >= f.Start {
 		sc.matches = sc.matches[:len(sc.matches)-1]
 	}
-	*i = end - 1
-	*st = int(a.c.auto.start)
-	*prevSep = true
 	return true
 }
 
