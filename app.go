@@ -2,7 +2,6 @@ package seedcore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -186,13 +185,13 @@ type Config struct {
 	WorkerName string
 }
 
-// backend is what the App needs of a store.
+// backend is the store an App runs on: the backend contract
+// ([taskqueue.Backend]) with the optional bulk-create and enrichment
+// capabilities, which both stores the App builds (memstore, pgstore) have.
 type backend interface {
-	store.Store
-	taskqueue.Queue
-	taskqueue.Cleaner
-	CreateMany(ctx context.Context, tasks []store.NewTask) (int, error)
-	SetEnrichment(ctx context.Context, id string, enrichment json.RawMessage) error
+	taskqueue.Backend
+	store.BulkCreator
+	store.EnrichmentWriter
 }
 
 // App is a complete task service: a store, the eventizer, a worker pool,
@@ -598,14 +597,15 @@ func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (stor
 	if err := a.closed(); err != nil {
 		return store.Task{}, false, err
 	}
-	if a.pg == nil {
+	txc, ok := a.backend.(store.TxCreator[*sqlx.Tx])
+	if !ok {
 		return store.Task{}, false, ErrNoTransactions
 	}
 	p, err := a.prepare(t)
 	if err != nil {
 		return store.Task{}, false, err
 	}
-	task, created, err := a.pg.CreateTx(ctx, tx, p.task)
+	task, created, err := txc.CreateTx(ctx, tx, p.task)
 	if err == nil && created {
 		// Enrichment of a task whose transaction rolls back finds no task
 		// and is dropped.

@@ -2,21 +2,17 @@ package seedcore
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
 	"github.com/seedcore/seedcore/eventizer"
+	"github.com/seedcore/seedcore/store"
 )
 
 const (
 	enrichQueue   = 1024
 	enrichTimeout = 30 * time.Second
 )
-
-type enrichStore interface {
-	SetEnrichment(ctx context.Context, id string, enrichment json.RawMessage) error
-}
 
 type enrichJob struct {
 	id  string
@@ -30,12 +26,12 @@ type enrichJob struct {
 // without enrichment.
 type enrichment struct {
 	enricher eventizer.Enricher
-	store    enrichStore
+	store    store.EnrichmentWriter
 	log      *slog.Logger
 	jobs     chan enrichJob
 }
 
-func newEnrichment(e eventizer.Enricher, s enrichStore, log *slog.Logger) *enrichment {
+func newEnrichment(e eventizer.Enricher, s store.EnrichmentWriter, log *slog.Logger) *enrichment {
 	return &enrichment{enricher: e, store: s, log: log, jobs: make(chan enrichJob, enrichQueue)}
 }
 

@@ -20,7 +20,9 @@
 //
 // [Store] is the half the HTTP API uses. The worker half (claim, heartbeat,
 // finish, rescue) is the taskqueue package's Queue interface, defined where
-// it is consumed. Both halves are implemented by
+// it is consumed, and taskqueue.Backend joins both halves and retention.
+// Optional capabilities are found by type assertion: [BulkCreator],
+// [EnrichmentWriter], [TxCreator]. All of it is implemented by
 //
 //   - store/memstore: in memory, the embedded default; not durable.
 //   - store/pgstore: PostgreSQL, durable and shared by many processes.

@@ -37,6 +37,10 @@ var (
 	// ErrPersonalData is wrapped, with ErrInvalidTask, by a
 	// [PersonalDataError]: a field that must not hold personal data does.
 	ErrPersonalData = errors.New("store: personal data where none is allowed")
+	// ErrInvalidLease is returned by Claim and Heartbeat for an empty
+	// worker name or a lease duration that is not positive: no task could
+	// be held by such a lease. Nothing is changed.
+	ErrInvalidLease = errors.New("store: invalid lease")
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("store: closed")
 	// ErrFull is returned by a create on a store that holds as many bytes

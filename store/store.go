@@ -260,6 +260,36 @@ type Notifier interface {
 	Subscribe() (events <-chan Event, unsubscribe func())
 }
 
+// BulkCreator is the optional bulk-create capability of a backend; find it
+// by type assertion. memstore.Store and pgstore.Store have it.
+type BulkCreator interface {
+	// CreateMany inserts tasks in one operation and returns how many it
+	// inserted. It validates every task first (an invalid one fails the
+	// call with [ErrInvalidTask] and stores nothing) and skips a task whose
+	// idempotency key exists already or repeats one earlier in tasks.
+	CreateMany(ctx context.Context, tasks []NewTask) (int, error)
+}
+
+// EnrichmentWriter is the optional capability of storing a task's remote
+// enrichment result; find it by type assertion. memstore.Store and
+// pgstore.Store have it.
+type EnrichmentWriter interface {
+	// SetEnrichment replaces the enrichment of task id (a full ID) with
+	// enrichment, which must be valid JSON that PostgreSQL accepts
+	// ([ErrInvalidTask] otherwise, and nothing changes). An unknown id is
+	// [ErrNotFound].
+	SetEnrichment(ctx context.Context, id string, enrichment json.RawMessage) error
+}
+
+// TxCreator is the optional capability of creating a task inside a
+// caller's transaction of type Tx, so the task exists only if the
+// transaction commits; find it by type assertion. pgstore.Store is a
+// TxCreator[*sqlx.Tx]; the in-memory store has no transactions.
+type TxCreator[Tx any] interface {
+	// CreateTx is Create within tx.
+	CreateTx(ctx context.Context, tx Tx, t NewTask) (Task, bool, error)
+}
+
 // TaskNotifier is a [Notifier] that can also deliver only the events about
 // one task, so a watcher of one task is not woken by every other task's
 // change. Both backends' notifiers (memstore.Store, pgstore.Listener)

@@ -5,20 +5,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/store/memstore"
 	"github.com/seedcore/seedcore/store/pgstore"
 	"github.com/seedcore/seedcore/taskqueue"
 )
 
-// Both backends are Queues and Cleaners.
+// Both backends keep the contract and have the optional capabilities
+// they document.
 var (
-	_ taskqueue.Queue   = (*memstore.Store)(nil)
-	_ taskqueue.Queue   = (*pgstore.Store)(nil)
-	_ taskqueue.Cleaner = (*memstore.Store)(nil)
-	_ taskqueue.Cleaner = (*pgstore.Store)(nil)
+	_ taskqueue.Backend         = (*memstore.Store)(nil)
+	_ taskqueue.Backend         = (*pgstore.Store)(nil)
+	_ store.BulkCreator         = (*memstore.Store)(nil)
+	_ store.BulkCreator         = (*pgstore.Store)(nil)
+	_ store.EnrichmentWriter    = (*memstore.Store)(nil)
+	_ store.EnrichmentWriter    = (*pgstore.Store)(nil)
+	_ store.TxCreator[*sqlx.Tx] = (*pgstore.Store)(nil)
+	_ store.TaskNotifier        = (*memstore.Store)(nil)
+	_ store.TaskNotifier        = (*pgstore.Listener)(nil)
 )
 
 // forEachBackend runs fn as parallel subtests "mem" and "pg", each with a

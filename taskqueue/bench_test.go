@@ -18,8 +18,8 @@ import (
 )
 
 type bulkBackend interface {
-	backend
-	CreateMany(ctx context.Context, tasks []store.NewTask) (int, error)
+	taskqueue.Backend
+	store.BulkCreator
 }
 
 // BenchmarkEndToEnd measures a pool with default settings draining b.N

@@ -4,7 +4,10 @@
 // # Interfaces
 //
 // [Queue] is what a worker pool needs from a backend (claim, heartbeat,
-// finish, rescue); store/memstore and store/pgstore implement it. A
+// finish, rescue); [Backend] is the whole contract of a store backend (the
+// store.Store API half, Queue and [Cleaner]), declared here once, with its
+// optional capabilities found by type assertion. store/memstore and
+// store/pgstore implement it. A
 // [Dispatcher] runs one task: [DispatcherFunc] adapts a function, [Mux]
 // routes by task type (with typed handlers through [HandleFunc]), and
 // [RemoteDispatcher] posts the task to another service over HTTP.

@@ -14,16 +14,10 @@ import (
 	"github.com/seedcore/seedcore/taskqueue"
 )
 
-// backend is what the engine tests need from a store.
-type backend interface {
-	store.Store
-	taskqueue.Queue
-}
-
 // env is one test's backend, its notifier and its name.
 type env struct {
 	name     string
-	be       backend
+	be       taskqueue.Backend
 	notifier store.Notifier
 	// cut severs the backend's notification connection, where it has one.
 	cut func(t *testing.T)

@@ -15,7 +15,10 @@ type Queue interface {
 	// RunAfter due, on the backend's clock) to running under a lease held by
 	// worker for the given duration, highest priority first, then earliest
 	// RunAfter, then ID. Each claim raises Attempts by one and sets
-	// StartedAt. It never returns a task to two callers.
+	// StartedAt. It never returns a task to two callers. A limit of zero
+	// or less claims nothing; an empty worker or a lease that is not
+	// positive is an error wrapping store.ErrInvalidLease, whatever limit
+	// is.
 	Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error)
 	// Heartbeat extends, in one operation, the lease of each task in held
 	// that worker still holds (running, locked by worker) to now+lease, and
@@ -23,7 +26,8 @@ type Queue interface {
 	// another attempt number) was lost; one with CancelRequested set should
 	// be cancelled. Tasks locked by worker but not in held are left to
 	// expire: a claim whose answer never reached the worker is rescued
-	// instead of being kept alive forever.
+	// instead of being kept alive forever. An empty worker or a lease that
+	// is not positive is an error wrapping store.ErrInvalidLease.
 	Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error)
 	// Finish records outcomes, each fenced by its lease. The returned slice
 	// has one entry per outcome: nil when applied, an error wrapping
@@ -35,6 +39,25 @@ type Queue interface {
 	// retry (claimable at once), to failed once Attempts has reached
 	// MaxAttempts, or to cancelled when cancellation was requested.
 	Rescue(ctx context.Context, limit int) ([]store.Rescued, error)
+}
+
+// Backend is the whole contract of a task store backend, declared once
+// here, where backends are consumed: the task API half ([store.Store],
+// served by httpapi and the dashboard) and the worker half ([Queue] for the
+// pool and the rescuer, [Cleaner] for retention). The seedcore App runs on
+// a Backend, and store/storetest checks that a backend keeps it.
+// store/memstore and store/pgstore implement it.
+//
+// Capabilities a backend may lack are found by type assertion, the way
+// database/sql finds a driver's optional interfaces:
+// [store.BulkCreator] (CreateMany), [store.EnrichmentWriter]
+// (SetEnrichment), [store.TxCreator] (create inside a caller's
+// transaction, pgstore only), [store.Notifier] and [store.TaskNotifier]
+// (wake-ups; pgstore's come from a separate pgstore.Listener).
+type Backend interface {
+	store.Store
+	Queue
+	Cleaner
 }
 
 // Cleaner deletes finished tasks; the retention service uses it.

@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,8 +11,17 @@ import (
 	"github.com/seedcore/seedcore/store"
 )
 
-// errBadLease is returned for a lease that is not positive.
-var errBadLease = errors.New("memstore: lease must be positive")
+// checkLease rejects an empty worker name and a lease that is not
+// positive, as every backend does.
+func checkLease(op, worker string, lease time.Duration) error {
+	if worker == "" {
+		return fmt.Errorf("memstore: %s: empty worker name: %w", op, store.ErrInvalidLease)
+	}
+	if lease <= 0 {
+		return fmt.Errorf("memstore: %s: lease %s is not positive: %w", op, lease, store.ErrInvalidLease)
+	}
+	return nil
+}
 
 // Claim moves up to limit ready tasks to running under a lease held by
 // worker, highest priority first, then earliest RunAfter, then ID. It
@@ -23,11 +31,8 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if worker == "" {
-		return nil, errors.New("memstore: claim: empty worker name")
-	}
-	if lease <= 0 {
-		return nil, fmt.Errorf("claim: %w", errBadLease)
+	if err := checkLease("claim", worker, lease); err != nil {
+		return nil, err
 	}
 	if limit <= 0 {
 		return nil, nil
@@ -70,8 +75,8 @@ func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lea
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if lease <= 0 {
-		return nil, fmt.Errorf("heartbeat: %w", errBadLease)
+	if err := checkLease("heartbeat", worker, lease); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	now := s.clock()

@@ -24,6 +24,9 @@ const DefaultDeleteBatch = 1000
 // come back in claim order. It sends a "c" notification naming the tasks
 // (unless [Options.NoStatusNotify]) when it claimed anything.
 func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error) {
+	if err := checkLease("claim", worker, lease); err != nil {
+		return nil, err
+	}
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -78,6 +81,9 @@ func sortClaimed(ts []store.Task) {
 // name are left to expire. An entry of held that is not a UUID cannot be
 // held and is skipped (so it is missing from the result).
 func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error) {
+	if err := checkLease("heartbeat", worker, lease); err != nil {
+		return nil, err
+	}
 	ids := make([]string, 0, len(held))
 	for _, h := range held {
 		if id, err := store.ParseID(h); err == nil {
@@ -343,4 +349,16 @@ func (s *Store) DeleteFinished(ctx context.Context, olderThan time.Duration, bat
 			return total, nil
 		}
 	}
+}
+
+// checkLease rejects an empty worker name and a lease that is not
+// positive, as every backend does.
+func checkLease(op, worker string, lease time.Duration) error {
+	if worker == "" {
+		return fmt.Errorf("pgstore: %s: empty worker name: %w", op, store.ErrInvalidLease)
+	}
+	if lease <= 0 {
+		return fmt.Errorf("pgstore: %s: lease %s is not positive: %w", op, lease, store.ErrInvalidLease)
+	}
+	return nil
 }

@@ -56,6 +56,12 @@
 //     is queued with no holder (LockedBy empty) and its attempt uncounted.
 //   - A retry at MaxAttempts ends failed and keeps the outcome's Error.
 //   - SetEnrichment with invalid JSON is an error and changes nothing.
+//   - Claim and Heartbeat with an empty worker name or a lease that is not
+//     positive fail with store.ErrInvalidLease and change nothing, whatever
+//     the limit (a limit of zero or less otherwise claims nothing).
+//   - CreateMany and SetEnrichment are optional capabilities
+//     (store.BulkCreator, store.EnrichmentWriter): their subtests run when
+//     the backend has them and are skipped otherwise.
 //   - Every backend accepts exactly the inputs [store.NewTask.Normalize]
 //     accepts: a table of edge inputs (names, NUL, invalid UTF-8, unpaired
 //     surrogates, numbers, nesting, sizes, times) is created one by one,

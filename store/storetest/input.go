@@ -186,8 +186,9 @@ func testInput(t *testing.T, s *suite) {
 
 	t.Run("EdgeInputsCreateMany", func(t *testing.T) {
 		ctx, b := s.fresh(t)
+		bc := bulk(t, b)
 		for _, tc := range edgeInputs() {
-			n, err := b.CreateMany(ctx, []store.NewTask{{Type: "ok"}, tc.nt})
+			n, err := bc.CreateMany(ctx, []store.NewTask{{Type: "ok"}, tc.nt})
 			if tc.accept {
 				require.NoError(t, err, tc.name)
 				require.Equal(t, 2, n, tc.name)

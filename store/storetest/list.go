@@ -161,9 +161,7 @@ func testList(t *testing.T, s *suite) {
 		for i := range batch {
 			batch[i] = store.NewTask{Type: "bulk"}
 		}
-		inserted, err := b.CreateMany(ctx, batch)
-		require.NoError(t, err)
-		require.Equal(t, n, inserted)
+		createAll(t, ctx, b, batch)
 		page, err := b.List(ctx, store.Filter{Limit: store.MaxListLimit * 10})
 		require.NoError(t, err)
 		require.Len(t, page.Tasks, store.MaxListLimit)

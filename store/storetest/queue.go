@@ -87,6 +87,31 @@ func testClaim(t *testing.T, s *suite) {
 		require.Empty(t, none)
 		require.Empty(t, slices.DeleteFunc(ids(first), func(id string) bool { return !slices.Contains(ids(rest), id) }), "a task was claimed twice")
 	})
+
+	t.Run("InvalidLease", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		task := mustCreate(t, ctx, b, store.NewTask{})
+		for _, tc := range []struct {
+			name   string
+			worker string
+			limit  int
+			lease  time.Duration
+		}{
+			{"EmptyWorker", "", 10, time.Minute},
+			{"EmptyWorkerZeroLimit", "", 0, time.Minute},
+			{"ZeroLease", "w1", 10, 0},
+			{"NegativeLease", "w1", 10, -time.Second},
+			{"ZeroLeaseZeroLimit", "w1", 0, 0},
+		} {
+			claimed, err := b.Claim(ctx, tc.worker, tc.limit, tc.lease)
+			require.ErrorIs(t, err, store.ErrInvalidLease, tc.name)
+			require.Empty(t, claimed, tc.name)
+			_, err = b.Heartbeat(ctx, tc.worker, []string{task.ID}, tc.lease)
+			require.ErrorIs(t, err, store.ErrInvalidLease, tc.name)
+		}
+		requireUnchanged(t, ctx, b, task)
+		require.Equal(t, task.ID, claimOne(t, ctx, b, "w1", time.Minute).ID, "a refused claim took the task")
+	})
 }
 
 func testHeartbeat(t *testing.T, s *suite) {
@@ -483,9 +508,7 @@ func testClaimRace(t *testing.T, s *suite) {
 	for i := range nts {
 		nts[i] = store.NewTask{Type: "race", Priority: i % 7}
 	}
-	n, err := b.CreateMany(ctx, nts)
-	require.NoError(t, err)
-	require.Equal(t, tasks, n)
+	createAll(t, ctx, b, nts)
 
 	claims := make([][]string, workers)
 	errs := make([]error, workers)

@@ -13,18 +13,49 @@ import (
 	"github.com/seedcore/seedcore/taskqueue"
 )
 
-// Backend is everything the suite exercises: the API half ([store.Store]),
-// the worker half ([taskqueue.Queue]), retention ([taskqueue.Cleaner]) and
-// the bulk and enrichment writes.
-type Backend interface {
-	store.Store
-	taskqueue.Queue
-	taskqueue.Cleaner
-	// CreateMany inserts tasks in one operation, skipping those whose
-	// idempotency key already exists, and returns how many it inserted.
-	CreateMany(ctx context.Context, tasks []store.NewTask) (int, error)
-	// SetEnrichment stores the remote enrichment result of task id.
-	SetEnrichment(ctx context.Context, id string, enrichment json.RawMessage) error
+// Backend is the contract the suite checks, [taskqueue.Backend]. The
+// optional capabilities [store.BulkCreator] and [store.EnrichmentWriter]
+// are checked when the backend has them (found by type assertion); their
+// subtests are skipped otherwise.
+type Backend = taskqueue.Backend
+
+// bulk returns b's bulk-create capability, or skips the test when b has
+// none.
+func bulk(t *testing.T, b Backend) store.BulkCreator {
+	t.Helper()
+	bc, ok := b.(store.BulkCreator)
+	if !ok {
+		t.Skip("backend is not a store.BulkCreator")
+	}
+	return bc
+}
+
+// enricher returns b's enrichment-write capability, or skips the test when
+// b has none.
+func enricher(t *testing.T, b Backend) store.EnrichmentWriter {
+	t.Helper()
+	ew, ok := b.(store.EnrichmentWriter)
+	if !ok {
+		t.Skip("backend is not a store.EnrichmentWriter")
+	}
+	return ew
+}
+
+// createAll stores nts, in one operation where b is a store.BulkCreator,
+// and requires every one to be created.
+func createAll(t *testing.T, ctx context.Context, b Backend, nts []store.NewTask) {
+	t.Helper()
+	if bc, ok := b.(store.BulkCreator); ok {
+		n, err := bc.CreateMany(ctx, nts)
+		require.NoError(t, err)
+		require.Equal(t, len(nts), n)
+		return
+	}
+	for _, nt := range nts {
+		_, created, err := b.Create(ctx, nt)
+		require.NoError(t, err)
+		require.True(t, created)
+	}
 }
 
 // WaitTimeout bounds every polling wait of the suite (for a lease to
