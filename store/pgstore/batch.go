@@ -95,7 +95,7 @@ func (in *inserter) release() {
 		in.busy = false
 		return
 	}
-	go in.drain()
+	in.s.bg.goroutine(in.drain)
 }
 
 // abandon takes r out of the queue, or out of the count of its batch's

@@ -24,3 +24,6 @@ func Queued(s *Store) int {
 	defer s.inserts.mu.Unlock()
 	return len(s.inserts.waiting)
 }
+
+// Closing reports whether Close has been called on s.
+func Closing(s *Store) bool { return s.closed.Load() }

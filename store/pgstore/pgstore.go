@@ -85,6 +85,8 @@ type Store struct {
 	ready, changed *waker
 	// inserts gathers concurrent Create calls into shared statements.
 	inserts *inserter
+	// bg runs and joins the goroutines of ready, changed and inserts.
+	bg *background
 	// noPrepare is Options.NoPrepare; prep holds the prepared statements.
 	noPrepare bool
 	prep      struct{ insert, insertBatch prepared }
@@ -119,6 +121,7 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	s.ready = &waker{s: s, kind: "r"}
 	s.changed = &waker{s: s, kind: "c", linger: statusLinger}
 	s.inserts = &inserter{s: s}
+	s.bg = newBackground()
 	s.noPrepare = opts.NoPrepare
 	s.prep.insert.query = s.q.insert
 	s.prep.insertBatch.query = s.q.insertBatch
@@ -192,11 +195,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Close releases the store's prepared statements and closes the connection
-// pool when the store was made by [Open]. A store made by [New] leaves the
-// pool to its caller and keeps working on it, without prepared statements.
+// Close waits for the store's background work (notifications owed for
+// writes, which it sends at once instead of lingering, and queued Create
+// calls), then releases the store's prepared statements and closes the
+// connection pool when the store was made by [Open]. A store made by [New]
+// leaves the pool to its caller and keeps working on it, without prepared
+// statements.
 func (s *Store) Close() error {
 	s.closed.Store(true)
+	s.bg.close()
 	var errs []error
 	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch} {
 		errs = append(errs, p.close())

@@ -62,8 +62,8 @@ const (
 // wake owes the notification, naming ids for "c" (none: some tasks
 // changed), and sends it, unless a send is under way, whose sender then
 // sends it again after its current statement. The sending happens in a
-// goroutine of its own (it ends when nothing more is owed), so the caller
-// does not wait for it.
+// goroutine of its own (it ends when nothing more is owed, and
+// [Store.Close] waits for it), so the caller does not wait for it.
 func (w *waker) wake(ids ...string) {
 	w.mu.Lock()
 	w.owed = true
@@ -80,12 +80,17 @@ func (w *waker) wake(ids ...string) {
 	}
 	w.sending = true
 	w.mu.Unlock()
-	go func() {
+	w.s.bg.goroutine(func() {
 		if w.linger > 0 {
-			time.Sleep(w.linger)
+			t := time.NewTimer(w.linger)
+			select {
+			case <-t.C:
+			case <-w.s.bg.stop:
+				t.Stop()
+			}
 		}
 		w.loop()
-	}()
+	})
 }
 
 // loop sends until nothing is owed.
