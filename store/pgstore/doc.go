@@ -30,13 +30,10 @@
 //   - Finish: one UPDATE … FROM unnest(…) for a whole batch of outcomes,
 //     fenced by status, worker and attempt; the rows it returns say which
 //     outcomes applied.
-//   - FinishAndClaim: a Finish and a Claim in one statement and one
-//     commit. The worker pool does not use it: it claims with Claim and
-//     writes outcomes with Finish, batched by its finisher.
 //   - Rescue and DeleteFinished: bounded batches with SKIP LOCKED, so
 //     several maintenance processes never block each other.
 //
-// Heartbeat, Finish and FinishAndClaim lock the rows they name in id order
+// Heartbeat and Finish lock the rows they name in id order
 // before updating them, and every other statement that locks several rows
 // skips those locked by others, so no two statements can wait for each
 // other's rows (no deadlock_detected errors under load).
@@ -70,10 +67,10 @@
 // pg_notify. Payloads carry task ids, never task data. Two kinds of
 // statement send them:
 //
-//   - Inserts, Run, Cancel and the "r" of Rescue and FinishAndClaim
+//   - Inserts, Run, Cancel and the "r" of Rescue
 //     notify inside the statement itself (CreateMany in its transaction),
 //     so the notification is delivered only when the change commits.
-//   - Claim, Finish, and the "c" of Rescue and FinishAndClaim commit
+//   - Claim, Finish, and the "c" of Rescue commit
 //     without notifying. After they commit, the store sends their
 //     notifications in a statement of its own with an asynchronous commit
 //     (see Performance below), folding calls that arrive while one is

@@ -20,9 +20,9 @@ import (
 )
 
 // TestNoDeadlockHeartbeatVersusOutcomes runs, round after round, the
-// heartbeats of two workers and an outcome batch (Finish or
-// FinishAndClaim) naming tasks of both (in the order they finished, not
-// the order of their ids) at the same time
+// heartbeats of two workers and an outcome batch (Finish) naming tasks of
+// both (in the order they finished, not the order of their ids) at the
+// same time
 // over overlapping sets of running tasks, as the heartbeat loops and the
 // outcome writer of busy pools do. Every multi-row statement locks its rows
 // in one order, so none may ever fail with deadlock_detected (40P01).
@@ -95,11 +95,7 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 1+len(workers))
 		wg.Go(func() {
-			if round%2 == 0 {
-				_, errs[0] = s.Finish(ctx, outcomes)
-			} else { // the finishing worker's next claim rides along
-				_, _, errs[0] = s.FinishAndClaim(ctx, outcomes, "w3", 4, lease)
-			}
+			_, errs[0] = s.Finish(ctx, outcomes)
 		})
 		for w := range workers {
 			held := slices.Clone(byWorker[w])

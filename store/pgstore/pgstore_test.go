@@ -453,58 +453,6 @@ func TestFinishDuplicateInBatch(t *testing.T) {
 	require.Zero(t, released.Attempts, "a release does not count the attempt")
 }
 
-func TestFinishAndClaim(t *testing.T) {
-	t.Parallel()
-	b := setup(t, pgstore.Options{})
-	_, events := startListener(t, b)
-	s := b.store
-	var created []store.Task
-	for i := range 3 {
-		task, _, err := s.Create(b.ctx, store.NewTask{Type: "t", Priority: 10 - i})
-		require.NoError(t, err)
-		created = append(created, task)
-	}
-	first, err := s.Claim(b.ctx, "w1", 2, time.Minute)
-	require.NoError(t, err)
-	require.Equal(t, []string{created[0].ID, created[1].ID}, []string{first[0].ID, first[1].ID})
-
-	// Nothing to finish: a plain claim.
-	errs, none, err := s.FinishAndClaim(b.ctx, nil, "w2", 0, time.Minute)
-	require.NoError(t, err)
-	require.Empty(t, errs)
-	require.Empty(t, none)
-
-	errs, claimed, err := s.FinishAndClaim(b.ctx, []store.Outcome{
-		{TaskID: first[0].ID, Worker: "w1", Attempt: 1, Kind: store.OutcomeComplete, Result: json.RawMessage(`{"a":1}`)},
-		{TaskID: first[1].ID, Worker: "w1", Attempt: 1, Kind: store.OutcomeRelease},
-		{TaskID: first[1].ID, Worker: "w9", Attempt: 1, Kind: store.OutcomeFail},
-	}, "w1", 10, time.Minute)
-	require.NoError(t, err)
-	require.Len(t, errs, 3)
-	require.NoError(t, errs[0])
-	require.NoError(t, errs[1])
-	require.ErrorIs(t, errs[2], store.ErrLeaseLost)
-	require.Len(t, claimed, 1, "the released task is not claimed by the same statement")
-	require.Equal(t, created[2].ID, claimed[0].ID)
-	require.Equal(t, store.StatusRunning, claimed[0].Status)
-	require.Equal(t, "w1", claimed[0].LockedBy)
-	receive(t, events, eventWait, "ready after a release", isKind(store.EventReady, ""))
-
-	done, err := s.Get(b.ctx, first[0].ID)
-	require.NoError(t, err)
-	require.Equal(t, store.StatusCompleted, done.Status)
-	require.JSONEq(t, `{"a":1}`, string(done.Result))
-
-	again, err := s.Claim(b.ctx, "w1", 10, time.Minute)
-	require.NoError(t, err)
-	require.Len(t, again, 1)
-	require.Equal(t, first[1].ID, again[0].ID)
-	require.Equal(t, 1, again[0].Attempts, "the released attempt did not count")
-
-	_, _, err = s.FinishAndClaim(b.ctx, []store.Outcome{{TaskID: again[0].ID, Kind: "bogus"}}, "w1", 1, time.Minute)
-	require.ErrorIs(t, err, store.ErrInvalidTask)
-}
-
 // TestCreateManyFieldsBothPaths checks that every field survives both bulk
 // paths (parameter arrays below CopyThreshold, COPY from it).
 func TestCreateManyFieldsBothPaths(t *testing.T) {

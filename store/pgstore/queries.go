@@ -15,7 +15,6 @@ type queries struct {
 	notify string
 	// claimSettings precede claim in the same implicit transaction.
 	claimSettings string
-	finishClaim   string
 }
 
 // terminalList is the SQL list of terminal statuses.
@@ -135,34 +134,17 @@ func buildQueries(schema string, statusNotify bool) queries {
 
 	// The claim: the inner SELECT walks tasks_claim_idx in claim order and
 	// skips rows other claimers hold; its WHERE repeats the index predicate
-	// literally so the planner can use the partial index.
+	// literally so the planner can use the partial index. The picked ids
+	// come back as one array, so the update fetches exactly those rows by
+	// primary key (a join on a subquery of ids let the planner hash-join the
+	// whole table), and no notification rides on it: its "c" goes out
+	// through the waker.
 	//
-	// A claim alone commits asynchronously (asyncCommit): if the database
-	// crashes before the commit reaches disk, the claim is forgotten and the
-	// task is simply claimed again, which at-least-once delivery allows.
-	// The task's outcome is written with a synchronous commit, which also
-	// flushes the claim before it.
-	claimUpd := func(worker, limit, lease, extra string) string {
-		return `UPDATE ` + tbl + ` t SET
-	status = 'running',
-	attempts = t.attempts + 1,
-	locked_by = ` + worker + `,
-	lease_expires_at = now() + ` + lease + `::float8 * interval '1 microsecond',
-	last_heartbeat = now(),
-	started_at = now(),
-	updated_at = now()
-	FROM (SELECT id FROM ` + tbl + `
-	      WHERE status IN ('queued', 'retry') AND run_after <= now()
-	      ORDER BY priority DESC, run_after, id
-	      LIMIT ` + limit + `
-	      FOR UPDATE SKIP LOCKED) picked` + extra + `
-	WHERE t.id = picked.id
-	RETURNING t.*`
-	}
-	// The claim on its own: the picked ids come back as one array, so the
-	// update fetches exactly those rows by primary key (a join on a
-	// subquery of ids let the planner hash-join the whole table), and no
-	// notification rides on it: its "c" goes out through the waker.
+	// A claim commits asynchronously (synchronous_commit = off in
+	// claimSettings): if the database crashes before the commit reaches
+	// disk, the claim is forgotten and the task is simply claimed again,
+	// which at-least-once delivery allows. The task's outcome is written
+	// with a synchronous commit, which also flushes the claim before it.
 	//
 	// It runs after claimSettings in one simple-protocol message (one
 	// implicit transaction, one round trip; see Store.Claim). The settings
@@ -253,28 +235,10 @@ func buildQueries(schema string, statusNotify bool) queries {
 	WHERE t.id = ` + locked("$1", `status = 'running'`) + ` AND t.id = o.id AND t.status = 'running'
 	  AND t.locked_by IS NOT DISTINCT FROM o.worker AND t.attempts = o.attempt
 	RETURNING o.ord, t.status, t.run_after`
-	finishReady := ` WHERE EXISTS (SELECT 1 FROM upd
-	    WHERE status IN ('queued', 'retry') AND run_after <= now())`
 	// Finish notifies nothing itself: Store.Finish sends "r" and "c"
 	// through the wakers after it commits.
 	q.finish = strings.Replace(finishUpd, `RETURNING o.ord, t.status, t.run_after`,
 		`RETURNING o.ord, t.status IN ('queued', 'retry') AND t.run_after <= now()`, 1)
-
-	// FinishAndClaim: both updates in one statement. They touch disjoint
-	// rows (running ones, ready ones) and see the same snapshot, so a task
-	// the outcomes make ready is not claimed by the same statement. The
-	// claimed rows come first with a NULL last column; one summary row
-	// follows, whose last column lists the applied outcomes. The summary
-	// row always exists, which also guarantees the notifications run.
-	// Its "c" goes out after it, through the waker, naming the tasks.
-	fc := `WITH upd AS (` + finishUpd + `),
-claimed AS (` + claimUpd("$8", "$9", "$10", "") + `),
-n AS (` + note(`'r'`, finishReady)
-	q.finishClaim = fc + `)
-SELECT ` + taskCols + `, NULL::bigint[] FROM claimed t
-UNION ALL
-SELECT ` + taskPlaceholders + `, coalesce((SELECT array_agg(ord) FROM upd), '{}')
-FROM (SELECT count(*) FROM n) n_`
 
 	const rescued = `CASE
 	    WHEN t.cancel_requested THEN 'cancelled'

@@ -160,54 +160,6 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 	return fb.result(), nil
 }
 
-// FinishAndClaim records outcomes exactly as [Store.Finish] does and
-// claims up to limit ready tasks for worker exactly as [Store.Claim] does,
-// in one statement: one round trip and one commit instead of two. A task
-// that an outcome makes ready again is not among those claimed by the same
-// call. Notifications are those of the two operations: the "r" in the
-// statement, the "c" naming the tasks after it.
-func (s *Store) FinishAndClaim(ctx context.Context, outcomes []store.Outcome, worker string, limit int, lease time.Duration) ([]error, []store.Task, error) {
-	fb, err := newFinishBatch(outcomes)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows, err := s.db.QueryContext(ctx, s.q.finishClaim,
-		append(fb.args(), worker, max(limit, 0), micros(lease))...)
-	if err != nil {
-		return nil, nil, errorf("pgstore: finish and claim: %w", err)
-	}
-	defer rows.Close()
-	var (
-		claimed []store.Task
-		changed []string
-	)
-	for rows.Next() {
-		var ords pq.Int64Array
-		t, err := scanTask(rows, &ords)
-		if err != nil {
-			return nil, nil, errorf("pgstore: finish and claim: %w", err)
-		}
-		if ords == nil { // a claimed task
-			claimed = append(claimed, t)
-			changed = append(changed, t.ID)
-			continue
-		}
-		for _, ord := range ords { // the one summary row
-			if id, ok := fb.applied(int(ord)); ok {
-				changed = append(changed, id)
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, errorf("pgstore: finish and claim: %w", err)
-	}
-	sortClaimed(claimed)
-	if len(changed) > 0 && s.statusNotify {
-		s.changed.wake(changed...)
-	}
-	return fb.result(), claimed, nil
-}
-
 // finishBatch is a batch of outcomes prepared as the parameter arrays of
 // the finish statement.
 type finishBatch struct {

@@ -16,14 +16,6 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.params, t.result, t.e
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment,
 	t.created_at, t.updated_at, t.started_at, t.finished_at`
 
-// taskPlaceholders is a row of non-NULL stand-ins shaped like taskCols,
-// for a summary row that carries no task.
-const taskPlaceholders = `'00000000-0000-0000-0000-000000000000'::uuid, '', '', '', '{}'::jsonb, NULL::jsonb, '',
-	'', 0::smallint, 0, 0, now(),
-	'', NULL::timestamptz, NULL::timestamptz, false,
-	'', NULL::jsonb, NULL::jsonb,
-	now(), now(), NULL::timestamptz, NULL::timestamptz`
-
 // claimedCols is the select list of a claim: the columns a claim does not
 // set, and the claim's now() once, from which scanClaimed derives the rest
 // (status running, the worker, the lease and the start times). Formatting
