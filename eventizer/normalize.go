@@ -153,6 +153,20 @@ func origOffset(edits []normEdit, p int) int {
 	return p + int(edits[k-1].delta)
 }
 
+// boundaryLead marks the lead bytes whose three-byte sequences latinWord
+// rejects whatever the continuation bytes: E3-E9 (U+3000-U+9FFF: CJK
+// punctuation, kana, ideographs) and EB-ED (U+B000-U+DFFF: Hangul; the
+// surrogate range ED A0-ED BF is invalid UTF-8 and decodes to U+FFFD,
+// which latinWord rejects too). A lead byte followed by too few
+// continuation bytes also decodes to U+FFFD. wordAt and wordBefore answer
+// from the lead byte alone for these, which is most non-Latin text.
+var boundaryLead = func() (t [256]bool) {
+	for c := 0xE3; c <= 0xED; c++ {
+		t[c] = c != 0xEA
+	}
+	return t
+}()
+
 // latinWord reports whether a non-ASCII rune continues an ASCII word: a
 // letter of the Latin script or a combining mark. Any other character (a
 // letter of another script, CJK, punctuation, symbols) is a boundary for

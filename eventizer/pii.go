@@ -57,10 +57,14 @@ func (sc *scan) wordBefore(i int) bool {
 	if i <= 0 {
 		return false
 	}
-	if c := sc.s[i-1]; c < 0x80 {
+	s := sc.s
+	if c := s[i-1]; c < 0x80 {
 		return wordTable[c]
 	}
-	r, _ := utf8.DecodeLastRuneInString(sc.s[:i])
+	if i >= 3 && s[i-2]&0xC0 == 0x80 && s[i-1]&0xC0 == 0x80 && boundaryLead[s[i-3]] {
+		return false // CJK, kana or Hangul, without decoding
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
 	return latinWord(r)
 }
 
@@ -69,8 +73,12 @@ func (sc *scan) wordAt(i int) bool {
 	if i >= len(sc.s) {
 		return false
 	}
-	if c := sc.s[i]; c < 0x80 {
+	c := sc.s[i]
+	if c < 0x80 {
 		return wordTable[c]
+	}
+	if boundaryLead[c] {
+		return false // CJK, kana or Hangul, without decoding
 	}
 	r, _ := utf8.DecodeRuneInString(sc.s[i:])
 	return latinWord(r)
