@@ -3,7 +3,6 @@ package eventizer
 import (
 	"sort"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Detection runs on a normalised copy of the text when the text holds
@@ -33,58 +32,62 @@ func normRune(r rune) (b byte, drop, ok bool) {
 }
 
 // normStart returns the offset of the first rune of s that normRune
-// changes, or -1. ASCII is skipped eight bytes at a time; only the lead
-// bytes of the changed runes (0xC2, 0xE2, 0xE3, 0xEF) are decoded.
+// changes, or -1. Eight bytes at a time are skipped when none of them is a
+// lead byte of the changed runes (0xC2, 0xE2, 0xE3, 0xEF); only those are
+// decoded. The lead bytes are never continuation bytes, so a byte-wise
+// look at a word cannot start inside a rune that matters.
 func normStart(s string) int {
 	i := 0
-	for i < len(s) {
-		if i+8 <= len(s) {
-			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			if w&0x8080808080808080 == 0 {
-				i += 8
-				continue
-			}
-		}
-		c := s[i]
-		if c < 0x80 {
-			i++
+	for ; i+8 <= len(s); i += 8 {
+		if !hasNormLead(load64(s, i)) {
 			continue
 		}
-		if !normLead[c] {
-			i += int(runeLen[c]) // the other runes are skipped whole
-			continue
-		}
-		if maybeNorm(s, i) {
-			r, _ := utf8.DecodeRuneInString(s[i:])
-			if _, _, ok := normRune(r); ok {
-				return i
+		for j := i; j < i+8; j++ {
+			if normLead[s[j]] && normChanges(s, j) {
+				return j
 			}
 		}
-		i++
+	}
+	for ; i < len(s); i++ {
+		if normLead[s[i]] && normChanges(s, i) {
+			return i
+		}
 	}
 	return -1
 }
 
-// normLead marks the lead bytes of the runes normRune changes; runeLen is
-// the length of the rune a byte leads (1 for ASCII and stray bytes).
-var normLead, runeLen = func() (lead [256]bool, n [256]uint8) {
-	lead[0xC2], lead[0xE2], lead[0xE3], lead[0xEF] = true, true, true, true
-	for c := range 256 {
-		switch {
-		case c >= 0xF0 && c <= 0xF7:
-			n[c] = 4
-		case c >= 0xE0:
-			n[c] = 3
-		case c >= 0xC0:
-			n[c] = 2
-		default:
-			n[c] = 1
-		}
-		if c >= 0xF8 {
-			n[c] = 1
-		}
+// normChanges reports whether normRune changes the rune at s[i].
+func normChanges(s string, i int) bool {
+	r, n := normCandidate(s, i)
+	if n == 0 {
+		return false
 	}
+	_, _, ok := normRune(r)
+	return ok
+}
+
+// load64 reads s[i:i+8] as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// hasNormLead reports whether a byte of w is 0xC2, 0xE2, 0xE3 or 0xEF.
+// Clearing bit 5 maps 0xE2 (and only it) onto 0xC2; each test is the
+// exact "has a zero byte" test on w XOR the wanted byte.
+func hasNormLead(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	if w&hi == 0 {
+		return false
+	}
+	zero := func(v uint64) uint64 { return (v - lo) &^ v & hi }
+	return zero((w&^(0x20*lo))^(0xC2*lo))|zero(w^(0xE3*lo))|zero(w^(0xEF*lo)) != 0
+}
+
+// normLead marks the lead bytes of the runes normRune changes.
+var normLead = func() (lead [256]bool) {
+	lead[0xC2], lead[0xE2], lead[0xE3], lead[0xEF] = true, true, true, true
 	return
 }()
 
@@ -111,37 +114,92 @@ func maybeNorm(s string, i int) bool {
 	return false
 }
 
+// normCandidate decodes the rune at s[i] when maybeNorm holds and the
+// sequence is valid UTF-8, returning its length, or n=0. The lead bytes
+// maybeNorm accepts (C2, E2, E3, EF) take any continuation byte, and it has
+// checked the second one, so only the third is left to check.
+func normCandidate(s string, i int) (r rune, n int) {
+	if !maybeNorm(s, i) {
+		return 0, 0
+	}
+	if s[i] == 0xC2 {
+		return rune(s[i+1]), 2 // U+0080-U+00BF
+	}
+	if i+2 >= len(s) || s[i+2]&0xC0 != 0x80 {
+		return 0, 0
+	}
+	return rune(s[i]&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), 3
+}
+
 // normEdit records that from normalised offset at on, the original offset
 // is the normalised one plus delta (until the next edit).
 type normEdit struct{ at, delta int32 }
 
 // normalize writes the normalised copy of s into buf, starting from from
 // (the first changed rune; the bytes before it are copied as they are),
-// and the offset edits into edits. Unchanged runs are copied in bulk.
+// and the offset edits into edits. Unchanged runs are copied in bulk; the
+// copy is never longer than s, so buf is sized once and written by index.
+// Full-width forms, which come in runs, are converted without decoding.
 func normalize(s string, from int, buf []byte, edits []normEdit) ([]byte, []normEdit) {
-	buf, edits = append(buf[:0], s[:from]...), edits[:0]
+	if cap(buf) < len(s) {
+		buf = make([]byte, len(s))
+	}
+	buf, edits = buf[:len(s)], edits[:0]
+	w := copy(buf, s[:from])
 	i, run := from, from // s[run:i] is pending, unchanged
 	for i < len(s) {
-		if !maybeNorm(s, i) {
+		if s[i] == 0xEF && i+2 < len(s) {
+			if b := fullWidth(s[i+1], s[i+2]); b != 0 {
+				w += copy(buf[w:], s[run:i])
+				buf[w] = b
+				w++
+				i += 3
+				run = i
+				edits = append(edits, normEdit{at: int32(w), delta: int32(i - w)})
+				continue
+			}
+		}
+		if i+8 <= len(s) && !hasNormLead(load64(s, i)) {
+			i += 8
+			continue
+		}
+		if !normLead[s[i]] {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := normCandidate(s, i)
+		if n == 0 {
+			i++
+			continue
+		}
 		b, drop, ok := normRune(r)
 		if !ok {
 			i += n
 			continue
 		}
-		buf = append(buf, s[run:i]...)
+		w += copy(buf[w:], s[run:i])
 		if !drop {
-			buf = append(buf, b)
+			buf[w] = b
+			w++
 		}
 		i += n
 		run = i
-		edits = append(edits, normEdit{at: int32(len(buf)), delta: int32(i - len(buf))})
+		edits = append(edits, normEdit{at: int32(w), delta: int32(i - w)})
 	}
-	buf = append(buf, s[run:]...)
-	return buf, edits
+	w += copy(buf[w:], s[run:])
+	return buf[:w], edits
+}
+
+// fullWidth returns the ASCII byte for the full-width form EF c1 c2
+// (U+FF01-U+FF5E: EF BC 81-BF, EF BD 80-9E), or 0.
+func fullWidth(c1, c2 byte) byte {
+	switch {
+	case c1 == 0xBC && c2 >= 0x81 && c2 <= 0xBF:
+		return c2 - 0x60 // U+FF01-U+FF3F: '!'-'_'
+	case c1 == 0xBD && c2 >= 0x80 && c2 <= 0x9E:
+		return c2 - 0x20 // U+FF40-U+FF5E: '`'-'~'
+	}
+	return 0
 }
 
 // origOffset maps an offset of the normalised copy to the original text.
