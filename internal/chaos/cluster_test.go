@@ -207,6 +207,20 @@ func (c *cluster) cut(ps []*proc) int {
 	return n
 }
 
+// waitIdle waits until none of p's database sessions (chosen by its
+// application_name) is running a statement or holds a transaction open.
+func (c *cluster) waitIdle(p *proc) {
+	c.t.Helper()
+	eventually(c.t, 10*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var n int
+		err := c.env.DB.GetContext(ctx, &n, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND state IS DISTINCT FROM 'idle'`, p.name)
+		return err == nil && n == 0
+	}, "worker %s's sessions never went idle", p.name)
+}
+
 // logs reads the event log of every process ever started, by worker name.
 func (c *cluster) logs() (map[string][]Record, int) {
 	c.t.Helper()
