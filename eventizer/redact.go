@@ -18,6 +18,18 @@ type redactScratch struct {
 	extras []Finding
 	merged []Finding // the merge buffer, swapped with the findings
 	nums   []int     // token numbers for TokensNumbered
+	sum    [sha256.Size]byte
+	hexbuf [12]byte
+}
+
+// decimalLen is the number of decimal digits of n >= 0.
+func decimalLen(n int) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
 }
 
 func load32(s string, i int) uint32 {
@@ -263,8 +275,6 @@ func kindToken(k Kind) string {
 // redactText replaces each finding by its token and keeps every byte
 // around it.
 func (a *Analyzer) redactText(sc *scratch, s string, fs []Finding) string {
-	var b strings.Builder
-	b.Grow(len(s) + 8*len(fs))
 	var mac hashWriter
 	if a.tokens == TokensHMAC {
 		mac = hmac.New(sha256.New, a.hmacKey)
@@ -273,8 +283,22 @@ func (a *Analyzer) redactText(sc *scratch, s string, fs []Finding) string {
 	if a.tokens == TokensNumbered {
 		rs.nums = numberTokens(s, fs, rs.nums)
 	}
-	var sum [sha256.Size]byte
-	var hexbuf [12]byte
+	// The exact length of the result, so that it is allocated once.
+	size := len(s)
+	for k, f := range fs {
+		size += len(kindToken(f.Kind)) + 3 - (f.End - f.Start) // "[" KIND "_" ... "]"
+		switch a.tokens {
+		case TokensNumbered:
+			size += decimalLen(rs.nums[k])
+		case TokensHMAC:
+			size += len(rs.hexbuf)
+		default:
+			size += len("REDACTED")
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	sum, hexbuf := rs.sum[:0], &rs.hexbuf // in the scratch: Sum through an interface would move a local to the heap
 	prev := 0
 	for k, f := range fs {
 		b.WriteString(s[prev:f.Start])
@@ -290,7 +314,7 @@ func (a *Analyzer) redactText(sc *scratch, s string, fs []Finding) string {
 			mac.Write([]byte(f.Kind))
 			mac.Write([]byte{0})
 			mac.Write([]byte(s[f.Start:f.End]))
-			hex.Encode(hexbuf[:], mac.Sum(sum[:0])[:6])
+			hex.Encode(hexbuf[:], mac.Sum(sum)[:6])
 			b.Write(hexbuf[:])
 		default:
 			b.WriteString("REDACTED")
