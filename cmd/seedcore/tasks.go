@@ -92,38 +92,26 @@ starts with it (exit 4 when several do).`,
 }
 
 func runCancel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("cancel", "[flags] ID|PREFIX", `
+	return runTransition(ctx, args, stdout, stderr, "cancel", `
 Cancel a task and print it as JSON. A created, queued or retry task is
 cancelled at once; a running one is asked to stop (cancel_requested) and
 ends cancelled. Cancelling a finished task exits 4.`,
-		exitNotFoundHelp, "4  conflict (ambiguous id prefix, or the task is already finished)")
-	var c conn
-	c.register(fs)
-	pos, code, done := parse(fs, args, stdout, stderr)
-	if done {
-		return code
-	}
-	if len(pos) != 1 {
-		return fail(stderr, "cancel", usagef("want exactly one task id or prefix"))
-	}
-	return withClient(ctx, c, "cancel", stderr, func(ctx context.Context, cl client) error {
-		task, err := cl.Get(ctx, pos[0]) // resolves a prefix
-		if err != nil {
-			return err
-		}
-		if task, err = cl.Cancel(ctx, task.ID); err != nil {
-			return err
-		}
-		return printJSON(stdout, task)
-	})
+		"4  conflict (ambiguous id prefix, or the task is already finished)", client.Cancel)
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "[flags] ID|PREFIX", `
+	return runTransition(ctx, args, stdout, stderr, "run", `
 Release a held task to the workers (created → queued) and print it as
 JSON. A task is held when it was enqueued with -hold (or
 run_immediately false through the API); any other status exits 4.`,
-		exitNotFoundHelp, "4  conflict (ambiguous id prefix, or the task is not held in created)")
+		"4  conflict (ambiguous id prefix, or the task is not held in created)", client.Run)
+}
+
+// runTransition is a command that resolves one task id or prefix and
+// applies one status change to it (cancel, run), printing the task.
+func runTransition(ctx context.Context, args []string, stdout, stderr io.Writer, name, help, conflictHelp string,
+	change func(client, context.Context, string) (store.Task, error)) int {
+	fs := newFlags(name, "[flags] ID|PREFIX", help, exitNotFoundHelp, conflictHelp)
 	var c conn
 	c.register(fs)
 	pos, code, done := parse(fs, args, stdout, stderr)
@@ -131,14 +119,14 @@ run_immediately false through the API); any other status exits 4.`,
 		return code
 	}
 	if len(pos) != 1 {
-		return fail(stderr, "run", usagef("want exactly one task id or prefix"))
+		return fail(stderr, name, usagef("want exactly one task id or prefix"))
 	}
-	return withClient(ctx, c, "run", stderr, func(ctx context.Context, cl client) error {
+	return withClient(ctx, c, name, stderr, func(ctx context.Context, cl client) error {
 		task, err := cl.Get(ctx, pos[0]) // resolves a prefix
 		if err != nil {
 			return err
 		}
-		if task, err = cl.Run(ctx, task.ID); err != nil {
+		if task, err = change(cl, ctx, task.ID); err != nil {
 			return err
 		}
 		return printJSON(stdout, task)
