@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m,
 		// lib/pq's listener connection goroutine may still be closing.
 		goleak.IgnoreTopFunction("github.com/lib/pq.(*ListenerConn).listenerConnLoop"),
+		goleak.Cleanup(pgtest.Exit),
 	)
 }
 

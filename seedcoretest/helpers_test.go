@@ -7,12 +7,15 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/seedcore/seedcore/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m,
 		// lib/pq's listener connection goroutine may still be closing.
 		goleak.IgnoreTopFunction("github.com/lib/pq.(*ListenerConn).listenerConnLoop"),
+		goleak.Cleanup(pgtest.Exit),
 	)
 }
 

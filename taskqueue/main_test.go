@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/seedcore/seedcore/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
@@ -14,5 +16,6 @@ func TestMain(m *testing.M) {
 		// lib/pq's Listener may still be tearing down its connection goroutine
 		// right after Close returns.
 		goleak.IgnoreTopFunction("github.com/lib/pq.(*ListenerConn).listenerConnLoop"),
+		goleak.Cleanup(pgtest.Exit),
 	)
 }

@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 		// lib/pq's Listener may still be tearing down its connection
 		// goroutine right after Close returns.
 		goleak.IgnoreTopFunction("github.com/lib/pq.(*ListenerConn).listenerConnLoop"),
+		goleak.Cleanup(pgtest.Exit),
 	)
 }
 

@@ -22,6 +22,8 @@ import (
 	"github.com/seedcore/seedcore/store"
 )
 
+func TestMain(m *testing.M) { pgtest.Exit(m.Run()) }
+
 // server is a running example server.
 type server struct {
 	*proctest.Proc

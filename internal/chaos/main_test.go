@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/seedcore/seedcore/internal/pgtest"
 )
 
 var (
@@ -33,12 +35,15 @@ func TestMain(m *testing.M) {
 		// lib/pq's Listener may still be tearing down its connection
 		// goroutine right after Close returns (TestPoison runs one).
 		goleak.IgnoreTopFunction("github.com/lib/pq.(*ListenerConn).listenerConnLoop"),
-		goleak.Cleanup(func(int) {
+		goleak.Cleanup(func(code int) {
 			if *keepLogs {
 				fmt.Fprintln(os.Stderr, "chaos: worker binary kept in", dir)
-				return
+			} else {
+				_ = os.RemoveAll(dir)
 			}
-			_ = os.RemoveAll(dir)
+			// goleak leaves exiting to a Cleanup function; without this
+			// a leak found after passing tests would exit 0.
+			pgtest.Exit(code)
 		}),
 	)
 }

@@ -3,15 +3,20 @@
 //
 // Without the variable a test is skipped with a message naming it; when the
 // CI variable is set, a missing or unreachable database fails the test
-// instead, so a CI run can never pass by skipping.
+// instead, so a CI run can never pass by skipping. The skips are counted:
+// a package's TestMain ends with [Exit], which prints one line saying how
+// many tests were skipped and which variable to set.
 package pgtest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,8 +27,14 @@ import (
 // EnvVar names the environment variable holding the test database URL.
 const EnvVar = "TEST_DATABASE_URL"
 
+// exampleURL is the URL the skip messages suggest.
+const exampleURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// skipped counts the tests [URL] skipped in this test binary.
+var skipped atomic.Int64
+
 // URL returns the test database URL, or skips t (fails it under CI) when
-// it is not set.
+// it is not set. Each skip is counted for [Report].
 func URL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(EnvVar)
@@ -31,9 +42,44 @@ func URL(t testing.TB) string {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("%s is not set; CI must run the PostgreSQL tests", EnvVar)
 		}
-		t.Skipf("PostgreSQL test skipped: set %s (for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", EnvVar)
+		skipped.Add(1)
+		t.Skipf("PostgreSQL test skipped: set %s (for example %s)", EnvVar, exampleURL)
 	}
 	return u
+}
+
+// Skipped returns how many tests [URL] has skipped so far in this test
+// binary.
+func Skipped() int { return int(skipped.Load()) }
+
+// Report writes to w, when [URL] skipped any test in this test binary, one
+// line saying how many and which variable to set to run them. It writes
+// nothing when no test was skipped, or when the variable is set: then the
+// skips came from tests that unset it on purpose to check the skip itself.
+func Report(w io.Writer) {
+	if os.Getenv(EnvVar) != "" {
+		return
+	}
+	report(w, Skipped())
+}
+
+func report(w io.Writer, n int) {
+	if n <= 0 {
+		return
+	}
+	noun := "tests"
+	if n == 1 {
+		noun = "test"
+	}
+	fmt.Fprintf(w, "seedcore: %d PostgreSQL %s skipped; set %s=%s to run them\n", n, noun, EnvVar, exampleURL)
+}
+
+// Exit ends a package's TestMain: it writes [Report] to standard output
+// and exits with code. Pass it to goleak as goleak.Cleanup(pgtest.Exit),
+// or call it with the result of m.Run.
+func Exit(code int) {
+	Report(os.Stdout)
+	os.Exit(code)
 }
 
 // Env is one test's database environment.

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	// database/sql closes pools asynchronously: its connectionOpener
 	// goroutine ends shortly after DB.Close, so goleak retries until then
 	// (its default), and nothing needs ignoring.
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(pgtest.Exit))
 }
 
 // bundle is one test's environment: its own schema, migrated, with a store
