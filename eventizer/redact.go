@@ -117,8 +117,8 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 			skipTo = f.End - maxLen + 1
 		}
 		for ; i <= limit; i++ {
-			if k2 := uint32(s[i]) | uint32(s[i+1])<<8; pair[k2>>6]&(1<<(k2&63)) == 0 {
-				continue
+			if i = nextPair(pair, s, i, limit); i > limit {
+				break
 			}
 			key := load32(s, i)
 			if fb := fbit(key); filt[fb>>6]&(1<<(fb&63)) == 0 {
@@ -177,6 +177,22 @@ func (a *Analyzer) addRepeats(sc *scratch, s string) {
 	// as the next call's merge buffer.
 	rs.merged = fs[:0]
 	sc.scan.findings = out
+}
+
+// nextPair returns the first position p in [i, limit] where the two bytes
+// s[p], s[p+1] are in pair, or limit+1. It needs i <= limit+1 and
+// limit+2 <= len(s); the loop over a subslice runs without bounds checks
+// (inlined into addRepeats, it gets them back).
+//
+//go:noinline
+func nextPair(pair *[1024]uint64, s string, i, limit int) int {
+	w := s[i : limit+2]
+	for j := 0; j+1 < len(w); j++ {
+		if k2 := uint32(w[j]) | uint32(w[j+1])<<8; pair[k2>>6]&(1<<(k2&63)) != 0 {
+			return i + j
+		}
+	}
+	return limit + 1
 }
 
 // addShortRepeats finds the other occurrences of values of one to three
