@@ -158,7 +158,7 @@ func logEvent(ctx context.Context, log *slog.Logger, ev Event) {
 		log.LogAttrs(ctx, slog.LevelDebug, msgServiceStart, name, service, slog.Int64("starts", ev.Starts))
 	case EventServiceFailed:
 		log.LogAttrs(ctx, slog.LevelWarn, msgServiceFailed, name, service,
-			slog.String("error", errString(ev.Err)),
+			slog.String("error", fmt.Sprint(ev.Err)),
 			slog.Float64("failures", ev.Failures),
 			slog.Float64("threshold", ev.Threshold),
 			slog.Bool("restarting", ev.Restarting))
@@ -170,7 +170,7 @@ func logEvent(ctx context.Context, log *slog.Logger, ev Event) {
 			slog.Float64("threshold", ev.Threshold),
 			slog.Bool("restarting", ev.Restarting))
 	case EventServiceFinished:
-		log.LogAttrs(ctx, slog.LevelInfo, msgServiceFinished, name, service, slog.String("error", errString(ev.Err)))
+		log.LogAttrs(ctx, slog.LevelInfo, msgServiceFinished, name, service, slog.String("error", fmt.Sprint(ev.Err)))
 	case EventBackoff:
 		log.LogAttrs(ctx, slog.LevelWarn, msgBackoff, name, slog.Duration("backoff", ev.Backoff))
 	case EventResumed:
@@ -183,7 +183,7 @@ func logEvent(ctx context.Context, log *slog.Logger, ev Event) {
 			slog.String("services", strings.Join(ev.Services, ",")),
 			slog.Duration("stop_timeout", ev.StopTimeout))
 	case EventStopped:
-		log.LogAttrs(ctx, slog.LevelInfo, msgStopped, name, slog.String("reason", errString(ev.Err)))
+		log.LogAttrs(ctx, slog.LevelInfo, msgStopped, name, slog.String("reason", fmt.Sprint(ev.Err)))
 	}
 }
 

@@ -284,13 +284,6 @@ func (s *Supervisor) Unstopped() []string {
 	return slices.Clone(s.unstop)
 }
 
-func errString(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return err.Error()
-}
-
 // errReturnedEarly replaces a nil error returned while the service's
 // context was live, so the termination record says what happened.
 var errReturnedEarly = errors.New("service returned nil before its context ended")

@@ -93,3 +93,23 @@ func TestExponentialBackoff(t *testing.T) {
 	require.LessOrEqual(t, def.NextRetry(1), time.Second)
 	require.LessOrEqual(t, def.NextRetry(1000), time.Hour)
 }
+
+// TestOutcomeErrorText: the outcome wrappers name their reason, or <nil>
+// when there is none.
+func TestOutcomeErrorText(t *testing.T) {
+	t.Parallel()
+	reason := errors.New("gone")
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{taskqueue.Permanent(reason), "permanent: gone"},
+		{taskqueue.Permanent(nil), "permanent: <nil>"},
+		{taskqueue.Cancelled(nil), "cancelled: <nil>"},
+		{taskqueue.Cancelled(reason), "cancelled: gone"},
+		{taskqueue.RetryAfter(time.Minute, reason), "retry after 1m0s: gone"},
+		{taskqueue.RetryAfter(time.Second, nil), "retry after 1s: <nil>"},
+	} {
+		require.Equal(t, tc.want, tc.err.Error())
+	}
+}

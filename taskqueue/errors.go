@@ -39,7 +39,7 @@ var (
 
 type permanentError struct{ err error }
 
-func (e *permanentError) Error() string        { return "permanent: " + errString(e.err) }
+func (e *permanentError) Error() string        { return "permanent: " + fmt.Sprint(e.err) }
 func (e *permanentError) Unwrap() error        { return e.err }
 func (e *permanentError) Is(target error) bool { return target == ErrPermanent }
 
@@ -50,7 +50,7 @@ func Permanent(err error) error { return &permanentError{err: err} }
 
 type cancelledError struct{ err error }
 
-func (e *cancelledError) Error() string        { return "cancelled: " + errString(e.err) }
+func (e *cancelledError) Error() string        { return "cancelled: " + fmt.Sprint(e.err) }
 func (e *cancelledError) Unwrap() error        { return e.err }
 func (e *cancelledError) Is(target error) bool { return target == ErrCancelled }
 
@@ -74,15 +74,8 @@ type RetryAfterError struct {
 func RetryAfter(d time.Duration, err error) error { return &RetryAfterError{Delay: d, Err: err} }
 
 func (e *RetryAfterError) Error() string {
-	return fmt.Sprintf("retry after %s: %s", e.Delay, errString(e.Err))
+	return fmt.Sprintf("retry after %s: %v", e.Delay, e.Err)
 }
 
 // Unwrap returns the wrapped reason.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
-
-func errString(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return err.Error()
-}

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seedcore/seedcore/internal/httpmw"
 	"github.com/seedcore/seedcore/internal/pathprefix"
-	"github.com/seedcore/seedcore/internal/statusrec"
 	"github.com/seedcore/seedcore/store"
 	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
@@ -200,28 +200,18 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 // wrap adds the security headers, the authorization check, panic recovery
 // and the request log to h.
 func (d *Dashboard) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+	return httpmw.Wrap(httpmw.Options{
+		Name:   "dashboard",
+		Logger: d.cfg.Logger,
+		OnPanic: func(w http.ResponseWriter, r *http.Request) {
+			d.fail(w, r, http.StatusInternalServerError, "Internal error.", nil)
+		},
+	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", contentSecurityPolicy)
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("X-Content-Type-Options", "nosniff")
-		rec := &statusrec.Writer{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-					panic(v)
-				}
-				d.cfg.Logger.Error("dashboard: handler panicked", slog.String("route", r.Pattern), slog.Any("panic", v))
-				if rec.Status == 0 {
-					d.fail(rec, r, http.StatusInternalServerError, "Internal error.", nil)
-				}
-			}
-			d.cfg.Logger.Debug("dashboard: request", slog.String("method", r.Method),
-				slog.String("route", r.Pattern), slog.Int("status", rec.Status),
-				slog.Duration("duration", time.Since(start)))
-		}()
 		if d.cfg.Authorize != nil {
 			if err := d.cfg.Authorize(r); err != nil {
 				// Not routed yet: no route to name, and the path is the
@@ -231,13 +221,13 @@ func (d *Dashboard) wrap(h http.Handler) http.Handler {
 					if d.cfg.WWWAuthenticate != "" {
 						hd.Set("WWW-Authenticate", d.cfg.WWWAuthenticate)
 					}
-					d.fail(rec, r, http.StatusUnauthorized, "Authentication required.", nil)
+					d.fail(w, r, http.StatusUnauthorized, "Authentication required.", nil)
 				} else {
-					d.fail(rec, r, http.StatusForbidden, "Access denied.", nil)
+					d.fail(w, r, http.StatusForbidden, "Access denied.", nil)
 				}
 				return
 			}
 		}
-		h.ServeHTTP(rec, r)
-	})
+		h.ServeHTTP(w, r)
+	}))
 }

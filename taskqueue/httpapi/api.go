@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/seedcore/seedcore/internal/httpmw"
 	"github.com/seedcore/seedcore/internal/pathprefix"
-	"github.com/seedcore/seedcore/internal/statusrec"
 	"github.com/seedcore/seedcore/store"
 )
 
@@ -250,83 +248,40 @@ func (a *API) routes() http.Handler {
 	return mux
 }
 
-type ctxKey struct{}
-
 // requestID returns the id the middleware gave r.
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(ctxKey{}).(string)
-	return id
-}
+func requestID(r *http.Request) string { return httpmw.RequestID(r) }
 
 // MaxRequestIDLen is the longest X-Request-ID the API takes from a
-// client.
-const MaxRequestIDLen = 64
-
-// incomingID returns the client's X-Request-ID when it is 1 to
-// MaxRequestIDLen characters of A-Z, a-z, 0-9, '.', '_' and '-', else "".
-// Anything else is replaced, so a request id in a log line or a header
-// never carries client text beyond that alphabet.
-func incomingID(r *http.Request) string {
-	id := r.Header.Get("X-Request-ID")
-	if len(id) == 0 || len(id) > MaxRequestIDLen {
-		return ""
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return ""
-		}
-	}
-	return id
-}
-
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error.
-	return hex.EncodeToString(b[:])
-}
+// client: one of 1 to MaxRequestIDLen characters of A-Z, a-z, 0-9, '.',
+// '_' and '-' is kept, anything else replaced by a generated id, so a
+// request id in a log line or a header never carries other client text.
+const MaxRequestIDLen = httpmw.MaxRequestIDLen
 
 // wrap adds the request id, the authorization check (when guarded), panic
 // recovery and the request log to h.
 func (a *API) wrap(h http.HandlerFunc, guarded bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := incomingID(r)
-		if id == "" {
-			id = newRequestID()
-		}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
-		w.Header().Set("X-Request-ID", id)
-		rec := &statusrec.Writer{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-					panic(v) // net/http's way to abort a response: let it through.
-				}
-				a.cfg.Logger.Error("httpapi: handler panicked", slog.String("request_id", id),
-					slog.String("route", r.Pattern), slog.Any("panic", v))
-				if rec.Status == 0 {
-					a.fail(rec, r, newError(http.StatusInternalServerError, CodeInternal, "internal error"))
-				}
-			}
-			a.cfg.Logger.Debug("httpapi: request", slog.String("request_id", id),
-				slog.String("method", r.Method), slog.String("route", r.Pattern),
-				slog.Int("status", rec.Status), slog.Duration("duration", time.Since(start)))
-		}()
+	return httpmw.Wrap(httpmw.Options{
+		Name:       "httpapi",
+		Logger:     a.cfg.Logger,
+		RequestIDs: true,
+		OnPanic: func(w http.ResponseWriter, r *http.Request) {
+			a.fail(w, r, newError(http.StatusInternalServerError, CodeInternal, "internal error"))
+		},
+	}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if guarded && a.cfg.Authorize != nil {
 			if err := a.cfg.Authorize(r); err != nil {
-				a.cfg.Logger.Debug("httpapi: request not authorized", slog.String("request_id", id),
+				a.cfg.Logger.Debug("httpapi: request not authorized", slog.String("request_id", requestID(r)),
 					slog.String("route", r.Pattern), slog.String("error", err.Error()))
 				if errors.Is(err, ErrUnauthorized) {
-					a.fail(rec, r, newError(http.StatusUnauthorized, CodeUnauthorized, "authentication required"))
+					a.fail(w, r, newError(http.StatusUnauthorized, CodeUnauthorized, "authentication required"))
 				} else {
-					a.fail(rec, r, newError(http.StatusForbidden, CodeForbidden, "access denied"))
+					a.fail(w, r, newError(http.StatusForbidden, CodeForbidden, "access denied"))
 				}
 				return
 			}
 		}
-		h(rec, r)
-	})
+		h(w, r)
+	}))
 }
 
 // writeJSON writes v as the JSON response with the given status.
