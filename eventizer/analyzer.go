@@ -275,14 +275,15 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 				continue
 			}
 		}
-		e := delta[st*nc+int(c)]
-		st = int(e & stateMask)
+		e := delta[st+int(c)]
+		st = int(e & rowMask)
 		if e&acceptBit == 0 {
 			continue
 		}
 		// A keyword ends here: keep those that end a word.
 		atEnd := i+1 == n || cls[s[i+1]] == classSep
-		for _, id := range au.outIDs[au.outStart[st]:au.outStart[st+1]] {
+		state := st / nc
+		for _, id := range au.outIDs[au.outStart[state]:au.outStart[state+1]] {
 			if !atEnd && !a.c.kws[id].prefix {
 				continue
 			}

@@ -22,10 +22,11 @@ var wordTable = func() (t [256]bool) {
 }()
 
 const (
-	classSep   = 0 // any non-word byte; runs collapse to one
-	classOther = 1 // a word byte that occurs in no keyword
-	acceptBit  = 0x8000
-	stateMask  = 0x7fff
+	classSep   = 0       // any non-word byte; runs collapse to one
+	classOther = 1       // a word byte that occurs in no keyword
+	acceptBit  = 1 << 31 // in a delta entry: the next state has outputs
+	rowMask    = acceptBit - 1
+	maxStates  = 0x7fff
 )
 
 // automaton is an Aho-Corasick matcher compiled to a full DFA over byte
@@ -33,12 +34,15 @@ const (
 // always starts at a word boundary; the end boundary is checked at match
 // time (except for prefix keywords).
 type automaton struct {
-	class    [256]uint8
-	nclass   int
-	delta    []uint16 // state*nclass+class -> next state | acceptBit
-	outStart []int32  // per state: outputs are outIDs[outStart[s]:outStart[s+1]]
+	class  [256]uint8
+	nclass int
+	// delta maps row+class to the next state's row | acceptBit, where a
+	// state's row is state*nclass: the scan adds the class to the row it
+	// holds, with no multiplication between one byte and the next.
+	delta    []uint32
+	outStart []int32 // per state: outputs are outIDs[outStart[s]:outStart[s+1]]
 	outIDs   []int32
-	start    uint16 // the state after the leading separator
+	start    uint32 // the row of the state after the leading separator
 }
 
 func (a *automaton) build(kws []keyword) error {
@@ -104,8 +108,8 @@ func (a *automaton) build(kws []keyword) error {
 		}
 		nodes[cur].out = append(nodes[cur].out, int32(id))
 	}
-	if len(nodes) > stateMask {
-		return fmt.Errorf("keyword automaton has %d states, more than %d", len(nodes), stateMask)
+	if len(nodes) > maxStates {
+		return fmt.Errorf("keyword automaton has %d states, more than %d", len(nodes), maxStates)
 	}
 	// Failure links by breadth-first search, completing the DFA.
 	queue := make([]int32, 0, len(nodes))
@@ -132,7 +136,7 @@ func (a *automaton) build(kws []keyword) error {
 			}
 		}
 	}
-	a.delta = make([]uint16, len(nodes)*nc)
+	a.delta = make([]uint32, len(nodes)*nc)
 	a.outStart = make([]int32, len(nodes)+1)
 	for s, n := range nodes {
 		a.outStart[s] = int32(len(a.outIDs))
@@ -142,13 +146,13 @@ func (a *automaton) build(kws []keyword) error {
 	for s, n := range nodes {
 		for cl := 0; cl < nc; cl++ {
 			t := n.next[cl]
-			v := uint16(t)
+			v := uint32(int(t) * nc)
 			if len(nodes[t].out) > 0 {
 				v |= acceptBit
 			}
 			a.delta[s*nc+cl] = v
 		}
 	}
-	a.start = a.delta[classSep] & stateMask
+	a.start = a.delta[classSep] & rowMask
 	return nil
 }
