@@ -15,6 +15,10 @@ type queries struct {
 	notify string
 	// claimSettings precede claim in the same implicit transaction.
 	claimSettings string
+	// claimWith returns the claim with its three values (SQL literals) in
+	// place of claim's $1 (worker), $2 (limit) and $3 (lease in
+	// microseconds), for Store.Claim's one simple-protocol message.
+	claimWith func(worker, limit, leaseUS string) string
 }
 
 // terminalList is the SQL list of terminal statuses.
@@ -155,20 +159,23 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// ordered scan stops at LIMIT and marks the dead entries it passes.
 	q.claimSettings = `SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; ` +
 		`SET LOCAL synchronous_commit = off; `
-	q.claim = `UPDATE ` + tbl + ` t SET
+	q.claimWith = func(worker, limit, leaseUS string) string {
+		return `UPDATE ` + tbl + ` t SET
 	status = 'running',
 	attempts = t.attempts + 1,
-	locked_by = $1,
-	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
+	locked_by = ` + worker + `,
+	lease_expires_at = now() + ` + leaseUS + `::float8 * interval '1 microsecond',
 	last_heartbeat = now(),
 	started_at = now(),
 	updated_at = now()
 	WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
 	      WHERE status IN ('queued', 'retry') AND run_after <= now()
 	      ORDER BY priority DESC, run_after, id
-	      LIMIT $2
+	      LIMIT ` + limit + `
 	      FOR UPDATE SKIP LOCKED))
 	RETURNING ` + claimedCols
+	}
+	q.claim = q.claimWith("$1", "$2", "$3")
 
 	// named is "the rows whose id is in the uuid array p", read by primary
 	// key. The array goes through an InitPlan, so the planner does not see
@@ -215,8 +222,10 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// them in id order first); comparing the worker with IS NOT DISTINCT
 	// FROM keeps locked_by out of the join keys, where a merge join on one
 	// worker's name would pair every outcome with every task that worker
-	// runs.
-	finishUpd := `UPDATE ` + tbl + ` t SET
+	// runs. Finish notifies nothing itself: Store.Finish sends "r" and "c"
+	// through the wakers after it commits. It returns, for each outcome,
+	// whether its task is due again at once.
+	q.finish = `UPDATE ` + tbl + ` t SET
 	status = ` + newStatus + `,
 	result = CASE WHEN o.kind = 'complete' AND NOT t.cancel_requested THEN nullif(o.result, '')::jsonb ELSE t.result END,
 	error = CASE WHEN o.kind = 'release' THEN t.error ELSE o.error END,
@@ -234,11 +243,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	     WITH ORDINALITY AS o(id, worker, attempt, kind, result, error, retry_us, ord)
 	WHERE t.id = ` + locked("$1", `status = 'running'`) + ` AND t.id = o.id AND t.status = 'running'
 	  AND t.locked_by IS NOT DISTINCT FROM o.worker AND t.attempts = o.attempt
-	RETURNING o.ord, t.status, t.run_after`
-	// Finish notifies nothing itself: Store.Finish sends "r" and "c"
-	// through the wakers after it commits.
-	q.finish = strings.Replace(finishUpd, `RETURNING o.ord, t.status, t.run_after`,
-		`RETURNING o.ord, t.status IN ('queued', 'retry') AND t.run_after <= now()`, 1)
+	RETURNING o.ord, t.status IN ('queued', 'retry') AND t.run_after <= now()`
 
 	const rescued = `CASE
 	    WHEN t.cancel_requested THEN 'cancelled'

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -32,11 +31,8 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 	}
 	// One simple-protocol message (no parameters): the settings and the
 	// claim run in one implicit transaction, in one round trip.
-	query := s.q.claimSettings + strings.NewReplacer(
-		"$1", pq.QuoteLiteral(worker),
-		"$2", strconv.Itoa(limit),
-		"$3", strconv.FormatInt(micros(lease), 10),
-	).Replace(s.q.claim)
+	query := s.q.claimSettings + s.q.claimWith(pq.QuoteLiteral(worker),
+		strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10))
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, errorf("pgstore: claim: %w", err)

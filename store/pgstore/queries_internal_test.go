@@ -1,0 +1,29 @@
+package pgstore
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+)
+
+// TestClaimWithValues: the claim Store.Claim sends is the claim statement
+// (the one EXPLAINed by TestPlansUseIndexes) with each value in place of
+// its own parameter, and nothing else changed, whatever the worker name
+// holds (a quote, or text that looks like a parameter).
+func TestClaimWithValues(t *testing.T) {
+	t.Parallel()
+	for _, notify := range []bool{true, false} {
+		q := buildQueries("s", notify)
+		for _, worker := range []string{"w1", "it's", "$2 $3", `a\b`} {
+			w, limit, lease := pq.QuoteLiteral(worker), "7", "60000000"
+			want := strings.NewReplacer("$1", w, "$2", limit, "$3", lease).Replace(q.claim)
+			if got := q.claimWith(w, limit, lease); got != want {
+				t.Errorf("claim for worker %q:\n%s\nwant\n%s", worker, got, want)
+			}
+		}
+		if got := q.claimWith("$1", "$2", "$3"); got != q.claim {
+			t.Errorf("claimWith of the parameters is not the claim statement")
+		}
+	}
+}
