@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/seedcore/seedcore"
 	"github.com/seedcore/seedcore/internal/pgtest"
+	"github.com/seedcore/seedcore/seedcoretest"
 	"github.com/seedcore/seedcore/store"
 )
 
@@ -52,7 +52,8 @@ func TestManyStreamsBoundedConnections(t *testing.T) {
 	require.NoError(t, err)
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(srv.Close)
-	serveApp(t, app)
+	t.Cleanup(func() { _ = app.Shutdown(context.Background()) }) // after Start's stop: closes the pool
+	seedcoretest.Start(t, app)
 
 	// Sessions are sampled from the test's own pool, under another name,
 	// for the whole test.
@@ -202,25 +203,4 @@ func taskIDs(tasks []store.Task) []string {
 		out[i] = task.ID
 	}
 	return out
-}
-
-// serveApp serves app until the test ends.
-func serveApp(t *testing.T, app *seedcore.App) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, seedcore.ErrShutdown) {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("app did not stop")
-		}
-		_ = app.Shutdown(context.Background())
-	})
-	waitFor(t, 10*time.Second, app.Ready, "app never became ready")
 }

@@ -31,14 +31,9 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 	env := pgtest.New(t)
 	// The rounds are about locks, not durability: commits that do not wait
 	// for the disk keep thousands of them short.
-	db, err := sqlx.Open("postgres", env.DSN+"&synchronous_commit=off")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	s, err := pgstore.New(db, pgstore.Options{Schema: env.Schema, NoStatusNotify: true})
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	require.NoError(t, s.Migrate(ctx))
+	db, s := asyncStore(t, ctx, env)
 	tbl := env.Schema + ".tasks"
 	const (
 		tasks  = 200
@@ -48,7 +43,7 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 	workers := []string{"w1", "w2"}
 	// A table shaped like a live queue (mostly finished tasks), analyzed,
 	// so the statements are planned as in production.
-	_, err = db.ExecContext(ctx, `INSERT INTO `+tbl+` (id, type, status, finished_at)
+	_, err := db.ExecContext(ctx, `INSERT INTO `+tbl+` (id, type, status, finished_at)
 		SELECT gen_random_uuid(), 't', 'completed', now() FROM generate_series(1, 5000)`)
 	require.NoError(t, err)
 	var ids []string
@@ -125,14 +120,9 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 func TestNoDeadlockConcurrentInsertsSameKeys(t *testing.T) {
 	t.Parallel()
 	env := pgtest.New(t)
-	db, err := sqlx.Open("postgres", env.DSN+"&synchronous_commit=off")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	s, err := pgstore.New(db, pgstore.Options{Schema: env.Schema, NoStatusNotify: true})
-	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	require.NoError(t, s.Migrate(ctx))
+	_, s := asyncStore(t, ctx, env)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const rounds = 300
 	for round := range rounds {
@@ -163,4 +153,18 @@ func TestNoDeadlockConcurrentInsertsSameKeys(t *testing.T) {
 		}
 		require.Equal(t, n, stored[0]+stored[1], "round %d: each key stored once", round)
 	}
+}
+
+// asyncStore opens a migrated store in env's schema whose commits do not
+// wait for the disk: the lock-order tests are about locks, not durability,
+// and short commits keep thousands of rounds short.
+func asyncStore(t *testing.T, ctx context.Context, env *pgtest.Env) (*sqlx.DB, *pgstore.Store) {
+	t.Helper()
+	db, err := sqlx.Open("postgres", env.DSN+"&synchronous_commit=off")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := pgstore.New(db, pgstore.Options{Schema: env.Schema, NoStatusNotify: true})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	return db, s
 }
