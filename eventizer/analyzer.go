@@ -359,12 +359,52 @@ var trigSep, trigWord = func() (sep, word [256]bool) {
 	return
 }()
 
+// Confidence levels, in hundredths. A text whose event words complete no
+// rule ("help" alone) is less certain than one with no event words at all;
+// a rule that needs several keyword groups is stronger evidence than one
+// keyword, and every further keyword of the top event adds a step, up to a
+// ceiling.
+const (
+	confRoutine    = 60 // no event words
+	confNearMiss   = 40 // event words without a complete rule
+	confSingle     = 60 // the top event from keywords of one-group rules
+	confMultiGroup = 75 // the top event from a rule of several groups
+	confStep       = 10 // per further keyword of the top event
+	confCeiling    = 95
+)
+
+// Priority thresholds of the urgency levels: at or above urgentPriority a
+// text is critical, at or above highPriority high, at or above
+// mediumPriority medium, else low; an urgency word raises it one level.
+const (
+	urgentPriority = 9
+	highPriority   = 7
+	mediumPriority = 5
+)
+
 // evaluate turns keyword matches into event types, keywords, attributes,
-// priority, domain, urgency and confidence.
+// priority, domain, urgency and confidence, in five stages.
 func (a *Analyzer) evaluate(sc *scratch, r *Result) {
+	a.suppressNested(sc)
+	nearMiss := a.fireRules(sc, r)
+	top := a.rankEvents(sc, r)
+	conf := confRoutine
+	if nearMiss {
+		conf = confNearMiss
+	}
+	if top >= 0 {
+		conf = a.collectKeywords(sc, r, top)
+	}
+	r.Confidence = float64(conf) / 100
+	r.EnrichmentAdvised = conf < a.c.enrichBelow
+	r.Urgency = urgencyOf(r.Priority, r.Attributes.HasUrgency)
+}
+
+// suppressNested marks in sc.suppressed each keyword match that lies inside
+// a longer matched keyword ("fire" in "fire drill").
+func (a *Analyzer) suppressNested(sc *scratch) {
 	c := a.c
 	m := sc.matches
-	// Suppress a keyword lying inside a longer matched keyword.
 	sup := sc.suppressed[:0]
 	for range m {
 		sup = append(sup, false)
@@ -389,14 +429,21 @@ func (a *Analyzer) evaluate(sc *scratch, r *Result) {
 			}
 		}
 	}
+}
+
+// fireRules walks the unsuppressed matches in order, sets the attributes
+// their roles imply, and marks in sc.fired and sc.evFired the rules whose
+// groups all occurred within the rule's window. It reports whether any
+// event keyword occurred, complete rule or not.
+func (a *Analyzer) fireRules(sc *scratch, r *Result) (nearMiss bool) {
+	c := a.c
 	clear(sc.fired)
 	clear(sc.evFired)
 	for k := range sc.lastPos {
 		sc.lastPos[k] = -1 << 30
 	}
-	nearMiss := false
-	for x, mt := range m {
-		if sup[x] {
+	for x, mt := range sc.matches {
+		if sc.suppressed[x] {
 			continue
 		}
 		kw := &c.kws[mt.kw]
@@ -423,96 +470,112 @@ func (a *Analyzer) evaluate(sc *scratch, r *Result) {
 			}
 		}
 	}
+	return nearMiss
+}
+
+// rankEvents lists the fired event types highest priority first and sets
+// the priority and domain they imply (the defaults when none fired). It
+// returns the index of the top event, or -1.
+func (a *Analyzer) rankEvents(sc *scratch, r *Result) (top int) {
+	c := a.c
+	r.Domain = c.defDomain
+	r.Priority = c.defPrio
 	nEvents := 0
 	for _, f := range sc.evFired {
 		if f {
 			nEvents++
 		}
 	}
-	r.Domain = c.defDomain
-	r.Priority = c.defPrio
-	conf := 60
-	if nearMiss {
-		conf = 40 // event words without a complete rule ("help" alone)
+	if nEvents == 0 {
+		return -1
 	}
-	if nEvents > 0 {
-		r.EventTypes = make([]string, 0, nEvents)
-		top := -1
-		domainSet := false
-		for _, ei := range c.byRank {
-			if !sc.evFired[ei] {
-				continue
-			}
-			ev := &c.events[ei]
-			r.EventTypes = append(r.EventTypes, ev.name)
-			if top < 0 {
-				top = ei
-				r.Priority = ev.priority
-			}
-			if !domainSet && ev.domain != "" {
-				r.Domain = ev.domain
-				domainSet = true
-			}
+	r.EventTypes = make([]string, 0, nEvents)
+	top = -1
+	domainSet := false
+	for _, ei := range c.byRank {
+		if !sc.evFired[ei] {
+			continue
 		}
-		// Keywords of fired rules, in order of first occurrence; and the
-		// confidence of the top event from its evidence.
-		nk, topKw, multi := 0, 0, false
-		clear(sc.seen)
-		for x, mt := range m {
-			if sup[x] || sc.seen[mt.kw] {
-				continue
-			}
-			used, forTop := false, false
-			for _, mb := range c.kws[mt.kw].members {
-				if sc.fired[mb.rule] {
-					used = true
-					if c.rules[mb.rule].event == top {
-						forTop = true
-						multi = multi || c.rules[mb.rule].groups > 1
-					}
+		ev := &c.events[ei]
+		r.EventTypes = append(r.EventTypes, ev.name)
+		if top < 0 {
+			top = ei
+			r.Priority = ev.priority
+		}
+		if !domainSet && ev.domain != "" {
+			r.Domain = ev.domain
+			domainSet = true
+		}
+	}
+	return top
+}
+
+// collectKeywords lists the keywords of fired rules in order of first
+// occurrence and returns the confidence (in hundredths) of the top event
+// from its evidence: how many distinct keywords support it and whether a
+// rule of several groups did.
+func (a *Analyzer) collectKeywords(sc *scratch, r *Result, top int) int {
+	c := a.c
+	m := sc.matches
+	nk, topKw, multi := 0, 0, false
+	clear(sc.seen)
+	for x, mt := range m {
+		if sc.suppressed[x] || sc.seen[mt.kw] {
+			continue
+		}
+		used, forTop := false, false
+		for _, mb := range c.kws[mt.kw].members {
+			if sc.fired[mb.rule] {
+				used = true
+				if c.rules[mb.rule].event == top {
+					forTop = true
+					multi = multi || c.rules[mb.rule].groups > 1
 				}
 			}
-			if used {
+		}
+		if used {
+			sc.seen[mt.kw] = true
+			nk++
+			if forTop {
+				topKw++
+			}
+		}
+	}
+	r.Keywords = make([]string, 0, nk)
+	clear(sc.seen)
+	for x, mt := range m {
+		if sc.suppressed[x] || sc.seen[mt.kw] {
+			continue
+		}
+		for _, mb := range c.kws[mt.kw].members {
+			if sc.fired[mb.rule] {
 				sc.seen[mt.kw] = true
-				nk++
-				if forTop {
-					topKw++
-				}
+				r.Keywords = append(r.Keywords, c.kws[mt.kw].text)
+				break
 			}
 		}
-		r.Keywords = make([]string, 0, nk)
-		clear(sc.seen)
-		for x, mt := range m {
-			if sup[x] || sc.seen[mt.kw] {
-				continue
-			}
-			for _, mb := range c.kws[mt.kw].members {
-				if sc.fired[mb.rule] {
-					sc.seen[mt.kw] = true
-					r.Keywords = append(r.Keywords, c.kws[mt.kw].text)
-					break
-				}
-			}
-		}
-		conf = 60
-		if multi {
-			conf = 75
-		}
-		conf = min(95, conf+10*(topKw-1))
 	}
-	r.Confidence = float64(conf) / 100
-	r.EnrichmentAdvised = conf < c.enrichBelow
+	conf := confSingle
+	if multi {
+		conf = confMultiGroup
+	}
+	return min(confCeiling, conf+confStep*(topKw-1))
+}
+
+// urgencyOf maps a priority to an urgency level, one level higher (up to
+// critical) when the text holds an urgency word.
+func urgencyOf(priority int, urgent bool) Urgency {
 	lvl := 0
 	switch {
-	case r.Priority >= 9:
+	case priority >= urgentPriority:
 		lvl = 3
-	case r.Priority >= 7:
+	case priority >= highPriority:
 		lvl = 2
-	case r.Priority >= 5:
+	case priority >= mediumPriority:
 		lvl = 1
 	}
-	if r.Attributes.HasUrgency && lvl < 3 {
+	if urgent && lvl < 3 {
 		lvl++
 	}
-	r.Urgency = [...]Urgency{UrgencyLow, UrgencyMedium, UrgencyHigh, UrgencyCritical}[lvl]
+	return [...]Urgency{UrgencyLow, UrgencyMedium, UrgencyHigh, UrgencyCritical}[lvl]
 }
