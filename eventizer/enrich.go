@@ -2,7 +2,6 @@ package eventizer
 
 import (
 	"bytes"
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -13,6 +12,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/seedcore/seedcore/internal/breaker"
 )
@@ -233,63 +234,52 @@ func (e *HTTPEnricher) Close() {
 // "half-open".
 func (e *HTTPEnricher) BreakerState() string { return e.br.State().String() }
 
-// lruCache is a fixed-size LRU cache with a TTL per entry.
+// lruCache is a fixed-size LRU cache with a TTL per entry. The recency
+// list is golang-lru's; expiry is checked here against the configured
+// clock, so no goroutine sweeps the cache and tests drive the TTL with a
+// fake clock (golang-lru's expirable cache offers neither).
 type lruCache struct {
-	mu    sync.Mutex
-	size  int
-	ttl   time.Duration
-	now   func() time.Time
-	ll    *list.List
-	items map[[32]byte]*list.Element
+	mu  sync.Mutex
+	ttl time.Duration
+	now func() time.Time
+	lru *simplelru.LRU[[32]byte, lruEntry]
 }
 
 type lruEntry struct {
-	key     [32]byte
 	val     json.RawMessage
 	expires time.Time
 }
 
 func newLRU(size int, ttl time.Duration, now func() time.Time) *lruCache {
-	return &lruCache{size: size, ttl: ttl, now: now, ll: list.New(), items: make(map[[32]byte]*list.Element)}
+	l, err := simplelru.NewLRU[[32]byte, lruEntry](size, nil)
+	if err != nil {
+		panic(err) // size > 0 is checked by NewHTTPEnricher
+	}
+	return &lruCache{ttl: ttl, now: now, lru: l}
 }
 
 func (c *lruCache) get(k [32]byte) (json.RawMessage, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[k]
+	ent, ok := c.lru.Get(k)
 	if !ok {
 		return nil, false
 	}
-	ent := el.Value.(*lruEntry)
 	if !c.now().Before(ent.expires) {
-		c.ll.Remove(el)
-		delete(c.items, k)
+		c.lru.Remove(k)
 		return nil, false
 	}
-	c.ll.MoveToFront(el)
 	return append(json.RawMessage(nil), ent.val...), true
 }
 
 func (c *lruCache) put(k [32]byte, v json.RawMessage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	exp := c.now().Add(c.ttl)
-	if el, ok := c.items[k]; ok {
-		ent := el.Value.(*lruEntry)
-		ent.val, ent.expires = v, exp
-		c.ll.MoveToFront(el)
-		return
-	}
-	c.items[k] = c.ll.PushFront(&lruEntry{key: k, val: v, expires: exp})
-	for c.ll.Len() > c.size {
-		el := c.ll.Back()
-		c.ll.Remove(el)
-		delete(c.items, el.Value.(*lruEntry).key)
-	}
+	c.lru.Add(k, lruEntry{val: v, expires: c.now().Add(c.ttl)})
 }
 
 func (c *lruCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ll.Len()
+	return c.lru.Len()
 }
