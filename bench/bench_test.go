@@ -15,6 +15,11 @@ import (
 const envVar = "TEST_DATABASE_URL"
 
 func TestMain(m *testing.M) {
+	// The multi-process runs start this test binary as their worker
+	// processes.
+	if os.Getenv(childEnv) != "" {
+		os.Exit(childMain(os.Stdin, os.Stdout))
+	}
 	goleak.VerifyTestMain(m)
 }
 
@@ -30,19 +35,25 @@ func TestQuick(t *testing.T) {
 	}
 	var out, progress bytes.Buffer
 	o := options{
-		DB: dsn, Runs: 1, Markdown: true, Sections: "w1,w2,w3,w4,mem",
+		DB: dsn, Runs: 1, Markdown: true, Sections: "w1,w2,w3,w4,mem,mp",
 		Systems: "seedcore,river-tuned,river-default", Out: &out, Progress: &progress,
-		Params: params{Tasks: 1000, Batch: 1000, Rate: 200, Latency: time.Second, Producers: 8,
-			Mixed: time.Second, HTTP: time.Second, Timeout: time.Minute, RiverConns: 16},
+		Workers: []int{100, 2000}, Rates: []int{200, 2000},
+		Params: params{Tasks: 1000, Batch: 1000, Latency: time.Second, Producers: 8,
+			Mixed: time.Second, HTTP: time.Second, Timeout: time.Minute, RiverConns: 16, Procs: 2},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	require.NoError(t, run(ctx, o), progress.String())
+	t.Log(out.String())
 	report := out.String()
 	for _, want := range []string{
-		"### W1 burn-down (PostgreSQL)", "| worked/s |", "| p99 ms |", "| completed/s |",
+		"### W1 burn-down, 100 workers (PostgreSQL)", "### W1 burn-down, 2,000 workers (PostgreSQL)",
+		"| worked/s |", "| p99 ms |", "| early |", "| completed/s |",
+		"### W2 pickup latency, 200/s (PostgreSQL)", "### W2 pickup latency, 2,000/s (PostgreSQL)",
 		"### W4 HTTP path, PostgreSQL (seedcore)", "| calls/s |",
-		"### W1 burn-down, in-memory store (seedcore)", "shared_buffers",
+		"### W1 burn-down, in-memory store, 2,000 workers (seedcore)", "shared_buffers",
+		"### W1 burn-down, 2 worker processes (PostgreSQL)", "### W3 mixed, 2 worker processes (PostgreSQL)",
+		"| per process min |",
 	} {
 		require.Contains(t, report, want)
 	}
@@ -51,7 +62,9 @@ func TestQuick(t *testing.T) {
 		require.NotContains(t, l, "| – |", "missing figure in %q", l)
 	}
 	// Every workload of every system logged one run.
-	require.Equal(t, 3*3+2*2+1, strings.Count(progress.String(), "run 1 "), progress.String())
+	// (W1 and W2 at two sizes each, W3, the multi-process W1 and W3; W4's
+	// two variants on two stores; the in-memory W1 at two sizes.)
+	require.Equal(t, 3*(2+2+1+2)+2*2+2, strings.Count(progress.String(), "run 1 "), progress.String())
 }
 
 func TestNum(t *testing.T) {

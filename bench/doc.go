@@ -13,10 +13,12 @@
 //
 //   - W1 burn-down: bulk insert of -tasks no-op tasks (inserts/s), then the
 //     workers start and the clock runs until the database records all of
-//     them completed (worked/s).
-//   - W2 pickup latency: single inserts at -rate per second for -latency
+//     them completed (worked/s); one table per -workers count.
+//   - W2 pickup latency: single inserts (seedcore: App.Enqueue with a short
+//     description) at each -rate per second for -latency, an open loop,
 //     with the workers running; latency from the insert's commit (its call
-//     returned) to the handler's start.
+//     returned) to the handler's start, and how many handlers started
+//     before their insert returned (early).
 //   - W3 mixed: -producers goroutines insert single tasks as fast as they
 //     can for -mixed while the workers run: inserted/s, completed/s (as
 //     recorded by the database at the end of the window) and the backlog.
@@ -24,7 +26,10 @@
 //     POST /api/v1/tasks of App.Handler on a real net/http server on
 //     127.0.0.1, beside the same load through App.Enqueue, on the
 //     in-memory store and on PostgreSQL.
-//   - W1 on the in-memory store (seedcore only).
+//   - W1 on the in-memory store (seedcore only), per -workers count.
+//   - Multi-process (mp): W1 and W3 with the workers in -procs child
+//     processes of this program on one database, this process inserting:
+//     the total and the slowest and fastest process.
 //
 // # Usage
 //

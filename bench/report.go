@@ -122,7 +122,7 @@ func (s stat) String() string {
 
 func ratio(a, b float64) string {
 	if b == 0 {
-		return "–"
+		return "n/a" // of a zero figure
 	}
 	return strconv.FormatFloat(a/b, 'f', 2, 64) + "×"
 }
@@ -145,10 +145,10 @@ func printReport(o options, e env, secs []section, f *figures) {
 		fmt.Sprintf("machine: %d cores (%s), %s memory; load average %s at start, %s at end", e.cores, e.cpu, e.memory, e.loadStart, e.loadEnd),
 		fmt.Sprintf("PostgreSQL %s on the same machine: shared_buffers %s, synchronous_commit %s, max_connections %s, fsync %s, wal_level %s",
 			pg["server_version"], pg["shared_buffers"], pg["synchronous_commit"], pg["max_connections"], pg["fsync"], pg["wal_level"]),
-		fmt.Sprintf("%s; %d run(s) of each, alternating; W1 %s tasks (bulk batches of %s); W2 %d/s for %s; W3 %d producers for %s; W4 %d producers for %s; River pgx pool %s",
-			e.goVersion, o.Runs, num(float64(o.Params.Tasks)), num(float64(o.Params.Batch)), o.Params.Rate, o.Params.Latency,
-			o.Params.Producers, o.Params.Mixed, o.Params.Producers, o.Params.HTTP, poolSize(o.Params.RiverConns)),
-		"seedcore: seedcore.Config{} defaults (100 workers); River defaults: MaxWorkers 100; River tuned: MaxWorkers 2000, FetchCooldown 2ms, FetchPollInterval 20ms",
+		fmt.Sprintf("%s; %d run(s) of each, alternating; W1 %s tasks (bulk batches of %s); W2 for %s each rate, open loop; W3 %d producers for %s; W4 %d producers for %s; multi-process runs %d worker processes; River pgx pool %s",
+			e.goVersion, o.Runs, num(float64(o.Params.Tasks)), num(float64(o.Params.Batch)), o.Params.Latency,
+			o.Params.Producers, o.Params.Mixed, o.Params.Producers, o.Params.HTTP, o.Params.Procs, poolSize(o.Params.RiverConns)),
+		"seedcore: seedcore.Config{} defaults (100 workers; Concurrency set to the W1 table's worker count), single inserts through App.Enqueue with a short description (the eventizer on, its default); River defaults: MaxWorkers 100 (W1: the table's count); River tuned: FetchCooldown 2ms, FetchPollInterval 20ms, MaxWorkers 2000 (W1: the table's count)",
 	} {
 		if md {
 			fmt.Fprintf(w, "- %s\n", l)

@@ -22,7 +22,8 @@ func (noopArgs) Kind() string { return "noop" }
 // riverSystem drives a River client on a pgx pool.
 type riverSystem struct {
 	log      *slog.Logger
-	tuned    bool // MaxWorkers 2000, FetchCooldown 2ms, FetchPollInterval 20ms
+	tuned    bool // FetchCooldown 2ms, FetchPollInterval 20ms, MaxWorkers 2000 unless workers is set
+	workers  int  // MaxWorkers; 0: 2000 tuned, 100 otherwise
 	maxConns int32
 	pool     *pgxpool.Pool
 	client   *river.Client[pgx.Tx]
@@ -52,13 +53,19 @@ func (s *riverSystem) Open(ctx context.Context, dsn string, p *probe) error {
 		p.started(strconv.FormatInt(job.ID, 10))
 		return nil
 	}))
+	n := s.workers
+	if n == 0 {
+		n = 100
+		if s.tuned {
+			n = 2000
+		}
+	}
 	rc := &river.Config{
 		Logger:  s.log,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 100}},
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}},
 		Workers: workers,
 	}
 	if s.tuned {
-		rc.Queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: 2000}
 		rc.FetchCooldown = 2 * time.Millisecond
 		rc.FetchPollInterval = 20 * time.Millisecond
 	}

@@ -26,12 +26,12 @@ type section struct {
 }
 
 func (o options) sections() ([]section, error) {
-	systems, err := o.systems()
+	systems, err := o.systems(0)
 	if err != nil {
 		return nil, err
 	}
 	log := o.logger()
-	over := func(fn func(ctx context.Context, s system, p *probe, pr params) (result, error)) []column {
+	over := func(systems []spec, fn func(ctx context.Context, s system, p *probe, pr params) (result, error)) []column {
 		cols := make([]column, len(systems))
 		for i, s := range systems {
 			cols[i] = column{name: s.name, pg: s.pg, make: s.make, fn: fn}
@@ -39,7 +39,7 @@ func (o options) sections() ([]section, error) {
 		return cols
 	}
 	var vsFirst [][2]int
-	if len(systems) > 1 && systems[0].name == "seedcore" {
+	if len(systems) > 1 && systems[0].key == "seedcore" {
 		for i := 1; i < len(systems); i++ {
 			vsFirst = append(vsFirst, [2]int{0, i})
 		}
@@ -55,14 +55,52 @@ func (o options) sections() ([]section, error) {
 			}},
 		}
 	}
-	all := []section{
-		{key: "w1", title: "W1 burn-down (PostgreSQL)", columns: over(burnDown), ratios: vsFirst},
-		{key: "w2", title: "W2 pickup latency (PostgreSQL)", columns: over(pickup), ratios: vsFirst},
-		{key: "w3", title: "W3 mixed (PostgreSQL)", columns: over(mixed), ratios: vsFirst},
-		{key: "w4", title: "W4 HTTP path, in-memory store (seedcore)", columns: w4(false), ratios: [][2]int{{1, 0}}},
-		{key: "w4", title: "W4 HTTP path, PostgreSQL (seedcore)", columns: w4(true), ratios: [][2]int{{1, 0}}},
-		{key: "mem", title: "W1 burn-down, in-memory store (seedcore)", columns: []column{{name: "seedcore", make: sc, fn: burnDown}}},
+	var all []section
+	for _, w := range o.Workers {
+		ws, err := o.systems(w)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, section{key: "w1", title: fmt.Sprintf("W1 burn-down, %s workers (PostgreSQL)", num(float64(w))),
+			columns: over(ws, burnDown), ratios: vsFirst})
 	}
+	for _, r := range o.Rates {
+		rate := func(ctx context.Context, s system, p *probe, pr params) (result, error) {
+			pr.Rate = r
+			return pickup(ctx, s, p, pr)
+		}
+		all = append(all, section{key: "w2", title: fmt.Sprintf("W2 pickup latency, %s/s (PostgreSQL)", num(float64(r))),
+			columns: over(systems, rate), ratios: vsFirst})
+	}
+	all = append(all,
+		section{key: "w3", title: "W3 mixed (PostgreSQL)", columns: over(systems, mixed), ratios: vsFirst},
+		section{key: "w4", title: "W4 HTTP path, in-memory store (seedcore)", columns: w4(false), ratios: [][2]int{{1, 0}}},
+		section{key: "w4", title: "W4 HTTP path, PostgreSQL (seedcore)", columns: w4(true), ratios: [][2]int{{1, 0}}},
+	)
+	for _, w := range o.Workers {
+		all = append(all, section{key: "mem", title: fmt.Sprintf("W1 burn-down, in-memory store, %s workers (seedcore)", num(float64(w))),
+			columns: []column{{name: "seedcore", make: func() system { return &seedcoreSystem{log: log, workers: w} }, fn: burnDown}}})
+	}
+	// Several processes on one database: the children run the workers,
+	// this process inserts.
+	multi := func(fn func(ctx context.Context, s system, m *fleet, pr params) (result, error)) []column {
+		cols := make([]column, len(systems))
+		for i, sp := range systems {
+			cols[i] = column{name: sp.name, pg: true, make: sp.make, fn: func(ctx context.Context, s system, _ *probe, pr params) (result, error) {
+				m, err := startFleet(ctx, sp.key, pr)
+				if err != nil {
+					return nil, err
+				}
+				r, err := fn(ctx, s, m, pr)
+				return r, errors.Join(err, m.close())
+			}}
+		}
+		return cols
+	}
+	all = append(all,
+		section{key: "mp", title: fmt.Sprintf("W1 burn-down, %d worker processes (PostgreSQL)", o.Params.Procs), columns: multi(burnDownFleet), ratios: vsFirst},
+		section{key: "mp", title: fmt.Sprintf("W3 mixed, %d worker processes (PostgreSQL)", o.Params.Procs), columns: multi(mixedFleet), ratios: vsFirst},
+	)
 	want := map[string]bool{}
 	for _, k := range strings.Split(o.Sections, ",") {
 		want[strings.TrimSpace(k)] = true
@@ -103,8 +141,8 @@ func (f *figures) add(sec, col string, r result, order []string) {
 }
 
 // metricOrder is the order metrics are shown in.
-var metricOrder = []string{"insert/s", "worked/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
-	"inserted/s", "completed/s", "backlog", "calls/s"}
+var metricOrder = []string{"insert/s", "worked/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "early",
+	"inserted/s", "completed/s", "backlog", "calls/s", "per process min", "per process max"}
 
 func ordered(r result) []string {
 	var out []string
@@ -168,13 +206,16 @@ func runOne(ctx context.Context, o options, col column) (r result, err error) {
 	}
 	s := col.make()
 	p := newProbe()
+	pr := o.Params
+	pr.DSN = dsn
+	pr.Verbose = o.LogOutput != nil
 	defer func() {
 		err = errors.Join(err, s.Close(context.WithoutCancel(ctx)))
 	}()
 	if err := s.Open(ctx, dsn, p); err != nil {
 		return nil, err
 	}
-	return col.fn(ctx, s, p, o.Params)
+	return col.fn(ctx, s, p, pr)
 }
 
 func formatResult(r result) string {

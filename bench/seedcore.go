@@ -14,10 +14,12 @@ import (
 )
 
 // seedcoreSystem drives a seedcore App with seedcore.Config{} defaults
-// (only Dispatcher, DatabaseURL and Logger are set).
+// (only Dispatcher, DatabaseURL and Logger are set, and Concurrency when
+// workers is not 0).
 type seedcoreSystem struct {
-	log    *slog.Logger
-	app    *seedcore.App
+	log     *slog.Logger
+	workers int
+	app     *seedcore.App
 	served chan error
 }
 
@@ -30,7 +32,7 @@ func (s *seedcoreSystem) Open(ctx context.Context, dsn string, p *probe) error {
 		p.started(t.ID)
 		return nil, nil
 	})
-	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: d, DatabaseURL: dsn, Logger: s.log})
+	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: d, DatabaseURL: dsn, Logger: s.log, Concurrency: s.workers})
 	if err != nil {
 		return fmt.Errorf("seedcore: %w", err)
 	}
@@ -57,8 +59,13 @@ func (s *seedcoreSystem) InsertMany(ctx context.Context, n, batch int) error {
 	return nil
 }
 
+// singleDescription is the description of W2-W4's single inserts: short,
+// as most are, and analysed by the eventizer on the way in (it is on by
+// default).
+const singleDescription = "nightly export for account 4711 finished"
+
 func (s *seedcoreSystem) Insert(ctx context.Context) (string, error) {
-	t, _, err := s.app.Enqueue(ctx, store.NewTask{Type: "noop"})
+	t, _, err := s.app.Enqueue(ctx, store.NewTask{Type: "noop", Description: singleDescription})
 	if err != nil {
 		return "", fmt.Errorf("seedcore: enqueue: %w", err)
 	}

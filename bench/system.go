@@ -31,6 +31,7 @@ type system interface {
 
 // spec names a system and how to make one.
 type spec struct {
+	key  string // the -systems name
 	name string // short name used in tables
 	pg   bool   // needs a database
 	make func() system
@@ -47,6 +48,7 @@ type probe struct {
 	committed map[string]time.Time // insert returned, handler not yet seen
 	early     map[string]time.Time // handler seen before the insert returned
 	lat       []time.Duration
+	nEarly    int // handlers that started before their insert returned
 }
 
 func newProbe() *probe {
@@ -78,6 +80,7 @@ func (p *probe) inserted(key string, t time.Time) {
 	defer p.mu.Unlock()
 	if _, ok := p.early[key]; ok {
 		delete(p.early, key)
+		p.nEarly++
 		p.lat = append(p.lat, 0)
 		return
 	}
@@ -98,4 +101,11 @@ func (p *probe) measured() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.lat)
+}
+
+// earlyCount is how many handlers started before their insert returned.
+func (p *probe) earlyCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nEarly
 }

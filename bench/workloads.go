@@ -25,6 +25,9 @@ type params struct {
 	HTTP       time.Duration // W4 duration per variant
 	Timeout    time.Duration // bound on any wait for completion
 	RiverConns int32         // River pgx pool size (0: pgx default)
+	Procs      int           // worker processes of the multi-process runs
+	DSN        string        // the run's database, set by runOne
+	Verbose    bool          // children log the systems' warnings to stderr
 }
 
 // result is one run's figures, by name.
@@ -89,7 +92,9 @@ func burnDown(ctx context.Context, s system, p *probe, pr params) (result, error
 }
 
 // pickup is W2: single inserts at a steady rate with the workers running;
-// latency from each insert's commit to its handler's start.
+// latency from each insert's commit to its handler's start. The inserts
+// are an open loop: each tick starts one, whether or not the ones before
+// have returned, as independent clients would.
 func pickup(ctx context.Context, s system, p *probe, pr params) (result, error) {
 	if err := s.Start(ctx); err != nil {
 		return nil, err
@@ -99,13 +104,27 @@ func pickup(ctx context.Context, s system, p *probe, pr params) (result, error) 
 	n := int(pr.Latency.Seconds() * float64(pr.Rate))
 	tick := time.NewTicker(time.Second / time.Duration(pr.Rate))
 	defer tick.Stop()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
 	for range n {
 		<-tick.C
-		key, err := s.Insert(ctx)
-		if err != nil {
-			return nil, err
-		}
-		p.inserted(key, time.Now())
+		wg.Go(func() {
+			key, err := s.Insert(ctx)
+			if err != nil {
+				mu.Lock()
+				first = cmpErr(first, err)
+				mu.Unlock()
+				return
+			}
+			p.inserted(key, time.Now())
+		})
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
 	}
 	deadline := time.Now().Add(pr.Timeout)
 	for p.measured() < n {
@@ -118,7 +137,8 @@ func pickup(ctx context.Context, s system, p *probe, pr params) (result, error) 
 	ms := func(q float64) float64 {
 		return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000
 	}
-	return result{"p50 ms": ms(0.50), "p90 ms": ms(0.90), "p99 ms": ms(0.99), "max ms": ms(1)}, nil
+	return result{"p50 ms": ms(0.50), "p90 ms": ms(0.90), "p99 ms": ms(0.99), "max ms": ms(1),
+		"early": float64(p.earlyCount())}, nil
 }
 
 // produce runs pr.Producers goroutines calling insert until d passes and
