@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore/store"
@@ -59,4 +62,44 @@ func TestNewIDIncreases(t *testing.T) {
 		require.NoError(t, err)
 		prev = id
 	}
+}
+
+// TestNewIDIsVersion7: the ID is an RFC 9562 version 7 UUID whose
+// timestamp is the time it was made, so IDs sort by creation time across
+// processes as well.
+func TestNewIDIsVersion7(t *testing.T) {
+	before := time.Now().UnixMilli()
+	id := store.NewID()
+	after := time.Now().UnixMilli()
+	u, err := uuid.Parse(id)
+	require.NoError(t, err)
+	require.Equal(t, uuid.Version(7), u.Version())
+	require.Equal(t, uuid.RFC4122, u.Variant())
+	sec, nsec := u.Time().UnixTime()
+	ms := sec*1000 + nsec/1e6
+	require.GreaterOrEqual(t, ms, before)
+	require.LessOrEqual(t, ms, after+1, "the sub-millisecond counter may carry into the next millisecond")
+}
+
+// TestNewIDConcurrentUnique: IDs made at once by many goroutines are
+// distinct.
+func TestNewIDConcurrentUnique(t *testing.T) {
+	const workers, each = 8, 2000
+	ids := make(chan string, workers*each)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				ids <- store.NewID()
+			}
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := make(map[string]bool, workers*each)
+	for id := range ids {
+		require.False(t, seen[id], "duplicate %s", id)
+		seen[id] = true
+	}
+	require.Len(t, seen, workers*each)
 }
