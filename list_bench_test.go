@@ -34,7 +34,7 @@ func BenchmarkListLargeParams(b *testing.B) {
 	const tasks, paramBytes = 1000, 312_000
 	run := func(b *testing.B, cfg seedcore.Config, concurrent int) {
 		ctx := context.Background()
-		cfg.Dispatcher = taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) { return nil, nil })
+		cfg.Dispatcher = taskqueue.AnyType(taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) { return nil, nil }))
 		app, err := seedcore.New(ctx, cfg)
 		if err != nil {
 			b.Fatal(err)

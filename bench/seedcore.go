@@ -32,7 +32,7 @@ func (s *seedcoreSystem) Open(ctx context.Context, dsn string, p *probe) error {
 		p.started(t.ID)
 		return nil, nil
 	})
-	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: d, DatabaseURL: dsn, Logger: s.log, Concurrency: s.workers})
+	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: taskqueue.Typed(d, "noop"), DatabaseURL: dsn, Logger: s.log, Concurrency: s.workers})
 	if err != nil {
 		return fmt.Errorf("seedcore: %w", err)
 	}

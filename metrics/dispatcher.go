@@ -20,7 +20,8 @@ import (
 //
 // When d is a taskqueue.TypedDispatcher (a taskqueue.Mux is), the types it
 // handles are labelled by name from then on (see [Options.Types]), and the
-// wrapper is a TypedDispatcher too.
+// wrapper is a TypedDispatcher too. A dispatcher marked with
+// taskqueue.AnyType stays marked (the wrapper unwraps to it).
 func (m *Metrics) Dispatcher(d taskqueue.Dispatcher) taskqueue.Dispatcher {
 	if td, ok := d.(taskqueue.TypedDispatcher); ok {
 		m.addKnown(td.Handles)
@@ -42,6 +43,13 @@ type typedDispatcher struct {
 
 // Handles implements taskqueue.TypedDispatcher.
 func (d *typedDispatcher) Handles(taskType string) bool { return d.td.Handles(taskType) }
+
+// Types implements taskqueue.TypedDispatcher.
+func (d *typedDispatcher) Types() []string { return d.td.Types() }
+
+// Unwrap returns the wrapped dispatcher, so a pool sees through the
+// wrapper what the dispatcher claims (taskqueue.ClaimTypes).
+func (d *dispatcher) Unwrap() taskqueue.Dispatcher { return d.next }
 
 // Dispatch implements taskqueue.Dispatcher.
 func (d *dispatcher) Dispatch(ctx context.Context, t *store.Task) (_ json.RawMessage, err error) {

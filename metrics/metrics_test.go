@@ -130,7 +130,7 @@ func scriptDispatcher() taskqueue.Dispatcher {
 	for _, s := range script {
 		plans[s.typ] = s.attempts
 	}
-	return taskqueue.DispatcherFunc(func(ctx context.Context, t *store.Task) (json.RawMessage, error) {
+	return taskqueue.AnyType(taskqueue.DispatcherFunc(func(ctx context.Context, t *store.Task) (json.RawMessage, error) {
 		a := plans[t.Type][t.Attempts-1]
 		switch a.do {
 		case "retry":
@@ -146,7 +146,7 @@ func scriptDispatcher() taskqueue.Dispatcher {
 			return nil, ctx.Err()
 		}
 		return json.RawMessage(`{}`), nil
-	})
+	}))
 }
 
 func TestScriptedRunCounts(t *testing.T) {

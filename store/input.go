@@ -63,6 +63,29 @@ func ValidName(s string) bool {
 	return true
 }
 
+// DefaultQueue is the queue of a task that names none.
+const DefaultQueue = "default"
+
+// MaxQueueLen bounds a queue name in bytes.
+const MaxQueueLen = 64
+
+// ValidQueueName reports whether s is a valid queue name: 1 to MaxQueueLen
+// bytes of ASCII letters, digits and "_", ".", "-", starting with a letter
+// or a digit. Queues are names an operator declares: they are shown in
+// logs, the dashboard and as metric labels.
+func ValidQueueName(s string) bool {
+	if s == "" || len(s) > MaxQueueLen || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

@@ -61,7 +61,7 @@ func benchDrain(b *testing.B, be bulkBackend, n store.Notifier) {
 	})
 	b.ResetTimer()
 	start := time.Now()
-	p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: be, Notifier: n, Dispatcher: d})
+	p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: be, Notifier: n, Dispatcher: taskqueue.AnyType(d)})
 	require.NoError(b, err)
 	pctx, cancel := context.WithCancel(ctx)
 	served := make(chan struct{})
@@ -116,7 +116,7 @@ func BenchmarkPickupLatency(b *testing.B) {
 		}
 		return nil, nil
 	})
-	p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.s, Notifier: e.notifier, Dispatcher: d})
+	p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.s, Notifier: e.notifier, Dispatcher: taskqueue.AnyType(d)})
 	require.NoError(b, err)
 	pctx, cancel := context.WithCancel(ctx)
 	served := make(chan struct{})

@@ -33,7 +33,7 @@ func TestOutcomeTextEveryStoreKeeps(t *testing.T) {
 			}
 			return json.RawMessage(`{"ok":true}`), nil
 		})
-		startPool(t, taskqueue.PoolConfig{Queue: e.be, Notifier: e.notifier, Dispatcher: dispatch, PollInterval: 20 * time.Millisecond})
+		startPool(t, taskqueue.PoolConfig{Queue: e.be, Notifier: e.notifier, Dispatcher: taskqueue.AnyType(dispatch), PollInterval: 20 * time.Millisecond})
 		var good []store.Task
 		for range 20 {
 			good = append(good, create(t, e.be, store.NewTask{Type: "good"}))

@@ -38,7 +38,10 @@ const (
 type PoolConfig struct {
 	// Concurrency is how many tasks run at once. Default DefaultConcurrency.
 	Concurrency int
-	// Dispatcher runs the tasks. Required.
+	// Dispatcher runs the tasks. Required. The pool claims only the task
+	// types it declares (see [TypedDispatcher]; a [Mux] declares its
+	// handlers' types), or every type when it is marked with [AnyType];
+	// a dispatcher that does neither is refused.
 	Dispatcher Dispatcher
 	// DrainTimeout is how long a stopping pool lets in-flight tasks finish
 	// (soft stop) before it cancels them and releases their leases (hard
@@ -133,6 +136,14 @@ func (c PoolConfig) withDefaults() (PoolConfig, error) {
 	}
 	if c.Dispatcher == nil {
 		return c, fmt.Errorf("%w: Dispatcher is required", ErrInvalidConfig)
+	}
+	types, _, ok := ClaimTypes(c.Dispatcher)
+	if !ok {
+		return c, fmt.Errorf("%w: Dispatcher declares no task types: use a Mux, taskqueue.Typed, "+
+			"or mark a dispatcher that runs every type with taskqueue.AnyType", ErrInvalidConfig)
+	}
+	if err := (store.ClaimFilter{Types: types}).Validate(); err != nil {
+		return c, fmt.Errorf("%w: Dispatcher: %w", ErrInvalidConfig, err)
 	}
 	for _, f := range []struct {
 		name string
@@ -450,7 +461,13 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 	if free <= 0 {
 		return 0, 0
 	}
-	tasks, err := p.cfg.Queue.Claim(ctx, p.cfg.WorkerName, free, p.cfg.Lease)
+	f, ok := p.claimFilter()
+	if !ok {
+		// No handler yet: nothing to claim, and nothing wrong.
+		p.healthy.Store(true)
+		return 0, free
+	}
+	tasks, err := p.cfg.Queue.ClaimMatching(ctx, p.cfg.WorkerName, free, p.cfg.Lease, f)
 	if err != nil {
 		if ctx.Err() == nil {
 			p.healthy.Store(false)
@@ -480,6 +497,18 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 		}
 	}
 	return len(tasks), free
+}
+
+// claimFilter returns what the pool claims: the types its dispatcher
+// declares now (a Mux may gain handlers while the pool serves), or any
+// type for a dispatcher marked with AnyType. ok is false when the
+// dispatcher declares no type at all, so there is nothing to claim.
+func (p *Pool) claimFilter() (f store.ClaimFilter, ok bool) {
+	types, any, _ := ClaimTypes(p.cfg.Dispatcher)
+	if any {
+		return store.ClaimFilter{}, true
+	}
+	return store.ClaimFilter{Types: types}, len(types) > 0
 }
 
 // pending is a claimed task on its way to a worker.

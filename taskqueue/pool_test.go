@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,15 +117,71 @@ func TestOutcomes(t *testing.T) {
 	})
 }
 
-func TestUnknownTypeFailsPermanently(t *testing.T) {
+// TestPoolsClaimOnlyTheirTypes runs two pools on one backend, as two
+// processes with different handlers on one database: each must run only
+// the tasks of its own types, and a task no pool handles must stay
+// queued, never fail ("no handler for task type").
+func TestPoolsClaimOnlyTheirTypes(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, e *env) {
-		startPool(t, taskqueue.PoolConfig{Queue: e.be, Notifier: e.notifier, Dispatcher: taskqueue.NewMux(), PollInterval: 20 * time.Millisecond})
-		task := create(t, e.be, store.NewTask{Type: "nobody-handles-this"})
-		got := waitStatus(t, e.be, task.ID, store.StatusFailed, 10*time.Second)
-		require.Equal(t, 1, got.Attempts)
-		require.Contains(t, got.Error, "no handler for task type")
+		muxFor := func(name, taskType string) *taskqueue.Mux {
+			mux := taskqueue.NewMux()
+			require.NoError(t, mux.Handle(taskType, taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+				return okResult(map[string]string{"pool": name}), nil
+			})))
+			return mux
+		}
+		for _, name := range []string{"a", "b"} {
+			startPool(t, taskqueue.PoolConfig{
+				Queue: e.be, Notifier: e.notifier, Dispatcher: muxFor(name, "type-"+name),
+				WorkerName: "pool-" + name, PollInterval: 20 * time.Millisecond,
+			})
+		}
+		orphan := create(t, e.be, store.NewTask{Type: "nobody-handles-this", Priority: 100})
+		var tasks []store.Task
+		for i := range 40 {
+			tasks = append(tasks, create(t, e.be, store.NewTask{Type: "type-" + []string{"a", "b"}[i%2]}))
+		}
+		for _, task := range tasks {
+			got := waitStatus(t, e.be, task.ID, store.StatusCompleted, 10*time.Second)
+			require.JSONEq(t, `{"pool":"`+strings.TrimPrefix(task.Type, "type-")+`"}`, string(got.Result), "task of type %s", task.Type)
+			require.Equal(t, 1, got.Attempts)
+		}
+		got, err := e.be.Get(context.Background(), orphan.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.StatusQueued, got.Status)
+		require.Zero(t, got.Attempts)
+		require.Empty(t, got.Error)
 	})
+}
+
+// TestPoolClaimsHandlersAddedWhileServing: a Mux that gains a handler
+// while its pool serves has that type claimed from then on.
+func TestPoolClaimsHandlersAddedWhileServing(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, e *env) {
+		mux := taskqueue.NewMux()
+		startPool(t, taskqueue.PoolConfig{Queue: e.be, Notifier: e.notifier, Dispatcher: mux, PollInterval: 20 * time.Millisecond})
+		task := create(t, e.be, store.NewTask{Type: "late"})
+		time.Sleep(100 * time.Millisecond) // several polls: nothing claims it
+		got, err := e.be.Get(context.Background(), task.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.StatusQueued, got.Status)
+		require.NoError(t, mux.Handle("late", taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+			return nil, nil
+		})))
+		waitStatus(t, e.be, task.ID, store.StatusCompleted, 10*time.Second)
+	})
+}
+
+// TestMuxDispatchUnknownTypeIsPermanent: dispatched directly (not through
+// a pool that claims only its types), a Mux still fails an unknown type
+// permanently.
+func TestMuxDispatchUnknownTypeIsPermanent(t *testing.T) {
+	t.Parallel()
+	_, err := taskqueue.NewMux().Dispatch(context.Background(), &store.Task{Type: "nobody-handles-this"})
+	require.ErrorIs(t, err, taskqueue.ErrUnknownType)
+	require.ErrorIs(t, err, taskqueue.ErrPermanent)
 }
 
 func TestTypedHandlerDecodeFailureIsPermanent(t *testing.T) {
@@ -223,8 +280,11 @@ func TestPriorityOrder(t *testing.T) {
 
 func TestPoolConfigValidation(t *testing.T) {
 	t.Parallel()
-	d := taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) { return nil, nil })
+	plain := taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) { return nil, nil })
+	d := taskqueue.AnyType(plain)
 	for name, cfg := range map[string]taskqueue.PoolConfig{
+		"untyped dispatcher":  {Queue: nopQueue{}, Dispatcher: plain},
+		"bad declared type":   {Queue: nopQueue{}, Dispatcher: taskqueue.Typed(plain, "no spaces")},
 		"no queue":            {Dispatcher: d},
 		"no dispatcher":       {Queue: nopQueue{}},
 		"negative":            {Queue: nopQueue{}, Dispatcher: d, Concurrency: -1},
@@ -240,6 +300,9 @@ func TestPoolConfigValidation(t *testing.T) {
 type nopQueue struct{}
 
 func (nopQueue) Claim(context.Context, string, int, time.Duration) ([]store.Task, error) {
+	return nil, nil
+}
+func (nopQueue) ClaimMatching(context.Context, string, int, time.Duration, store.ClaimFilter) ([]store.Task, error) {
 	return nil, nil
 }
 func (nopQueue) Heartbeat(context.Context, string, []string, time.Duration) ([]store.Lease, error) {
@@ -261,10 +324,10 @@ func TestPoolClaimsNotificationsInQuickSuccession(t *testing.T) {
 		started := make(chan string, 2)
 		startPool(t, taskqueue.PoolConfig{
 			Queue: e.be, Notifier: e.notifier, PollInterval: time.Hour,
-			Dispatcher: taskqueue.DispatcherFunc(func(_ context.Context, task *store.Task) (json.RawMessage, error) {
+			Dispatcher: taskqueue.AnyType(taskqueue.DispatcherFunc(func(_ context.Context, task *store.Task) (json.RawMessage, error) {
 				started <- task.ID
 				return nil, nil
-			}),
+			})),
 		})
 		bulk := e.be.(bulkBackend)
 		for i := range 30 {

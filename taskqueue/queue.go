@@ -20,6 +20,12 @@ type Queue interface {
 	// positive is an error wrapping store.ErrInvalidLease, whatever limit
 	// is.
 	Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error)
+	// ClaimMatching is Claim restricted to the ready tasks that match f
+	// (in the same order): tasks f does not match are neither claimed nor
+	// changed. Claim is ClaimMatching with the zero filter. A filter that
+	// does not validate ([store.ClaimFilter.Validate]) is an error wrapping
+	// store.ErrInvalidTask.
+	ClaimMatching(ctx context.Context, worker string, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Task, error)
 	// Heartbeat extends, in one operation, the lease of each task in held
 	// that worker still holds (running, locked by worker) to now+lease, and
 	// returns those tasks. A task of held missing from the result (or with

@@ -24,11 +24,11 @@ type killable struct {
 	dead atomic.Bool
 }
 
-func (k *killable) Claim(ctx context.Context, w string, n int, l time.Duration) ([]store.Task, error) {
+func (k *killable) ClaimMatching(ctx context.Context, w string, n int, l time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	if k.dead.Load() {
 		return nil, errKilled
 	}
-	return k.Queue.Claim(ctx, w, n, l)
+	return k.Queue.ClaimMatching(ctx, w, n, l, f)
 }
 
 func (k *killable) Heartbeat(ctx context.Context, w string, held []string, l time.Duration) ([]store.Lease, error) {
@@ -258,11 +258,11 @@ type countingQueue struct {
 	lastClaim time.Time
 }
 
-func (c *countingQueue) Claim(ctx context.Context, w string, n int, l time.Duration) ([]store.Task, error) {
+func (c *countingQueue) ClaimMatching(ctx context.Context, w string, n int, l time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	c.mu.Lock()
 	c.lastClaim = time.Now()
 	c.mu.Unlock()
-	return c.Queue.Claim(ctx, w, n, l)
+	return c.Queue.ClaimMatching(ctx, w, n, l, f)
 }
 
 // stoppedClaiming reports whether no claim was made for a while (several

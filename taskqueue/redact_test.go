@@ -61,7 +61,7 @@ func TestPoolRedactor(t *testing.T) {
 			}
 		})
 		startPool(t, taskqueue.PoolConfig{
-			Queue: e.be, Notifier: e.notifier, Dispatcher: d, Observer: obs, Redactor: maskRedactor{},
+			Queue: e.be, Notifier: e.notifier, Dispatcher: taskqueue.AnyType(d), Observer: obs, Redactor: maskRedactor{},
 			PollInterval: 10 * time.Millisecond, RetryPolicy: fastRetry,
 			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})

@@ -63,6 +63,10 @@ type RemoteConfig struct {
 // and 429, which retry; 5xx, timeouts and connection errors retry; a
 // Retry-After header on 429 or 503 sets the delay. A circuit breaker stops
 // calling an executor that keeps failing. It is safe for concurrent use.
+//
+// A pool claims only declared task types: serve it as
+// Typed(remote, types...) with the types the executor runs, or as
+// AnyType(remote) when it runs every type.
 type RemoteDispatcher struct {
 	cfg     RemoteConfig
 	url     string

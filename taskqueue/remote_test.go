@@ -198,7 +198,7 @@ func TestRemoteDispatcherEndToEnd(t *testing.T) {
 	d, err := taskqueue.NewRemoteDispatcher(taskqueue.RemoteConfig{URL: srv.URL})
 	require.NoError(t, err)
 	e := newMemEnv(t)
-	startPool(t, taskqueue.PoolConfig{Queue: e.be, Notifier: e.notifier, Dispatcher: d, RetryPolicy: fastRetry})
+	startPool(t, taskqueue.PoolConfig{Queue: e.be, Notifier: e.notifier, Dispatcher: taskqueue.Typed(d, "remote"), RetryPolicy: fastRetry})
 	task := create(t, e.be, store.NewTask{Type: "remote"})
 	got := waitStatus(t, e.be, task.ID, store.StatusCompleted, 10*time.Second)
 	require.JSONEq(t, `{"attempt":2}`, string(got.Result))

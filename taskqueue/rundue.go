@@ -44,7 +44,11 @@ func (p *Pool) RunDue(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		tasks, err := p.cfg.Queue.Claim(ctx, p.cfg.WorkerName, 1, p.cfg.Lease)
+		f, ok := p.claimFilter()
+		if !ok {
+			return n, nil
+		}
+		tasks, err := p.cfg.Queue.ClaimMatching(ctx, p.cfg.WorkerName, 1, p.cfg.Lease, f)
 		if err != nil {
 			if ctx.Err() != nil {
 				return n, ctx.Err()

@@ -42,7 +42,7 @@ func TestRunDue(t *testing.T) {
 			return okResult(task.Type), nil
 		})
 		obs := &countingObserver{}
-		p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.be, Dispatcher: d, Observer: obs, WorkerName: "w-" + e.name})
+		p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.be, Dispatcher: taskqueue.AnyType(d), Observer: obs, WorkerName: "w-" + e.name})
 		require.NoError(t, err)
 
 		ok := create(t, e.be, store.NewTask{Type: "ok", Priority: 1})
@@ -99,7 +99,7 @@ func TestRunDueStops(t *testing.T) {
 			cause = context.Cause(ctx)
 			return nil, ctx.Err()
 		})
-		p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.be, Dispatcher: d})
+		p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.be, Dispatcher: taskqueue.AnyType(d)})
 		require.NoError(t, err)
 		task := create(t, e.be, store.NewTask{Type: "slow"})
 		ctx, cancel := context.WithCancel(context.Background())

@@ -22,9 +22,9 @@ func TestAPIPrefix(t *testing.T) {
 	app, err := seedcore.New(context.Background(), seedcore.Config{
 		BasePath:  "/svc",
 		APIPrefix: "/tasks/v2",
-		Dispatcher: taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+		Dispatcher: taskqueue.AnyType(taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
 			return nil, errors.New("not run in this test")
-		}),
+		})),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, app.Shutdown(context.Background())) })

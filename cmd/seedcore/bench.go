@@ -134,7 +134,7 @@ func (b *bench) open(ctx context.Context) (*env, error) {
 // called.
 func (b *bench) runPool(e *env, d taskqueue.DispatcherFunc) (stop func(), err error) {
 	pool, err := taskqueue.NewPool(taskqueue.PoolConfig{
-		Queue: e.q, Notifier: e.notifier, Dispatcher: d, Concurrency: b.concurrency,
+		Queue: e.q, Notifier: e.notifier, Dispatcher: taskqueue.Typed(d, "noop"), Concurrency: b.concurrency,
 		WorkerName: "seedcore-bench-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 	})
 	if err != nil {

@@ -68,9 +68,8 @@ func (c *conn) open(ctx context.Context) (client, error) {
 	// store.
 	app, err := seedcore.New(ctx, seedcore.Config{
 		DatabaseURL: *c.db, Schema: c.schema, SkipMigrations: true,
-		Dispatcher: taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
-			return nil, taskqueue.Permanent(errors.New("not a worker"))
-		}),
+		// An empty Mux claims nothing.
+		Dispatcher: taskqueue.NewMux(),
 	})
 	if err != nil {
 		return nil, err

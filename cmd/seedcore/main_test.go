@@ -321,6 +321,9 @@ func TestServeAndAPI(t *testing.T) {
 	taskCommands(t, api)
 	runCmd(t, "list", "-api", base, "-token", "wrong").requireCode(t, exitFailure)
 
+	// A task of a type the demo dispatcher does not handle is not touched:
+	// another service's workers may run it.
+	other := runCmd(t, append([]string{"enqueue", "-type", "resize"}, api...)...).requireCode(t, exitOK).task(t)
 	// A demo task runs, and /metrics counts it.
 	task := runCmd(t, append([]string{"enqueue", "-type", "test"}, api...)...).requireCode(t, exitOK).task(t)
 	waitDeadline := time.Now().Add(15 * time.Second)
@@ -332,6 +335,9 @@ func TestServeAndAPI(t *testing.T) {
 		require.True(t, time.Now().Before(waitDeadline), "task is %s", got.Status)
 		time.Sleep(20 * time.Millisecond)
 	}
+	got := runCmd(t, append([]string{"get", other.ID}, api...)...).requireCode(t, exitOK).task(t)
+	require.Equal(t, store.StatusQueued, got.Status)
+	require.Zero(t, got.Attempts)
 	body := scrapeMetrics(t, base, token)
 	require.Contains(t, body, `seedcore_tasks_claimed_total{type="test"} 1`)
 	require.Contains(t, body, `seedcore_tasks_completed_total{type="test"} 1`)

@@ -76,9 +76,9 @@ func TestEnqueueRedactsDatabase(t *testing.T) {
 func TestEnqueueRedactsAPI(t *testing.T) {
 	t.Parallel()
 	app, err := seedcore.New(context.Background(), seedcore.Config{
-		Dispatcher: taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+		Dispatcher: taskqueue.AnyType(taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
 			return nil, taskqueue.Permanent(errors.New("not run"))
-		}),
+		})),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = app.Shutdown(context.Background()) })

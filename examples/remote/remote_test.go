@@ -51,10 +51,15 @@ func TestRemoteWorkerAndExecutor(t *testing.T) {
 	require.Equal(t, store.StatusCompleted, flaky.Status, flaky.Error)
 	require.Equal(t, 2, flaky.Attempts, "a 503 is retried")
 
-	refused := wait(create(`{"type":"unknown","description":"nobody does this"}`))
-	require.Equal(t, store.StatusFailed, refused.Status)
-	require.Equal(t, 1, refused.Attempts, "a 4xx is permanent")
-	require.Contains(t, refused.Error, "422")
+	// The worker declares the executor's types: it never claims another,
+	// so the task waits for a worker that runs it instead of failing.
+	unknown := create(`{"type":"unknown","description":"nobody does this"}`)
+	wait(create(`{"type":"upper","description":"after it"}`))
+	b := proctest.WaitJSON(t, base+"/api/v1/tasks/"+unknown, 20*time.Second, func([]byte) bool { return true })
+	var waiting store.Task
+	require.NoError(t, json.Unmarshal(b, &waiting))
+	require.Equal(t, store.StatusQueued, waiting.Status)
+	require.Zero(t, waiting.Attempts)
 
 	require.NoError(t, worker.Stop(t, 30*time.Second))
 	require.NoError(t, exec.Stop(t, 30*time.Second))

@@ -27,7 +27,7 @@ func checkInvariants(t *testing.T, s *Store) {
 		st := e.t.Status
 		switch {
 		case st.Ready():
-			require.True(t, e.heap == &s.ready || e.heap == &s.delayed, "%s task %s not in a claim heap", st, id)
+			require.True(t, s.ready.holds(e) || e.heap == &s.delayed, "%s task %s not in a claim heap", st, id)
 		case st == store.StatusRunning:
 			running++
 			require.Same(t, &s.leases, e.heap)
@@ -62,7 +62,14 @@ func checkInvariants(t *testing.T, s *Store) {
 		held += len(m)
 	}
 	require.Equal(t, running, held)
-	for _, h := range []*taskHeap{&s.ready, &s.delayed, &s.leases, &s.finished} {
+	heaps := []*taskHeap{&s.delayed, &s.leases, &s.finished}
+	for typ, h := range s.ready.heaps {
+		for _, e := range h.items {
+			require.Equal(t, typ, e.t.Type, "task in the ready heap of another type")
+		}
+		heaps = append(heaps, h)
+	}
+	for _, h := range heaps {
 		for i, e := range h.items {
 			require.Equal(t, i, e.hidx)
 			require.Same(t, h, e.heap)

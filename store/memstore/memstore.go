@@ -63,7 +63,7 @@ type Store struct {
 	byCreated []*entry
 	dead      int
 	// An entry is in at most one heap, chosen by its status.
-	ready    taskHeap // queued or retry, due: priority desc, run_after, id
+	ready    readySet // queued or retry, due: by type, priority desc, run_after, id
 	delayed  taskHeap // queued or retry, not due yet: run_after
 	leases   taskHeap // running: lease_expires_at
 	finished taskHeap // terminal: finished_at
@@ -101,7 +101,6 @@ func New(opts Options) *Store {
 		tasks:    make(map[string]*entry),
 		keys:     make(map[string]*entry),
 		counts:   make(map[store.Status]int, len(store.Statuses())),
-		ready:    taskHeap{less: readyLess},
 		delayed:  taskHeap{less: delayedLess},
 		leases:   taskHeap{less: leaseLess},
 		finished: taskHeap{less: finishedLess},

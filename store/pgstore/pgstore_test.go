@@ -295,6 +295,7 @@ func TestPlansUseIndexes(t *testing.T) {
 		args    []any
 	}{
 		{"claim", []string{"tasks_claim_idx"}, []any{"w1", 10, minute}},
+		{"claimTyped", []string{"tasks_claim_idx"}, []any{"w1", 10, minute, pq.StringArray{"t1", "t2"}}},
 		{"heartbeat", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute}},
 		{"heartbeat/1000", []string{"tasks_pkey"}, []any{"w1", many, minute}},
 		{"finish", []string{"tasks_pkey"}, outcome(heldIDs)},
@@ -307,7 +308,7 @@ func TestPlansUseIndexes(t *testing.T) {
 			var plans []string
 			query, _, _ := strings.Cut(tc.name, "/")
 			switch query {
-			case "claim": // with its settings
+			case "claim", "claimTyped": // with its settings
 				plans = append(plans, explain(t, b, qs["claimSettings"], qs[query], tc.args...))
 			case "heartbeat", "finish":
 				plans = append(plans, explain(t, b, "", qs[query], tc.args...),

@@ -17,8 +17,13 @@ type queries struct {
 	claimSettings string
 	// claimWith returns the claim with its three values (SQL literals) in
 	// place of claim's $1 (worker), $2 (limit) and $3 (lease in
-	// microseconds), for Store.Claim's one simple-protocol message.
-	claimWith func(worker, limit, leaseUS string) string
+	// microseconds), for Store.Claim's one simple-protocol message; cond,
+	// when not empty, is a further SQL condition on the ready rows (see
+	// claimCond).
+	claimWith func(worker, limit, leaseUS, cond string) string
+	// claimTyped is the claim of the tasks whose type is in the text array
+	// $4, as Store.ClaimMatching sends it for a filter with types.
+	claimTyped string
 }
 
 // terminalList is the SQL list of terminal statuses.
@@ -42,6 +47,11 @@ func notifyWrap(upd, cols string, notes []string) string {
 	return `WITH upd AS (` + upd + `), n AS (` + strings.Join(notes, " UNION ALL ") + `)
 SELECT ` + cols + ` FROM upd t, (SELECT count(*) FROM n) n_`
 }
+
+// claimCond is the claim's condition for a filter whose types are the
+// text array types (an SQL expression): tasks of other types are passed
+// over and stay ready.
+func claimCond(types string) string { return `type = ANY(` + types + `)` }
 
 func buildQueries(schema string, statusNotify bool) queries {
 	tbl := schema + ".tasks"
@@ -159,7 +169,10 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// ordered scan stops at LIMIT and marks the dead entries it passes.
 	q.claimSettings = `SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; ` +
 		`SET LOCAL synchronous_commit = off; `
-	q.claimWith = func(worker, limit, leaseUS string) string {
+	q.claimWith = func(worker, limit, leaseUS, cond string) string {
+		if cond != "" {
+			cond = ` AND ` + cond
+		}
 		return `UPDATE ` + tbl + ` t SET
 	status = 'running',
 	attempts = t.attempts + 1,
@@ -169,13 +182,14 @@ func buildQueries(schema string, statusNotify bool) queries {
 	started_at = now(),
 	updated_at = now()
 	WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
-	      WHERE status IN ('queued', 'retry') AND run_after <= now()
+	      WHERE status IN ('queued', 'retry') AND run_after <= now()` + cond + `
 	      ORDER BY priority DESC, run_after, id
 	      LIMIT ` + limit + `
 	      FOR UPDATE SKIP LOCKED))
 	RETURNING ` + claimedCols
 	}
-	q.claim = q.claimWith("$1", "$2", "$3")
+	q.claim = q.claimWith("$1", "$2", "$3", "")
+	q.claimTyped = q.claimWith("$1", "$2", "$3", claimCond("$4::text[]"))
 
 	// named is "the rows whose id is in the uuid array p", read by primary
 	// key. The array goes through an InitPlan, so the planner does not see

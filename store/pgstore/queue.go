@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -23,16 +24,31 @@ const DefaultDeleteBatch = 1000
 // come back in claim order. It sends a "c" notification naming the tasks
 // (unless [Options.NoStatusNotify]) when it claimed anything.
 func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error) {
+	return s.ClaimMatching(ctx, worker, limit, lease, store.ClaimFilter{})
+}
+
+// ClaimMatching is Claim restricted to the tasks f matches: the claim's
+// scan of tasks_claim_idx passes over the ready rows of other types,
+// which stay queued.
+func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	if err := checkLease("claim", worker, lease); err != nil {
 		return nil, err
+	}
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("pgstore: claim: %w", err)
 	}
 	if limit <= 0 {
 		return nil, nil
 	}
+	cond := ""
+	if len(f.Types) > 0 {
+		// Type names hold no character an array literal must quote.
+		cond = claimCond(pq.QuoteLiteral("{"+strings.Join(f.Types, ",")+"}") + "::text[]")
+	}
 	// One simple-protocol message (no parameters): the settings and the
 	// claim run in one implicit transaction, in one round trip.
 	query := s.q.claimSettings + s.q.claimWith(pq.QuoteLiteral(worker),
-		strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10))
+		strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10), cond)
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, errorf("pgstore: claim: %w", err)

@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"Counts", testCounts},
 		{"Transitions", testTransitions},
 		{"Claim", testClaim},
+		{"ClaimMatching", testClaimMatching},
 		{"Heartbeat", testHeartbeat},
 		{"Finish", testFinish},
 		{"Fencing", testFencing},

@@ -47,8 +47,9 @@ func run(addr, executor string) error {
 	}
 	app, err := seedcore.New(ctx, seedcore.Config{
 		DatabaseURL: os.Getenv("DATABASE_URL"),
-		Dispatcher:  remote,
-		Logger:      log,
+		// The executor runs these types: the worker claims only them.
+		Dispatcher: taskqueue.Typed(remote, "upper", "flaky"),
+		Logger:     log,
 		// Retry quickly so the demo's flaky task finishes in seconds.
 		RetryPolicy: taskqueue.ExponentialBackoff{Base: 200 * time.Millisecond, Max: 5 * time.Second},
 	})

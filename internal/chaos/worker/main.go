@@ -220,7 +220,7 @@ type result struct {
 // attempt.
 func dispatcher(c config, events *chaos.Log) taskqueue.Dispatcher {
 	pid := os.Getpid()
-	return taskqueue.DispatcherFunc(func(ctx context.Context, t *store.Task) (json.RawMessage, error) {
+	return taskqueue.AnyType(taskqueue.DispatcherFunc(func(ctx context.Context, t *store.Task) (json.RawMessage, error) {
 		events.Write(chaos.Record{Ev: chaos.EvStart, ID: t.ID, A: t.Attempts})
 		d := c.durMin
 		if span := c.durMax - c.durMin; span > 0 {
@@ -245,7 +245,7 @@ func dispatcher(c config, events *chaos.Log) taskqueue.Dispatcher {
 		}
 		events.Write(chaos.Record{Ev: chaos.EvDone, ID: t.ID, A: t.Attempts, K: "ok"})
 		return json.Marshal(result{Worker: c.name, Attempt: t.Attempts, PID: pid})
-	})
+	}))
 }
 
 // loggingQueue wraps the store's worker half and logs every claim and
@@ -258,8 +258,12 @@ type loggingQueue struct {
 var _ taskqueue.Queue = (*loggingQueue)(nil)
 
 func (l *loggingQueue) Claim(ctx context.Context, worker string, limit int, lease time.Duration) ([]store.Task, error) {
+	return l.ClaimMatching(ctx, worker, limit, lease, store.ClaimFilter{})
+}
+
+func (l *loggingQueue) ClaimMatching(ctx context.Context, worker string, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	l.log.Write(chaos.Record{Ev: chaos.EvClaimCall, N: limit})
-	tasks, err := l.q.Claim(ctx, worker, limit, lease)
+	tasks, err := l.q.ClaimMatching(ctx, worker, limit, lease, f)
 	if err != nil {
 		l.log.Write(chaos.Record{Ev: chaos.EvClaimErr, N: limit, Err: err.Error()})
 		return nil, err
