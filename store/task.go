@@ -150,6 +150,9 @@ type Task struct {
 	Events json.RawMessage `db:"events" json:"events,omitempty"`
 	// Enrichment is the remote enrichment result (JSON), if any.
 	Enrichment json.RawMessage `db:"enrichment" json:"enrichment,omitempty"`
+	// TraceContext is the trace context of the request that enqueued the
+	// task (see [NewTask.TraceContext]), or nil.
+	TraceContext map[string]string `db:"-" json:"trace_context,omitempty"`
 	// CreatedAt is when the task was stored.
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	// UpdatedAt is when the task last changed.
@@ -181,7 +184,8 @@ const taskFixedBytes = 512
 // ([Filter.MaxBytes]) and the in-memory store's byte cap count it.
 func (t *Task) SizeEstimate() int {
 	return taskFixedBytes + len(t.Type) + len(t.Description) + len(t.Domain) + len(t.Params) +
-		len(t.Result) + len(t.Error) + len(t.IdempotencyKey) + len(t.Events) + len(t.Enrichment)
+		len(t.Result) + len(t.Error) + len(t.IdempotencyKey) + len(t.Events) + len(t.Enrichment) +
+		traceContextBytes(t.TraceContext)
 }
 
 // Limits and defaults for new tasks. The limits on text and JSON are with
@@ -233,6 +237,12 @@ type NewTask struct {
 	IdempotencyKey string
 	// Events is the eventizer's JSON output, stored as is ([CheckJSON]).
 	Events json.RawMessage
+	// TraceContext carries the trace context of the code that enqueues the
+	// task (a W3C traceparent, say), so that each attempt joins that
+	// trace. It is a plain carrier: the core reads nothing in it, and a
+	// seedcore App fills it from its context through Config.Tracer when
+	// it is nil. [CheckTraceContext] states what it accepts.
+	TraceContext map[string]string
 }
 
 // Normalize validates t, fills its defaults and returns the result. Both
@@ -253,6 +263,8 @@ type NewTask struct {
 //   - priority: MinPriority to MaxPriority; max_attempts: 0 (default) to
 //     MaxMaxAttempts.
 //   - run_after: zero (now), or between MinRunAfter and MaxRunAfter.
+//   - trace_context: empty, or as [CheckTraceContext] says; the result
+//     holds a copy, or nil when empty.
 func (t NewTask) Normalize() (NewTask, error) {
 	bad := func(field, reason string) (NewTask, error) {
 		return NewTask{}, fmt.Errorf("%w: %s %s", ErrInvalidTask, field, reason)
@@ -313,6 +325,10 @@ func (t NewTask) Normalize() (NewTask, error) {
 			return bad("run_after", why)
 		}
 	}
+	if why := checkTraceContext(t.TraceContext); why != "" {
+		return bad("trace_context", why)
+	}
+	t.TraceContext = CloneTraceContext(t.TraceContext)
 	return t, nil
 }
 

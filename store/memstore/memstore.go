@@ -147,6 +147,7 @@ func (e *entry) snapshot() store.Task {
 	t.Result = cloneJSON(t.Result)
 	t.Events = cloneJSON(t.Events)
 	t.Enrichment = cloneJSON(t.Enrichment)
+	t.TraceContext = store.CloneTraceContext(t.TraceContext)
 	t.LeaseExpiresAt = clonePtr(t.LeaseExpiresAt)
 	t.LastHeartbeat = clonePtr(t.LastHeartbeat)
 	t.StartedAt = clonePtr(t.StartedAt)
@@ -222,6 +223,7 @@ func (s *Store) insert(nt store.NewTask, now time.Time) *entry {
 		RunAfter:       nt.RunAfter,
 		IdempotencyKey: nt.IdempotencyKey,
 		Events:         cloneJSON(nt.Events),
+		TraceContext:   store.CloneTraceContext(nt.TraceContext),
 		CreatedAt:      now,
 		// Derived once: Events never changes.
 		DescriptionTruncated: store.EventsTruncated(nt.Events),
@@ -256,7 +258,7 @@ func (s *Store) resize(e *entry) {
 // newTaskSize is the SizeEstimate of the task nt will be once stored.
 func newTaskSize(nt *store.NewTask) int64 {
 	t := store.Task{Type: nt.Type, Description: nt.Description, Domain: nt.Domain, Params: nt.Params,
-		IdempotencyKey: nt.IdempotencyKey, Events: nt.Events}
+		IdempotencyKey: nt.IdempotencyKey, Events: nt.Events, TraceContext: nt.TraceContext}
 	return int64(t.SizeEstimate())
 }
 

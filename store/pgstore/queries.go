@@ -77,9 +77,9 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// inserts/s that way against 3,200-3,600/s this way.
 	q.insert = notifyWrap(`INSERT INTO `+tbl+` AS t
 	(id, type, description, domain, params, status, priority, max_attempts,
-	 run_after, idempotency_key, events)
+	 run_after, idempotency_key, events, trace_context)
 	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8,
-	 coalesce($9::timestamptz, now()), nullif($10, ''), $11::jsonb)
+	 coalesce($9::timestamptz, now()), nullif($10, ''), $11::jsonb, $12::jsonb)
 	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 	RETURNING t.*`, taskCols,
 		[]string{note(`'r'`, ` FROM upd WHERE status = 'queued' AND run_after <= now()`)})
@@ -103,12 +103,13 @@ func buildQueries(schema string, statusNotify bool) queries {
 	unnestInsert := func(cols string) string {
 		return `INSERT INTO ` + tbl + ` AS t
 	(id, type, description, domain, params, status, priority, max_attempts,
-	 run_after, idempotency_key, events)
+	 run_after, idempotency_key, events, trace_context)
 	SELECT id, type, description, domain, params::jsonb, status, priority, max_attempts,
-	 coalesce(nullif(run_after, '')::timestamptz, now()), nullif(key, ''), nullif(events, '')::jsonb
+	 coalesce(nullif(run_after, '')::timestamptz, now()), nullif(key, ''), nullif(events, '')::jsonb,
+	 nullif(trace, '')::jsonb
 	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-	            $7::int[], $8::int[], $9::text[], $10::text[], $11::text[])
-	     WITH ORDINALITY AS n(id, type, description, domain, params, status, priority, max_attempts, run_after, key, events, ord)
+	            $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[])
+	     WITH ORDINALITY AS n(id, type, description, domain, params, status, priority, max_attempts, run_after, key, events, trace, ord)
 	ORDER BY key, ord
 	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 	RETURNING ` + cols

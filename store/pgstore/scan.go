@@ -14,7 +14,7 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.params, t.result, t.e
 	t.status, t.priority, t.attempts, t.max_attempts, t.run_after,
 	coalesce(t.locked_by, ''), t.lease_expires_at, t.last_heartbeat, t.cancel_requested,
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment,
-	t.created_at, t.updated_at, t.started_at, t.finished_at`
+	t.created_at, t.updated_at, t.started_at, t.finished_at, t.trace_context`
 
 // claimedCols is the select list of a claim: the columns a claim does not
 // set, and the claim's now() once, from which scanClaimed derives the rest
@@ -23,7 +23,8 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.params, t.result, t.e
 // claim on the server and a quarter of the pool's own CPU.
 const claimedCols = `t.id, t.type, t.description, t.domain, t.params, t.error,
 	t.priority, t.attempts, t.max_attempts, t.run_after, t.cancel_requested,
-	coalesce(t.idempotency_key, ''), t.events, t.enrichment, t.created_at, t.started_at`
+	coalesce(t.idempotency_key, ''), t.events, t.enrichment, t.created_at, t.started_at,
+	t.trace_context`
 
 // scanClaimed reads the rows of a claim by worker with the given lease.
 func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Task, error) {
@@ -33,14 +34,16 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 		var (
 			t                 store.Task
 			params, ev, enr   []byte
+			trace             []byte
 			runAfter, created anyTime
 			start             time.Time
 		)
 		if err := rows.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &params, &t.Error,
 			&t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter, &t.CancelRequested,
-			&t.IdempotencyKey, &ev, &enr, &created, &start); err != nil {
+			&t.IdempotencyKey, &ev, &enr, &created, &start, &trace); err != nil {
 			return nil, err
 		}
+		t.TraceContext = traceContext(&t, trace)
 		t.RunAfter = runAfter.get(&t, "run_after")
 		t.CreatedAt = created.get(&t, "created_at")
 		start = start.UTC()
@@ -69,6 +72,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	var (
 		t                          store.Task
 		params, result, ev, enr    []byte
+		trace                      []byte
 		status                     string
 		runAfter, created, updated anyTime
 		lease, beat, start, finish anyTime
@@ -77,7 +81,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter,
 		&t.LockedBy, &lease, &beat, &t.CancelRequested,
 		&t.IdempotencyKey, &ev, &enr,
-		&created, &updated, &start, &finish}, extra...)...)
+		&created, &updated, &start, &finish, &trace}, extra...)...)
 	if err != nil {
 		return store.Task{}, err
 	}
@@ -94,7 +98,36 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	t.LastHeartbeat = beat.ptr(&t, "last_heartbeat")
 	t.StartedAt = start.ptr(&t, "started_at")
 	t.FinishedAt = finish.ptr(&t, "finished_at")
+	t.TraceContext = traceContext(&t, trace)
 	return t, nil
+}
+
+// traceJSON encodes a normalized trace context for its jsonb column; nil
+// (NULL) when empty. A map of strings always encodes.
+func traceJSON(c map[string]string) []byte {
+	if len(c) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(c)
+	return b
+}
+
+// traceContext decodes the trace_context column. A value that is not an
+// object of strings the input contract accepts (written by hand) is read
+// as none and named in t.Invalid, so the task still renders.
+func traceContext(t *store.Task, raw []byte) map[string]string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var c map[string]string
+	if err := json.Unmarshal(raw, &c); err != nil || store.CheckTraceContext(c) != nil {
+		t.Invalid = append(t.Invalid, "trace_context")
+		return nil
+	}
+	if len(c) == 0 {
+		return nil
+	}
+	return c
 }
 
 // anyTime scans a timestamptz column whatever it holds: a time, NULL, or

@@ -84,7 +84,8 @@ func (s *Store) CreateTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (sto
 // create inserts the normalized task nt with one statement on q.
 func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.Task, bool, error) {
 	args := []any{nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
-		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events)}
+		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events),
+		nullJSON(traceJSON(nt.TraceContext))}
 	var row scanner
 	if _, inTx := q.(*sqlx.Tx); inTx {
 		row = q.QueryRowContext(ctx, s.q.insert, args...)
@@ -120,7 +121,7 @@ func (s *Store) byIdempotencyKey(ctx context.Context, q querier, key string) (st
 
 // copyCols are the columns CreateMany copies into its staging table.
 var copyCols = []string{"id", "type", "description", "domain", "params", "status",
-	"priority", "max_attempts", "run_after", "idempotency_key", "events"}
+	"priority", "max_attempts", "run_after", "idempotency_key", "events", "trace_context"}
 
 // CreateMany stores many tasks in one transaction. From 1000 tasks on, the
 // rows are streamed with COPY into a temporary table and moved into the
@@ -171,18 +172,18 @@ func (s *Store) insertMany(ctx context.Context, tasks []store.NewTask) (int, err
 	return inserted, nil
 }
 
-// taskArrays returns normalized tasks as the eleven parameter arrays of
+// taskArrays returns normalized tasks as the twelve parameter arrays of
 // an unnest insert (one per column; empty strings stand for NULL).
 func taskArrays(tasks []store.NewTask) []any {
-	var text [9][]string // id, type, description, domain, params, status, run_after, key, events
-	var ints [2][]int64  // priority, max_attempts
+	var text [10][]string // id, type, description, domain, params, status, run_after, key, events, trace
+	var ints [2][]int64   // priority, max_attempts
 	for _, t := range tasks {
 		runAfter := ""
 		if !t.RunAfter.IsZero() {
 			runAfter = t.RunAfter.Format(time.RFC3339Nano)
 		}
 		for i, v := range []string{t.ID, t.Type, t.Description, t.Domain, string(t.Params),
-			string(newStatus(t)), runAfter, t.IdempotencyKey, string(t.Events)} {
+			string(newStatus(t)), runAfter, t.IdempotencyKey, string(t.Events), string(traceJSON(t.TraceContext))} {
 			text[i] = append(text[i], v)
 		}
 		ints[0] = append(ints[0], int64(t.Priority))
@@ -190,7 +191,7 @@ func taskArrays(tasks []store.NewTask) []any {
 	}
 	return []any{pq.StringArray(text[0]), pq.StringArray(text[1]), pq.StringArray(text[2]), pq.StringArray(text[3]),
 		pq.StringArray(text[4]), pq.StringArray(text[5]), pq.Int64Array(ints[0]), pq.Int64Array(ints[1]),
-		pq.StringArray(text[6]), pq.StringArray(text[7]), pq.StringArray(text[8])}
+		pq.StringArray(text[6]), pq.StringArray(text[7]), pq.StringArray(text[8]), pq.StringArray(text[9])}
 }
 
 func conflictMany(err error) error {
@@ -210,7 +211,7 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE `+stage+` (
 		id uuid, type text, description text, domain text, params text, status text,
 		priority smallint, max_attempts integer, run_after timestamptz,
-		idempotency_key text, events text) ON COMMIT DROP`); err != nil {
+		idempotency_key text, events text, trace_context text) ON COMMIT DROP`); err != nil {
 		return 0, errorf("pgstore: create many: stage: %w", err)
 	}
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(stage, copyCols...))
@@ -223,7 +224,8 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 			key = t.IdempotencyKey
 		}
 		if _, err := stmt.ExecContext(ctx, t.ID, t.Type, t.Description, t.Domain, string(t.Params),
-			string(newStatus(t)), t.Priority, t.MaxAttempts, nullTime(t.RunAfter), key, nullJSON(t.Events)); err != nil {
+			string(newStatus(t)), t.Priority, t.MaxAttempts, nullTime(t.RunAfter), key, nullJSON(t.Events),
+			nullJSON(traceJSON(t.TraceContext))); err != nil {
 			_ = stmt.Close()
 			return 0, errorf("pgstore: create many: copy: %w", err)
 		}
@@ -238,9 +240,10 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 	var inserted, ready int
 	err = tx.QueryRowContext(ctx, `WITH ins AS (
 		INSERT INTO `+s.schema+`.tasks (id, type, description, domain, params, status,
-			priority, max_attempts, run_after, idempotency_key, events)
+			priority, max_attempts, run_after, idempotency_key, events, trace_context)
 		SELECT id, type, description, domain, params::jsonb, status,
-			priority, max_attempts, coalesce(run_after, now()), idempotency_key, events::jsonb
+			priority, max_attempts, coalesce(run_after, now()), idempotency_key, events::jsonb,
+			trace_context::jsonb
 		FROM `+stage+`
 		ORDER BY idempotency_key, ctid -- key order, as the unnest insert; ctid is COPY's order
 		ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -386,6 +389,7 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 func budgeted(page, budget string) string {
 	size := `512 + coalesce(pg_column_size(p.params), 0) + coalesce(pg_column_size(p.result), 0)
 	+ coalesce(pg_column_size(p.events), 0) + coalesce(pg_column_size(p.enrichment), 0)
+	+ coalesce(pg_column_size(p.trace_context), 0)
 	+ octet_length(p.type) + octet_length(p.domain) + octet_length(p.description) + coalesce(octet_length(p.error), 0)`
 	return `SELECT * FROM (SELECT p.*,
 	coalesce(sum(` + size + `) OVER (ORDER BY p.created_at DESC, p.id DESC

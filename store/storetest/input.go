@@ -47,7 +47,7 @@ func edgeInputs() []edgeInput {
 		return ts
 	}
 	p := func(s string) store.NewTask { return store.NewTask{Type: "t", Params: json.RawMessage(s)} }
-	return []edgeInput{
+	return append([]edgeInput{
 		// type
 		{"type name chars", store.NewTask{Type: "A-1.b_c:d/e"}, true},
 		{"type max length", store.NewTask{Type: strings.Repeat("t", store.MaxTypeLen)}, true},
@@ -134,7 +134,7 @@ func edgeInputs() []edgeInput {
 		{"run_after year -1", store.NewTask{Type: "t", RunAfter: at("0000-01-01T00:00:00+23:59")}, false},
 		{"run_after year 0", store.NewTask{Type: "t", RunAfter: at("0000-06-01T00:00:00Z")}, false},
 		{"run_after far future", store.NewTask{Type: "t", RunAfter: time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)}, false},
-	}
+	}, traceInputs()...)
 }
 
 func testInput(t *testing.T, s *suite) {
@@ -244,6 +244,11 @@ func requireReadable(t *testing.T, ctx context.Context, b Backend, id string, nt
 	}
 	if !nt.RunAfter.IsZero() {
 		require.True(t, nt.RunAfter.Equal(got.RunAfter), "run_after %s, want %s", got.RunAfter, nt.RunAfter)
+	}
+	if len(nt.TraceContext) > 0 {
+		require.Equal(t, nt.TraceContext, got.TraceContext)
+	} else {
+		require.Nil(t, got.TraceContext)
 	}
 	require.Empty(t, got.Invalid)
 	out, err := json.Marshal(got)

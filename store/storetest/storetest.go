@@ -95,6 +95,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"SetEnrichment", testSetEnrichment},
 		{"DescriptionTruncated", testDescriptionTruncated},
 		{"ClaimRace", testClaimRace},
+		{"TraceContext", testTraceContext},
 	}
 	for _, g := range groups {
 		// A group either opens a backend itself (fresh marks it parallel)
