@@ -27,3 +27,12 @@ func Queued(s *Store) int {
 
 // Closing reports whether Close has been called on s.
 func Closing(s *Store) bool { return s.closed.Load() }
+
+// MigrationCount returns how many migrations are embedded.
+func MigrationCount() int {
+	ms, err := loadMigrations()
+	if err != nil {
+		panic(err)
+	}
+	return len(ms)
+}

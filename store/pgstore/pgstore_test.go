@@ -63,7 +63,8 @@ func TestMigrateIdempotent(t *testing.T) {
 	require.Equal(t, v, v2)
 	var rows int
 	require.NoError(t, b.env.DB.Get(&rows, `SELECT count(*) FROM `+b.env.Schema+`.schema_migrations`))
-	require.Equal(t, v, rows, "each migration recorded once")
+	// Versions need not be contiguous (numbers are reserved ahead).
+	require.Equal(t, pgstore.MigrationCount(), rows, "each migration recorded once")
 
 	// The indexes of the migrated table are exactly those the statements
 	// need (an extra index is paid for on every write).
