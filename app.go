@@ -179,6 +179,15 @@ type Config struct {
 	// TaskTimeout bounds each attempt through its context. Default
 	// taskqueue.DefaultTimeout (1m); negative means none.
 	TaskTimeout time.Duration
+	// Tracer, when set, joins every attempt to the trace of the code that
+	// enqueued its task: Enqueue, EnqueueTx and EnqueueMany store the
+	// trace context of their ctx with each task that has no
+	// store.NewTask.TraceContext of its own (cut to the stores' limits,
+	// never refused), the API does the same for the trace headers of a
+	// request whose context carries no trace, and the pool runs each
+	// attempt under the context Tracer.StartAttempt returns. The otelseed
+	// module provides one for OpenTelemetry. Default nil: no tracing.
+	Tracer taskqueue.Tracer
 	// WorkerName identifies this process's worker pool in leases; it must
 	// be unique among the processes sharing a database. Default:
 	// hostname-pid-random.
@@ -367,7 +376,7 @@ func (a *App) wire() error {
 		Lease: cfg.Lease, Logger: a.log, Notifier: a.notifier, Observer: observer,
 		PollInterval: cfg.PollInterval, Queue: a.backend,
 		Redactor: outcomeRedactor{a: a.analyzer, opt: cfg.Redact}, RetryPolicy: cfg.RetryPolicy,
-		Timeout: cfg.TaskTimeout, WorkerName: cfg.WorkerName,
+		Timeout: cfg.TaskTimeout, Tracer: cfg.Tracer, WorkerName: cfg.WorkerName,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -560,7 +569,7 @@ func (a *App) Enqueue(ctx context.Context, t store.NewTask) (store.Task, bool, e
 	if err := a.closed(); err != nil {
 		return store.Task{}, false, err
 	}
-	p, err := a.prepare(t)
+	p, err := a.prepare(a.withTrace(ctx, t))
 	if err != nil {
 		return store.Task{}, false, err
 	}
@@ -601,7 +610,7 @@ func (a *App) EnqueueTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (stor
 	if !ok {
 		return store.Task{}, false, ErrNoTransactions
 	}
-	p, err := a.prepare(t)
+	p, err := a.prepare(a.withTrace(ctx, t))
 	if err != nil {
 		return store.Task{}, false, err
 	}

@@ -47,6 +47,9 @@ func (c Config) dashboardPrefix() string {
 func (a *App) buildHandler() error {
 	base := a.cfg.BasePath
 	api := a.api.Handler()
+	if a.cfg.Tracer != nil {
+		api = traceRequests(a.cfg.Tracer, api)
+	}
 	mux := http.NewServeMux()
 	// The API serves the probes at its root: under BasePath they are
 	// handed to it without the base.

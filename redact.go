@@ -137,6 +137,17 @@ func (a *App) EnqueueMany(ctx context.Context, tasks []store.NewTask) (int, erro
 	}
 	ps := make([]prepared, len(tasks))
 	nts := make([]store.NewTask, len(tasks))
+	if trace := a.traceCarrier(ctx); trace != nil {
+		// One carrier for all: the stores copy it.
+		withTrace := make([]store.NewTask, len(tasks))
+		for i, t := range tasks {
+			if t.TraceContext == nil {
+				t.TraceContext = trace
+			}
+			withTrace[i] = t
+		}
+		tasks = withTrace
+	}
 	if err := a.prepareAll(tasks, ps, nts); err != nil {
 		return 0, err
 	}

@@ -103,6 +103,10 @@ type PoolConfig struct {
 	// Timeout bounds each attempt through its context. Default
 	// DefaultTimeout; negative means no timeout.
 	Timeout time.Duration
+	// Tracer, when set, is told of every attempt: it gives the dispatcher
+	// its context (with a span joined to the task's TraceContext, say)
+	// and learns the outcome. Default nil.
+	Tracer AttemptTracer
 	// WorkerName identifies this pool in leases (locked_by). It must be
 	// unique among all pools sharing a backend. Default:
 	// hostname-pid-random.
@@ -586,6 +590,9 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 		p.forget(t.ID, t.Attempts)
 		p.taskLog(t).Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
 	}
+	if a.end != nil {
+		a.end(AttemptEnd{Outcome: out.Kind, Ran: ran, LeaseLost: !keep, Panicked: errors.Is(err, ErrPanic)})
+	}
 	if p.cfg.Observer != nil {
 		var oerr error
 		if !keep {
@@ -615,7 +622,8 @@ type attemptResult struct {
 	result json.RawMessage
 	err    error
 	ran    time.Duration
-	cause  error // why the attempt's context ended; nil if it did not
+	cause  error            // why the attempt's context ended; nil if it did not
+	end    func(AttemptEnd) // from the Tracer; nil without one
 }
 
 // attempt runs the dispatcher under the task's timeout.
@@ -623,6 +631,10 @@ func (p *Pool) attempt(ctx context.Context, t *store.Task) attemptResult {
 	// Measured from before the timeout starts, so an attempt that timed
 	// out never reports less than the timeout.
 	start := p.cfg.Now()
+	var end func(AttemptEnd)
+	if p.cfg.Tracer != nil {
+		ctx, end = p.cfg.Tracer.StartAttempt(ctx, t)
+	}
 	runCtx := ctx
 	if p.cfg.Timeout > 0 {
 		var stop context.CancelFunc
@@ -635,7 +647,7 @@ func (p *Pool) attempt(ctx context.Context, t *store.Task) attemptResult {
 	if runCtx.Err() != nil {
 		cause = context.Cause(runCtx)
 	}
-	return attemptResult{result: result, err: err, ran: ran, cause: cause}
+	return attemptResult{result: result, err: err, ran: ran, cause: cause, end: end}
 }
 
 // dispatch calls the dispatcher, turning a panic into an error.
