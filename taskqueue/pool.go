@@ -590,9 +590,7 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 		p.forget(t.ID, t.Attempts)
 		p.taskLog(t).Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
 	}
-	if a.end != nil {
-		a.end(AttemptEnd{Outcome: out.Kind, Ran: ran, LeaseLost: !keep, Panicked: errors.Is(err, ErrPanic)})
-	}
+	a.ended(out.Kind, !keep)
 	if p.cfg.Observer != nil {
 		var oerr error
 		if !keep {
@@ -624,6 +622,13 @@ type attemptResult struct {
 	ran    time.Duration
 	cause  error            // why the attempt's context ended; nil if it did not
 	end    func(AttemptEnd) // from the Tracer; nil without one
+}
+
+// ended tells the Tracer, if any, how the attempt ended.
+func (a *attemptResult) ended(kind store.OutcomeKind, leaseLost bool) {
+	if a.end != nil {
+		a.end(AttemptEnd{Outcome: kind, Ran: a.ran, LeaseLost: leaseLost, Panicked: errors.Is(a.err, ErrPanic)})
+	}
 }
 
 // attempt runs the dispatcher under the task's timeout.

@@ -77,6 +77,7 @@ func (p *Pool) runNow(ctx context.Context, t *store.Task) error {
 	stop()
 	cancel(nil)
 	out, _ := p.outcome(t, a.result, a.err, a.cause) // no heartbeat: the lease is never found lost
+	a.ended(out.Kind, false)
 	if p.cfg.Observer != nil {
 		p.cfg.Observer.Finished(t, out.Kind, a.ran, nil)
 	}

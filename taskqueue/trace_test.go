@@ -111,3 +111,28 @@ func TestPoolTracer(t *testing.T) {
 		require.True(t, pe.Panicked)
 	})
 }
+
+// TestRunDueTracer: attempts run by RunDue start and end through the
+// tracer as those of a serving pool do.
+func TestRunDueTracer(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, e *env) {
+		log := newAttemptLog()
+		mux := taskqueue.NewMux()
+		require.NoError(t, mux.Handle("ok", taskqueue.DispatcherFunc(func(ctx context.Context, task *store.Task) (json.RawMessage, error) {
+			if ctx.Value(traceKey{}) != task.ID {
+				return nil, taskqueue.Permanent(errors.New("not the tracer's context"))
+			}
+			return json.RawMessage(`1`), nil
+		})))
+		p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.be, Dispatcher: mux, Tracer: log})
+		require.NoError(t, err)
+		task := create(t, e.be, store.NewTask{Type: "ok"})
+		n, err := p.RunDue(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		ends := log.endsOf(task.ID)
+		require.Len(t, ends, 1)
+		require.Equal(t, store.OutcomeComplete, ends[0].Outcome)
+	})
+}
