@@ -20,7 +20,7 @@ type seedcoreSystem struct {
 	log     *slog.Logger
 	workers int
 	app     *seedcore.App
-	served chan error
+	served  chan error
 }
 
 type bulkCreator interface {

@@ -3,6 +3,7 @@ package taskqueue_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"sync"
@@ -22,26 +23,29 @@ type bulkBackend interface {
 	store.BulkCreator
 }
 
-// BenchmarkEndToEnd measures a pool with default settings draining b.N
-// no-op tasks that were inserted in bulk beforehand: tasks/s from the
-// pool's start until the backend counts all of them completed.
+// BenchmarkEndToEnd measures a pool with default settings (but for its
+// Concurrency: 100, the default, and 2,000) draining b.N no-op tasks that
+// were inserted in bulk beforehand: tasks/s from the pool's start until
+// the backend counts all of them completed.
 //
 //	go test -run '^$' -bench EndToEnd -benchtime 20000x ./taskqueue/
 func BenchmarkEndToEnd(b *testing.B) {
-	b.Run("mem", func(b *testing.B) {
-		e := newMemEnv(b)
-		benchDrain(b, e.be.(bulkBackend), e.notifier)
-	})
-	b.Run("pg", func(b *testing.B) {
-		if os.Getenv(pgtest.EnvVar) == "" {
-			b.Skipf("set %s to benchmark PostgreSQL", pgtest.EnvVar)
-		}
-		e := newPG(b)
-		benchDrain(b, e.s, e.notifier)
-	})
+	for _, workers := range []int{100, 2000} {
+		b.Run(fmt.Sprintf("mem/workers=%d", workers), func(b *testing.B) {
+			e := newMemEnv(b)
+			benchDrain(b, e.be.(bulkBackend), e.notifier, workers)
+		})
+		b.Run(fmt.Sprintf("pg/workers=%d", workers), func(b *testing.B) {
+			if os.Getenv(pgtest.EnvVar) == "" {
+				b.Skipf("set %s to benchmark PostgreSQL", pgtest.EnvVar)
+			}
+			e := newPG(b)
+			benchDrain(b, e.s, e.notifier, workers)
+		})
+	}
 }
 
-func benchDrain(b *testing.B, be bulkBackend, n store.Notifier) {
+func benchDrain(b *testing.B, be bulkBackend, n store.Notifier, workers int) {
 	ctx := context.Background()
 	tasks := make([]store.NewTask, b.N)
 	for i := range tasks {
@@ -61,7 +65,7 @@ func benchDrain(b *testing.B, be bulkBackend, n store.Notifier) {
 	})
 	b.ResetTimer()
 	start := time.Now()
-	p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: be, Notifier: n, Dispatcher: taskqueue.AnyType(d)})
+	p, err := taskqueue.NewPool(taskqueue.PoolConfig{Queue: be, Notifier: n, Dispatcher: taskqueue.AnyType(d), Concurrency: workers})
 	require.NoError(b, err)
 	pctx, cancel := context.WithCancel(ctx)
 	served := make(chan struct{})

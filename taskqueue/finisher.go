@@ -18,12 +18,12 @@ type finisher struct {
 	log    *slog.Logger
 	max    int
 	in     chan store.Outcome
-	stop   chan struct{} // closed to ask run to flush what is queued and return
-	done   chan struct{} // closed when run has returned
-	onDone func(store.Outcome, error)
+	stop   chan struct{}                  // closed to ask run to flush what is queued and return
+	done   chan struct{}                  // closed when run has returned
+	onDone func([]store.Outcome, []error) // after each write, with the write's results
 }
 
-func newFinisher(q Queue, log *slog.Logger, max int, onDone func(store.Outcome, error)) *finisher {
+func newFinisher(q Queue, log *slog.Logger, max int, onDone func([]store.Outcome, []error)) *finisher {
 	return &finisher{
 		q: q, log: log, max: max,
 		in:     make(chan store.Outcome, max),
@@ -86,14 +86,8 @@ func (f *finisher) write(ctx context.Context, batch []store.Outcome) {
 	for {
 		results, err := f.q.Finish(ctx, batch)
 		if err == nil {
-			for i, o := range batch {
-				var r error
-				if i < len(results) {
-					r = results[i]
-				}
-				if f.onDone != nil {
-					f.onDone(o, r)
-				}
+			if f.onDone != nil {
+				f.onDone(batch, results)
 			}
 			return
 		}

@@ -54,8 +54,12 @@ type PoolConfig struct {
 	// FlushTimeout bounds the writing of the last outcomes at stop. Default
 	// DefaultFlushTimeout.
 	FlushTimeout time.Duration
-	// HeartbeatInterval is how often the pool extends all its leases in one
-	// call. Default Lease/3.
+	// HeartbeatInterval is how often the pool extends its leases in one
+	// call. Default Lease/3. A periodic heartbeat leaves out the tasks
+	// claimed less than min(HeartbeatInterval, Lease-2×HeartbeatInterval)
+	// ago, whose lease outlasts the next one anyway; a heartbeat made to
+	// deliver a cancellation, or after notifications were lost, names every
+	// task held (the latter at most once per HeartbeatInterval/4).
 	HeartbeatInterval time.Duration
 	// Lease is how long a claim holds a task without a heartbeat. Default
 	// DefaultLease. A task of a pool that died runs again once its lease
@@ -247,7 +251,8 @@ type Pool struct {
 	draining bool       // stopping: waiting tasks are released, not run
 
 	slotFreed chan struct{}
-	hbNow     chan struct{}
+	hbNow     chan struct{} // a heartbeat of every held task, at once
+	hbResync  chan struct{} // the same, at most once per resyncBeatGap
 
 	quit     chan struct{} // closed by StopClaiming
 	quitOnce sync.Once
@@ -256,9 +261,10 @@ type Pool struct {
 type heldTask struct {
 	attempt int
 	cancel  context.CancelCauseFunc
+	claimed time.Time // on the pool's clock, when the claim returned
 	// ended is set when the attempt returned; the entry stays (and its
 	// lease is extended) until its outcome is written.
-	ended bool
+	ended atomic.Bool
 }
 
 // NewPool returns a Pool for cfg, with defaults filled in. Errors wrap
@@ -274,6 +280,7 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 		held:      make(map[string]*heldTask),
 		slotFreed: make(chan struct{}, 1),
 		hbNow:     make(chan struct{}, 1),
+		hbResync:  make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 	}, nil
 }
@@ -343,8 +350,12 @@ func (p *Pool) Serve(ctx context.Context) error {
 	fin := newFinisher(p.cfg.Queue, p.log, p.cfg.FinishBatch, p.finished)
 	go fin.run(flushCtx)
 
-	tasksCtx, stopTasks := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer stopTasks(ErrStopping)
+	// Each task's context derives from tasksCtx, which is never cancelled:
+	// the pool cancels the tasks it holds one by one (cancelAll), so that a
+	// claim does not register thousands of children with one shared parent
+	// (whose lock every claim and every finishing worker took).
+	tasksCtx := context.WithoutCancel(ctx)
+	defer p.cancelAll(ErrStopping)
 
 	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
 	hbDone := make(chan struct{})
@@ -372,7 +383,7 @@ func (p *Pool) Serve(ctx context.Context) error {
 	if !p.waitIdle(p.cfg.DrainTimeout) {
 		// Hard stop: cancel what is left; its leases are released.
 		p.log.Warn("drain timeout passed; cancelling in-flight tasks", slog.Int("in_flight", p.Running()))
-		stopTasks(ErrStopping)
+		p.cancelAll(ErrStopping)
 		if !p.waitIdle(p.cfg.FlushTimeout) {
 			p.log.Error("tasks ignored cancellation; their leases will expire and they will run again",
 				slog.Int("in_flight", p.Running()))
@@ -412,7 +423,7 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 				throttle.Notify()
 			case store.EventResync:
 				throttle.Notify()
-				p.heartbeatSoon()
+				p.heartbeatResync()
 			case store.EventCancel:
 				p.mu.Lock()
 				_, mine := p.held[ev.TaskID]
@@ -480,21 +491,29 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 		return 0, free
 	}
 	p.healthy.Store(true)
-	p.mu.Lock()
+	now := p.cfg.Now()
+	pds := make([]pending, len(tasks))
 	for i := range tasks {
-		p.inflight++
 		tctx, cancel := context.WithCancelCause(tasksCtx)
-		h := &heldTask{attempt: tasks[i].Attempts, cancel: cancel}
-		p.held[tasks[i].ID] = h
-		pd := &pending{ctx: tctx, h: h, t: &tasks[i]}
-		if p.workers < p.cfg.Concurrency {
-			p.workers++
-			go p.work(pd, fin)
-		} else {
-			p.waiting = append(p.waiting, pd)
-		}
+		pds[i] = pending{ctx: tctx, h: &heldTask{attempt: tasks[i].Attempts, cancel: cancel, claimed: now}, t: &tasks[i]}
+	}
+	p.mu.Lock()
+	p.inflight += len(tasks)
+	for i := range pds {
+		p.held[tasks[i].ID] = pds[i].h
+	}
+	// New workers take the first tasks; the rest wait in claim order.
+	start := min(p.cfg.Concurrency-p.workers, len(pds))
+	p.workers += start
+	for i := start; i < len(pds); i++ {
+		p.waiting = append(p.waiting, &pds[i])
 	}
 	p.mu.Unlock()
+	// Started after the lock is released, so finishing workers do not wait
+	// for a whole batch of goroutines to start.
+	for i := range start {
+		go p.work(&pds[i], fin)
+	}
 	if p.cfg.Observer != nil {
 		for i := range tasks {
 			p.cfg.Observer.Claimed(&tasks[i])
@@ -525,23 +544,45 @@ type pending struct {
 // work runs pd, then the waiting tasks in claim order, until none waits.
 func (p *Pool) work(pd *pending, fin *finisher) {
 	for pd != nil {
-		p.run(pd.ctx, pd.h, pd.t, fin)
-		pd = p.next()
+		ran := p.run(pd.ctx, pd.h, pd.t, fin)
+		pd = p.next(ran)
 	}
 }
 
-// next takes the first waiting task, or retires the calling worker.
-func (p *Pool) next() *pending {
+// next records that an attempt that ran for ran left the pool and takes
+// the first waiting task, or retires the calling worker: one acquisition
+// of the pool's lock per task.
+func (p *Pool) next(ran time.Duration) *pending {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.settle(ran)
+	var pd *pending
 	if len(p.waiting) == 0 || p.draining {
 		p.workers--
-		return nil
+	} else {
+		pd = p.waiting[0]
+		p.waiting[0] = nil
+		p.waiting = p.waiting[1:]
 	}
-	pd := p.waiting[0]
-	p.waiting[0] = nil
-	p.waiting = p.waiting[1:]
+	p.mu.Unlock()
+	select {
+	case p.slotFreed <- struct{}{}:
+	default:
+	}
 	return pd
+}
+
+// settle counts an attempt that ran for ran out of the pool. p.mu must be
+// held.
+func (p *Pool) settle(ran time.Duration) {
+	p.inflight--
+	if ran > 0 {
+		// An exponential moving average, weight 1/16 for the newest.
+		if p.avgRun == 0 {
+			p.avgRun = float64(ran)
+		} else {
+			p.avgRun += (float64(ran) - p.avgRun) / 16
+		}
+	}
 }
 
 // releaseWaiting stops handing waiting tasks to workers and releases them:
@@ -554,7 +595,14 @@ func (p *Pool) releaseWaiting(fin *finisher) {
 	p.mu.Unlock()
 	for _, pd := range waiting {
 		pd.h.cancel(ErrStopping)
-		p.run(pd.ctx, pd.h, pd.t, fin)
+		ran := p.run(pd.ctx, pd.h, pd.t, fin)
+		p.mu.Lock()
+		p.settle(ran)
+		p.mu.Unlock()
+	}
+	select {
+	case p.slotFreed <- struct{}{}:
+	default:
 	}
 }
 
@@ -565,7 +613,10 @@ func (p *Pool) taskLog(t *store.Task) *slog.Logger {
 	return p.log.With(slog.String("task_id", t.ID), slog.String("type", t.Type), slog.Int("attempt", t.Attempts))
 }
 
-func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finisher) {
+// run runs one attempt (or, when ctx already ended, records that it never
+// ran) and hands its outcome to the finisher. It returns how long the
+// dispatcher ran; the caller counts the attempt out of the pool (settle).
+func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finisher) time.Duration {
 	var a attemptResult
 	if ctx.Err() == nil {
 		a = p.attempt(ctx, t)
@@ -576,9 +627,7 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 	}
 	result, err, ran, cause := a.result, a.err, a.ran, a.cause
 
-	p.mu.Lock()
-	h.ended = true
-	p.mu.Unlock()
+	h.ended.Store(true)
 	h.cancel(nil)
 
 	out, keep := p.outcome(t, result, err, cause)
@@ -598,21 +647,7 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 		}
 		p.cfg.Observer.Finished(t, out.Kind, ran, oerr)
 	}
-	p.mu.Lock()
-	p.inflight--
-	if ran > 0 {
-		// An exponential moving average, weight 1/16 for the newest.
-		if p.avgRun == 0 {
-			p.avgRun = float64(ran)
-		} else {
-			p.avgRun += (float64(ran) - p.avgRun) / 16
-		}
-	}
-	p.mu.Unlock()
-	select {
-	case p.slotFreed <- struct{}{}:
-	default:
-	}
+	return ran
 }
 
 // attemptResult is what one run of the dispatcher gave.
@@ -737,12 +772,22 @@ func (p *Pool) forget(id string, attempt int) {
 	}
 }
 
-// finished is called by the finisher for every outcome written.
-func (p *Pool) finished(o store.Outcome, err error) {
-	p.forget(o.TaskID, o.Attempt)
-	if err != nil {
-		p.log.Warn("outcome rejected: lease no longer held", slog.String("task_id", o.TaskID),
-			slog.Int("attempt", o.Attempt), slog.String("outcome", string(o.Kind)), slog.String("error", err.Error()))
+// finished is called by the finisher after each write, with the outcomes
+// written and, for each, nil or why the backend refused it.
+func (p *Pool) finished(outs []store.Outcome, errs []error) {
+	p.mu.Lock()
+	for _, o := range outs {
+		if h, ok := p.held[o.TaskID]; ok && h.attempt == o.Attempt {
+			delete(p.held, o.TaskID)
+		}
+	}
+	p.mu.Unlock()
+	for i, err := range errs {
+		if err != nil && i < len(outs) {
+			o := outs[i]
+			p.log.Warn("outcome rejected: lease no longer held", slog.String("task_id", o.TaskID),
+				slog.Int("attempt", o.Attempt), slog.String("outcome", string(o.Kind)), slog.String("error", err.Error()))
+		}
 	}
 }
 
@@ -753,18 +798,62 @@ func (p *Pool) heartbeatSoon() {
 	}
 }
 
+func (p *Pool) heartbeatResync() {
+	select {
+	case p.hbResync <- struct{}{}:
+	default:
+	}
+}
+
+// resyncBeatGap is the shortest time between a heartbeat and one asked
+// for by a resync. A resync says notifications may have been lost, among
+// them a cancellation, which the heartbeat's answer delivers. A
+// subscriber that falls behind a busy store is sent one resync after
+// another (the in-memory store's events during a drain at 2,000 workers:
+// 134 resyncs in one run, each a heartbeat of 3,000 to 5,000 tasks); they
+// are served together, at most a fraction of an interval late.
+func (p *Pool) resyncBeatGap() time.Duration { return p.cfg.HeartbeatInterval / 4 }
+
+// youngAge is the age below which a task claimed by this pool is left out
+// of a periodic heartbeat: its lease, taken at the claim, outlasts the
+// next periodic heartbeat by at least one interval. Short tasks then cost
+// no heartbeat at all (a drain of no-op tasks held 3,000 to 5,000 tasks at
+// each heartbeat, every one of them claimed milliseconds before). It is 0
+// (every task) when the lease is shorter than three intervals.
+func (p *Pool) youngAge() time.Duration {
+	return max(0, min(p.cfg.HeartbeatInterval, p.cfg.Lease-2*p.cfg.HeartbeatInterval))
+}
+
 func (p *Pool) heartbeatLoop(ctx context.Context) {
 	t := time.NewTicker(p.cfg.HeartbeatInterval)
 	defer t.Stop()
+	resync := time.NewTimer(time.Hour)
+	resync.Stop()
+	resyncArmed := false
 	lastOK := p.cfg.Now()
+	last := time.Time{}
 	for {
+		all := true
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			all = false
 		case <-p.hbNow:
+		case <-p.hbResync:
+			if resyncArmed {
+				continue
+			}
+			if wait := p.resyncBeatGap() - p.cfg.Now().Sub(last); wait > 0 {
+				resync.Reset(wait)
+				resyncArmed = true
+				continue
+			}
+		case <-resync.C:
+			resyncArmed = false
 		}
-		if p.heartbeat(ctx) {
+		last = p.cfg.Now()
+		if p.heartbeat(ctx, all) {
 			lastOK = p.cfg.Now()
 		} else if since := p.cfg.Now().Sub(lastOK); since > p.cfg.Lease {
 			// Without a heartbeat for a whole lease, other pools may have
@@ -775,21 +864,33 @@ func (p *Pool) heartbeatLoop(ctx context.Context) {
 }
 
 // heartbeat extends the leases and cancels the tasks that were lost or
-// asked to cancel. It reports whether the backend answered.
-func (p *Pool) heartbeat(ctx context.Context) bool {
+// asked to cancel. Unless all is set, tasks younger than youngAge are left
+// out. It reports whether the backend answered.
+func (p *Pool) heartbeat(ctx context.Context, all bool) bool {
 	// Only attempts running before the call can be judged by its answer: a
 	// claim that commits during the call is not in it. Attempts that ended
 	// and wait for their outcome's write keep their lease too.
+	var young time.Time
+	if !all {
+		young = p.cfg.Now().Add(-p.youngAge())
+	}
 	p.mu.Lock()
 	ids := make([]string, 0, len(p.held))
 	before := make(map[string]int, len(p.held))
 	for id, h := range p.held {
+		if !all && h.claimed.After(young) {
+			continue
+		}
 		ids = append(ids, id)
-		if !h.ended {
+		if !h.ended.Load() {
 			before[id] = h.attempt
 		}
 	}
 	p.mu.Unlock()
+	if len(ids) == 0 {
+		// Nothing to extend; the call would only check the backend.
+		return true
+	}
 
 	leases, err := p.cfg.Queue.Heartbeat(ctx, p.cfg.WorkerName, ids, p.cfg.Lease)
 	if err != nil {
@@ -807,7 +908,7 @@ func (p *Pool) heartbeat(ctx context.Context) bool {
 	defer p.mu.Unlock()
 	for id, attempt := range before {
 		h, ok := p.held[id]
-		if !ok || h.attempt != attempt || h.ended {
+		if !ok || h.attempt != attempt || h.ended.Load() {
 			continue // ended meanwhile
 		}
 		l, ok := found[id]
