@@ -22,6 +22,7 @@
 //	eventizer              event tagging and PII redaction, remote enrichment
 //	metrics                Prometheus metrics of the App, on the caller's registry
 //	seedcoretest           test helpers: an App per test, WaitFor, Drain, a clock
+//	otelseed               OpenTelemetry spans and metrics per attempt (own module)
 //	cmd/seedcore           the command-line tool: migrate, serve, enqueue, list, ...
 //	examples/...           runnable servers: minimal, embedded, remote executor
 //
