@@ -6,9 +6,10 @@
 // A [Task] moves through the statuses
 //
 //	created ──run──▶ queued ──claim──▶ running ──▶ completed | failed | cancelled
-//	                   ▲                  │
-//	                   │   release        ├──▶ retry ──claim──▶ running …
-//	                   └──────────────────┘
+//	                   ▲                  │                      │        │
+//	                   │   release        ├──▶ retry ──claim──▶ running … │
+//	                   ├──────────────────┘                      │        │
+//	                   └──────────── operator retry ─────────────┴────────┘
 //
 // and [CanTransition] is the single table of legal moves. A task is
 // claimed under a lease (LockedBy, LeaseExpiresAt) that its worker extends

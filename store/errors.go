@@ -56,6 +56,13 @@ var (
 	// an idempotency key can be retried safely). The HTTP API answers it
 	// with 503 and a Retry-After header.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrCountMismatch is wrapped by a [CountMismatchError]: a bulk
+	// operation's filter selected another number of tasks than the one
+	// confirmed, and nothing was changed.
+	ErrCountMismatch = errors.New("store: count does not match the confirmation")
+	// ErrTooMany is returned by a bulk operation whose filter selects more
+	// than [MaxBulk] tasks; nothing was changed.
+	ErrTooMany = errors.New("store: too many tasks selected")
 )
 
 // PersonalDataError reports personal data (an e-mail address, a card

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -37,6 +38,24 @@ type Store interface {
 	// rescued (as cancelled). A terminal task returns an error wrapping
 	// ErrInvalidTransition.
 	Cancel(ctx context.Context, id string) (Task, error)
+	// Retry puts a failed or cancelled task back in the queue (→ queued,
+	// claimable at once) with a fresh attempt budget: MaxAttempts becomes
+	// Attempts plus the number of attempts the task was first given, so
+	// attempt numbers keep rising and the fence of an earlier attempt never
+	// matches a new one. Its error and attempt history stay. Any other
+	// status returns an error wrapping ErrInvalidTransition.
+	Retry(ctx context.Context, id string) (Task, error)
+	// Delete removes a finished task (completed, failed or cancelled) for
+	// good. Any other status returns an error wrapping
+	// ErrInvalidTransition, and nothing changes.
+	Delete(ctx context.Context, id string) error
+	// RetryMatching retries every task that f selects, as Retry does, in
+	// one atomic step; see [BulkFilter] for the selection and the
+	// confirmation it requires. It returns how many tasks it retried.
+	RetryMatching(ctx context.Context, f BulkFilter) (int, error)
+	// DeleteMatching deletes every task that f selects, as Delete does, in
+	// one atomic step; see [BulkFilter]. It returns how many it deleted.
+	DeleteMatching(ctx context.Context, f BulkFilter) (int, error)
 	// Counts returns the number of tasks in each status (every status is
 	// present, zero or not).
 	Counts(ctx context.Context) (map[Status]int, error)
@@ -80,6 +99,109 @@ type Filter struct {
 	// DefaultListBytes; negative is an error.
 	MaxBytes int
 }
+
+// MaxBulk is the most tasks one bulk retry or delete acts on; a larger
+// selection is refused with [ErrTooMany] (narrow it, by type or creation
+// time, and repeat).
+const MaxBulk = 10000
+
+// BulkFilter selects the tasks of a bulk retry ([Store.RetryMatching]) or
+// delete ([Store.DeleteMatching]). Zero fields match everything, except
+// Statuses: empty means every status the operation acts on (failed and
+// cancelled for a retry; completed, failed and cancelled for a delete),
+// and a status it does not act on is an error wrapping ErrInvalidTask.
+//
+// Confirm is required: the number of tasks the caller expects the filter
+// to select, as a listing with the same filter counted them. The
+// operation selects and changes the tasks in one atomic step and changes
+// nothing when the number differs (an error wrapping
+// [ErrCountMismatch], which says how many matched), so what an operator
+// confirmed is exactly what is changed. A selection of more than
+// [MaxBulk] tasks is refused ([ErrTooMany]).
+type BulkFilter struct {
+	Statuses      []Status
+	Type          string
+	Domain        string
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	// Confirm is the number of tasks the caller expects to change: 1 to
+	// MaxBulk.
+	Confirm int
+}
+
+// Normalize validates f for an operation that acts on the statuses in
+// allowed, and returns it with Statuses filled in when it was empty.
+// Errors wrap ErrInvalidTask or ErrInvalidStatus.
+func (f BulkFilter) Normalize(allowed ...Status) (BulkFilter, error) {
+	if f.Confirm < 1 || f.Confirm > MaxBulk {
+		return f, fmt.Errorf("%w: confirm must be the expected count, 1 to %d", ErrInvalidTask, MaxBulk)
+	}
+	for _, c := range []struct{ name, v string }{{"type", f.Type}, {"domain", f.Domain}} {
+		if c.v != "" && (len(c.v) > MaxTypeLen || !ValidName(c.v)) {
+			return f, fmt.Errorf("%w: filter %s %s", ErrInvalidTask, c.name, nameRule)
+		}
+	}
+	lf := Filter{Statuses: f.Statuses, Type: f.Type, Domain: f.Domain, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
+	if _, _, err := lf.Normalize(); err != nil {
+		return f, err
+	}
+	for _, s := range f.Statuses {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || s == a
+		}
+		if !ok {
+			return f, fmt.Errorf("%w: status %s cannot be selected for this operation", ErrInvalidTask, s)
+		}
+	}
+	if len(f.Statuses) == 0 {
+		f.Statuses = append([]Status(nil), allowed...)
+	}
+	return f, nil
+}
+
+// Match reports whether t is selected by f (its Statuses filled in by
+// Normalize).
+func (f BulkFilter) Match(t *Task) bool {
+	switch {
+	case !slices.Contains(f.Statuses, t.Status),
+		f.Type != "" && t.Type != f.Type,
+		f.Domain != "" && t.Domain != f.Domain,
+		!f.CreatedAfter.IsZero() && t.CreatedAt.Before(f.CreatedAfter),
+		!f.CreatedBefore.IsZero() && !t.CreatedAt.Before(f.CreatedBefore):
+		return false
+	}
+	return true
+}
+
+// retryable and deletable are the statuses a retry and a delete act on.
+var (
+	retryable = []Status{StatusFailed, StatusCancelled}
+	deletable = []Status{StatusCompleted, StatusFailed, StatusCancelled}
+)
+
+// RetryableStatuses returns the statuses [Store.Retry] acts on.
+func RetryableStatuses() []Status { return slices.Clone(retryable) }
+
+// DeletableStatuses returns the statuses [Store.Delete] acts on.
+func DeletableStatuses() []Status { return slices.Clone(deletable) }
+
+// CountMismatchError is the error of a bulk operation whose selection
+// did not hold the number of tasks confirmed: nothing was changed. It
+// wraps [ErrCountMismatch].
+type CountMismatchError struct {
+	// Matched is how many tasks the filter selected.
+	Matched int
+	// Confirmed is how many the caller expected.
+	Confirmed int
+}
+
+func (e *CountMismatchError) Error() string {
+	return fmt.Sprintf("store: the filter selects %d tasks, not the %d confirmed", e.Matched, e.Confirmed)
+}
+
+// Unwrap returns ErrCountMismatch.
+func (e *CountMismatchError) Unwrap() error { return ErrCountMismatch }
 
 // Page is one page of a listing.
 type Page struct {

@@ -59,7 +59,9 @@ func (s Status) Valid() bool {
 }
 
 // Terminal reports whether s is a final status (completed, failed or
-// cancelled): no transition leaves it.
+// cancelled): no worker or maintenance step moves a task out of it; only
+// an operator's [Store.Retry] puts a failed or cancelled task back in the
+// queue.
 func (s Status) Terminal() bool {
 	return s == StatusCompleted || s == StatusFailed || s == StatusCancelled
 }
@@ -86,6 +88,10 @@ var transitions = map[Status][]Status{
 	// interrupted attempt does not count.
 	StatusRunning: {StatusCompleted, StatusFailed, StatusCancelled, StatusRetry, StatusQueued},
 	StatusRetry:   {StatusRunning, StatusCancelled},
+	// An operator's retry (Store.Retry) puts a failed or cancelled task
+	// back in the queue.
+	StatusFailed:    {StatusQueued},
+	StatusCancelled: {StatusQueued},
 }
 
 // CanTransition reports whether a task may move from status from to status

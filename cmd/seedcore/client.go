@@ -27,6 +27,10 @@ type client interface {
 	List(ctx context.Context, f store.Filter) (store.Page, error)
 	Cancel(ctx context.Context, id string) (store.Task, error)
 	Run(ctx context.Context, id string) (store.Task, error)
+	Retry(ctx context.Context, id string) (store.Task, error)
+	Delete(ctx context.Context, id string) error
+	RetryMatching(ctx context.Context, f store.BulkFilter) (int, error)
+	DeleteMatching(ctx context.Context, f store.BulkFilter) (int, error)
 	Close() error
 }
 
@@ -162,6 +166,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, body any, out a
 		}
 		return resp.StatusCode, &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
 	}
+	if out == nil {
+		return resp.StatusCode, nil
+	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return resp.StatusCode, fmt.Errorf("decode server answer: %w", err)
 	}
@@ -276,12 +283,13 @@ func exitCode(err error) int {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue),
-		errors.Is(err, store.ErrInvalidID), errors.Is(err, store.ErrInvalidTask),
+		errors.Is(err, store.ErrInvalidID), errors.Is(err, store.ErrInvalidTask), errors.Is(err, store.ErrTooMany),
 		errors.Is(err, store.ErrInvalidStatus), errors.Is(err, store.ErrInvalidCursor):
 		return exitUsage
 	case errors.Is(err, store.ErrNotFound):
 		return exitNotFound
-	case errors.Is(err, store.ErrAmbiguousID), errors.Is(err, store.ErrInvalidTransition), errors.Is(err, store.ErrConflict):
+	case errors.Is(err, store.ErrAmbiguousID), errors.Is(err, store.ErrInvalidTransition), errors.Is(err, store.ErrConflict),
+		errors.Is(err, store.ErrCountMismatch):
 		return exitConflict
 	case errors.As(err, &ae):
 		switch {

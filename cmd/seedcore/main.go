@@ -7,12 +7,16 @@
 //	seedcore get ID|PREFIX                print one task as JSON
 //	seedcore cancel ID|PREFIX             cancel a task and print it as JSON
 //	seedcore run ID|PREFIX                release a held task (created → queued)
+//	seedcore retry ID|PREFIX              put a failed or cancelled task back in the queue
+//	seedcore retry [filters] [-confirm N] the same for every task the filters select
+//	seedcore delete ID|PREFIX             delete a finished task
+//	seedcore delete [filters] [-confirm N] the same for every task the filters select
 //	seedcore bench [-store memory|postgres]  measure burn-down throughput and pickup latency
 //	seedcore help [COMMAND]               show help
 //
 // Every command takes -h for its flags. The database comes from -db or
 // DATABASE_URL, the schema from -schema or SEEDCORE_SCHEMA (default
-// "seedcore"). enqueue, list, get, cancel and run talk to the database
+// "seedcore"). enqueue, list, get, cancel, run, retry and delete talk to the database
 // directly, or to a running server's HTTP API with -api URL (or
 // SEEDCORE_API), with -token or SEEDCORE_TOKEN as its bearer token and
 // -api-prefix as the path of the task API on it (default /api/v1).
@@ -25,7 +29,7 @@
 //	1  operational failure (database or server unreachable, no task API at -api, server error)
 //	2  usage error (unknown command or flag, bad flag value, invalid input)
 //	3  not found (no task has the id or prefix)
-//	4  conflict (ambiguous id prefix, or the task's status forbids the operation)
+//	4  conflict (ambiguous id prefix, the task's status forbids the operation, or a bulk -confirm does not match)
 //
 // Long-running commands (bench, migrate) report progress on stderr; results
 // go to stdout.
@@ -63,7 +67,7 @@ const (
 
 // exitCodesHelp lists every exit code, for the general help.
 var exitCodesHelp = exitCodes(exitNotFoundHelp,
-	"4  conflict (ambiguous id prefix, or the task's status forbids the operation)")
+	"4  conflict (ambiguous id prefix, the task's status forbids the operation, or a bulk -confirm does not match)")
 
 // exitCodes returns an "Exit codes:" section listing 0, 1 and 2, which
 // every command may return, and then the lines of extra.
@@ -93,6 +97,8 @@ func init() {
 		"get":     {"print one task, by id or unambiguous prefix, as JSON", runGet},
 		"cancel":  {"cancel a task, by id or unambiguous prefix, and print it as JSON", runCancel},
 		"run":     {"release a held (created) task to the workers, and print it as JSON", runRun},
+		"retry":   {"put a failed or cancelled task (or every one a filter selects) back in the queue", runRetry},
+		"delete":  {"delete a finished task (or every one a filter selects)", runDelete},
 		"bench":   {"measure burn-down throughput and pickup latency of the library alone", runBench},
 	}
 }

@@ -141,6 +141,8 @@ func TestCommandExitCodes(t *testing.T) {
 		"get":     {"0", "1", "2", "3", "4"},
 		"cancel":  {"0", "1", "2", "3", "4"},
 		"run":     {"0", "1", "2", "3", "4"},
+		"retry":   {"0", "1", "2", "3", "4"},
+		"delete":  {"0", "1", "2", "3", "4"},
 	}
 	require.Len(t, want, len(commands), "every command is listed here")
 	codeLine := regexp.MustCompile(`^  (\d)  \S`)
@@ -278,6 +280,50 @@ func taskCommands(t *testing.T, flags []string) {
 	require.Equal(t, store.StatusCancelled, c.Status)
 	runCmd(t, cmd("cancel", a.ID)...).requireCode(t, exitConflict)
 	runCmd(t, cmd("cancel", "00000000-0000-0000-0000-000000000000")...).requireCode(t, exitNotFound)
+
+	// retry: the cancelled task, by prefix, back to queued; a held task
+	// cannot be retried (conflict); unknown (not found).
+	rt := runCmd(t, cmd("retry", a.ID[:len(a.ID)-2])...).requireCode(t, exitOK).task(t)
+	require.Equal(t, a.ID, rt.ID)
+	require.Equal(t, store.StatusQueued, rt.Status)
+	held := runCmd(t, cmd("enqueue", "-type", "held", "-hold")...).requireCode(t, exitOK).task(t)
+	runCmd(t, cmd("retry", held.ID)...).requireCode(t, exitConflict)
+	runCmd(t, cmd("delete", held.ID)...).requireCode(t, exitConflict)
+	runCmd(t, cmd("cancel", held.ID)...).requireCode(t, exitOK)
+	runCmd(t, cmd("retry", "00000000-0000-0000-0000-000000000000")...).requireCode(t, exitNotFound)
+	runCmd(t, cmd("retry", a.ID, "-type", "report")...).requireCode(t, exitUsage)
+	runCmd(t, cmd("retry")...).requireCode(t, exitUsage)
+
+	// finished brings a released task to an end: no worker handles its
+	// type, so it waits in the queue until it is cancelled.
+	finished := func(id string) {
+		t.Helper()
+		runCmd(t, cmd("cancel", id)...).requireCode(t, exitOK)
+		deadline := time.Now().Add(15 * time.Second)
+		for !runCmd(t, cmd("get", id)...).requireCode(t, exitOK).task(t).Status.Terminal() {
+			require.True(t, time.Now().Before(deadline), "task %s did not finish", id)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	finished(a.ID)
+	finished(b.ID)
+
+	// bulk: count the three finished tasks (a dry run changes nothing),
+	// confirm a wrong count (conflict), then the right one.
+	r = runCmd(t, cmd("retry", "-status", "cancelled,failed")...).requireCode(t, exitOK)
+	require.JSONEq(t, `{"matched":3}`, r.stdout)
+	require.Contains(t, r.stderr, "-confirm 3")
+	runCmd(t, cmd("retry", "-status", "queued")...).requireCode(t, exitUsage)
+	runCmd(t, cmd("retry", "-confirm", "2")...).requireCode(t, exitConflict)
+	r = runCmd(t, cmd("retry", "-type", "other", "-confirm", "1")...).requireCode(t, exitOK)
+	require.JSONEq(t, `{"retried":1}`, r.stdout)
+	finished(b.ID)
+	r = runCmd(t, cmd("delete", a.ID)...).requireCode(t, exitOK)
+	require.JSONEq(t, `{"deleted":1}`, r.stdout)
+	runCmd(t, cmd("get", a.ID)...).requireCode(t, exitNotFound)
+	r = runCmd(t, cmd("delete", "-type", "other", "-confirm", "1")...).requireCode(t, exitOK)
+	require.JSONEq(t, `{"deleted":1}`, r.stdout)
+	runCmd(t, cmd("get", b.ID)...).requireCode(t, exitNotFound)
 }
 
 func TestTaskCommandsDatabase(t *testing.T) {
@@ -338,10 +384,21 @@ func TestServeAndAPI(t *testing.T) {
 	got := runCmd(t, append([]string{"get", other.ID}, api...)...).requireCode(t, exitOK).task(t)
 	require.Equal(t, store.StatusQueued, got.Status)
 	require.Zero(t, got.Attempts)
+
+	// A task that fails its only attempt is retried from the command
+	// line and completes.
+	flaky := runCmd(t, append([]string{"enqueue", "-type", "flaky", "-max-attempts", "1"}, api...)...).requireCode(t, exitOK).task(t)
+	waitStatus(t, api, flaky.ID, store.StatusFailed)
+	retried := runCmd(t, append([]string{"retry", flaky.ID}, api...)...).requireCode(t, exitOK).task(t)
+	require.Equal(t, 2, retried.MaxAttempts)
+	done := waitStatus(t, api, flaky.ID, store.StatusCompleted)
+	require.Equal(t, 2, done.Attempts)
+	require.JSONEq(t, `{"attempt":2}`, string(done.Result))
+
 	body := scrapeMetrics(t, base, token)
 	require.Contains(t, body, `seedcore_tasks_claimed_total{type="test"} 1`)
 	require.Contains(t, body, `seedcore_tasks_completed_total{type="test"} 1`)
-	require.Contains(t, body, `seedcore_tasks{status="completed"} 1`)
+	require.Contains(t, body, `seedcore_tasks{status="completed"} 2`) // test and flaky
 	require.Contains(t, body, `seedcore_store_up 1`)
 
 	cancel()
@@ -352,6 +409,20 @@ func TestServeAndAPI(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 	require.Contains(t, logs.String(), "msg=stopped")
+}
+
+// waitStatus polls task id through the command until it reaches want.
+func waitStatus(t *testing.T, api []string, id string, want store.Status) store.Task {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := runCmd(t, append([]string{"get", id}, api...)...).requireCode(t, exitOK).task(t)
+		if got.Status == want {
+			return got
+		}
+		require.True(t, time.Now().Before(deadline), "task is %s, want %s", got.Status, want)
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func scrapeMetrics(t *testing.T, base, token string) string {

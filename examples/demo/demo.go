@@ -15,6 +15,15 @@ import (
 // ErrAlwaysFails is the error of the "fail" task type.
 var ErrAlwaysFails = errors.New("demo: this task always fails")
 
+// ErrFlaky is the error of the "flaky" task type's failing attempts.
+var ErrFlaky = errors.New("demo: this attempt fails")
+
+// FlakyParams are the params of the "flaky" task type.
+type FlakyParams struct {
+	// Failures is how many attempts fail before one completes. Default 1.
+	Failures int `json:"failures"`
+}
+
 // SleepParams are the params of the "sleep" task type.
 type SleepParams struct {
 	// MS is how long to sleep, in milliseconds. Default 1000.
@@ -26,11 +35,14 @@ type SleepParams struct {
 //	test   completes at once with {"ok": true, "description": ...}
 //	sleep  waits params.ms milliseconds (default 1000), then completes
 //	fail   fails with ErrAlwaysFails, so it retries until max_attempts
+//	flaky  fails its first params.failures attempts (default 1) with
+//	       ErrFlaky, then completes: with max_attempts 1 it fails, and an
+//	       operator's retry completes it
 //
 // and fails any other type permanently.
 func Dispatcher() *taskqueue.Mux {
 	mux := taskqueue.NewMux()
-	// The three registrations are fixed and valid: Handle cannot fail here.
+	// The registrations are fixed and valid: Handle cannot fail here.
 	_ = taskqueue.HandleFunc(mux, "test", func(_ context.Context, t *store.Task, _ json.RawMessage) (map[string]any, error) {
 		return map[string]any{"ok": true, "description": t.Description}, nil
 	})
@@ -48,5 +60,14 @@ func Dispatcher() *taskqueue.Mux {
 	_ = mux.Handle("fail", taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
 		return nil, ErrAlwaysFails
 	}))
+	_ = taskqueue.HandleFunc(mux, "flaky", func(_ context.Context, t *store.Task, p FlakyParams) (map[string]int, error) {
+		if p.Failures <= 0 {
+			p.Failures = 1
+		}
+		if t.Attempts <= p.Failures {
+			return nil, ErrFlaky
+		}
+		return map[string]int{"attempt": t.Attempts}, nil
+	})
 	return mux
 }

@@ -84,6 +84,9 @@ type entry struct {
 	dead bool
 	// size is the task's SizeEstimate as counted in Store.bytes.
 	size int64
+	// budget is how many attempts the task was first given, kept by its
+	// first operator retry (0 until then: MaxAttempts still says it).
+	budget int
 
 	leaseExpiresAt, lastHeartbeat, startedAt, finishedAt time.Time
 }

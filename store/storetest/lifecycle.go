@@ -120,6 +120,7 @@ var ops = []op{
 			return slices.Contains(ids(claimed), task.ID)
 		},
 	},
+	retryOp,
 	finishOp(store.OutcomeComplete, store.StatusCompleted),
 	finishOp(store.OutcomeFail, store.StatusFailed),
 	finishOp(store.OutcomeRetry, store.StatusRetry),

@@ -207,24 +207,31 @@ func (a *API) Guard(h http.Handler) http.Handler { return a.wrap(h.ServeHTTP, tr
 type route struct {
 	path    string
 	methods map[string]http.HandlerFunc
+	// shadows is set for a literal path that a {id} pattern also matches
+	// (tasks/retry and tasks/{id}): its 405 answer is registered per method,
+	// as a pattern for every method would conflict with the {id} routes'.
+	shadows bool
 }
 
 func (a *API) routes() http.Handler {
 	p := a.cfg.Prefix
 	mux := http.NewServeMux()
 	routes := []route{
-		{"/health", map[string]http.HandlerFunc{http.MethodGet: a.health}},
-		{"/readyz", map[string]http.HandlerFunc{http.MethodGet: a.readyz}},
-		{p + "/tasks", map[string]http.HandlerFunc{http.MethodGet: a.listTasks, http.MethodPost: a.createTask}},
-		{p + "/tasks/{id}", map[string]http.HandlerFunc{http.MethodGet: a.getTask}},
-		{p + "/tasks/{id}/cancel", map[string]http.HandlerFunc{http.MethodPost: a.cancelTask}},
-		{p + "/tasks/{id}/run", map[string]http.HandlerFunc{http.MethodPost: a.runTask}},
-		{p + "/tasks/{id}/events", map[string]http.HandlerFunc{http.MethodGet: a.taskEvents}},
+		{"/health", map[string]http.HandlerFunc{http.MethodGet: a.health}, false},
+		{"/readyz", map[string]http.HandlerFunc{http.MethodGet: a.readyz}, false},
+		{p + "/tasks", map[string]http.HandlerFunc{http.MethodGet: a.listTasks, http.MethodPost: a.createTask,
+			http.MethodDelete: a.deleteMatching}, false},
+		{p + "/tasks/retry", map[string]http.HandlerFunc{http.MethodPost: a.retryMatching}, true},
+		{p + "/tasks/{id}", map[string]http.HandlerFunc{http.MethodGet: a.getTask, http.MethodDelete: a.deleteTask}, false},
+		{p + "/tasks/{id}/retry", map[string]http.HandlerFunc{http.MethodPost: a.retryTask}, false},
+		{p + "/tasks/{id}/cancel", map[string]http.HandlerFunc{http.MethodPost: a.cancelTask}, false},
+		{p + "/tasks/{id}/run", map[string]http.HandlerFunc{http.MethodPost: a.runTask}, false},
+		{p + "/tasks/{id}/events", map[string]http.HandlerFunc{http.MethodGet: a.taskEvents}, false},
 	}
 	for _, rt := range routes {
 		guarded := rt.path != "/health"
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 			h, ok := rt.methods[m]
 			if !ok {
 				continue
@@ -237,10 +244,19 @@ func (a *API) routes() http.Handler {
 		}
 		// The same path without a method matches every other method.
 		allowed := strings.Join(allow, ", ")
-		mux.Handle(rt.path, a.wrap(func(w http.ResponseWriter, r *http.Request) {
+		notAllowed := a.wrap(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allowed)
 			a.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed; see the Allow header"))
-		}, guarded))
+		}, guarded)
+		if !rt.shadows {
+			mux.Handle(rt.path, notAllowed)
+			continue
+		}
+		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if rt.methods[m] == nil {
+				mux.Handle(m+" "+rt.path, notAllowed)
+			}
+		}
 	}
 	mux.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, newError(http.StatusNotFound, CodeNotFound, "no such route"))

@@ -12,6 +12,10 @@
 //	GET  {prefix}/tasks/{id}           the task
 //	POST {prefix}/tasks/{id}/cancel    the task, cancelled (or asked to cancel while running)
 //	POST {prefix}/tasks/{id}/run       the task, released from created to queued
+//	POST {prefix}/tasks/{id}/retry     the task, failed or cancelled, back in the queue with a fresh attempt budget
+//	DELETE {prefix}/tasks/{id}         204: the finished task (completed, failed or cancelled) is deleted
+//	POST {prefix}/tasks/retry?…&confirm=n  {"retried": n}: every failed or cancelled task the filter selects, retried
+//	DELETE {prefix}/tasks?…&confirm=n      {"deleted": n}: every finished task the filter selects, deleted
 //	GET  {prefix}/tasks/{id}/events    text/event-stream of the task's status changes
 //
 // and at the root GET /health (200 {"status":"ok"} while the process
@@ -86,6 +90,26 @@
 // params stays bounded: follow next_cursor until it is empty rather than
 // counting on limit tasks per page. The response is written a task at a
 // time, never built whole in memory.
+//
+// # Retrying and deleting
+//
+// POST .../retry moves a failed or cancelled task back to queued, due at
+// once, with as many attempts again as it was first given: max_attempts
+// becomes attempts plus that budget (attempt numbers keep rising, so an
+// earlier attempt's late write never counts for a new one), and its last
+// error stays until the next attempt ends. DELETE removes a finished
+// task. Both answer 409 invalid_transition for a task in another status.
+//
+// The bulk forms take the listing's filter parameters (status, type,
+// domain, created_after, created_before; not limit or cursor) and confirm,
+// required: the number of tasks the filter selects, as the listing with
+// the same filter counts them (total). The tasks are selected and changed
+// in one atomic step, and only when their number is confirm: otherwise
+// nothing changes and the answer is 409 count_mismatch, whose message
+// says how many the filter selects now. Without status, a bulk retry
+// selects failed and cancelled tasks and a bulk delete completed, failed
+// and cancelled ones; another status is 400. At most store.MaxBulk
+// (10,000) tasks are changed at once: a larger selection is 400 too_many.
 //
 // # Rendering
 //

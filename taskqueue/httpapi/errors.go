@@ -37,6 +37,8 @@ const (
 	CodeAmbiguousID          = "ambiguous_id"           // 409: the id prefix matches more than one task.
 	CodeInvalidTransition    = "invalid_transition"     // 409: the task's status does not allow the operation.
 	CodeConflict             = "conflict"               // 409: the task collides with an existing one.
+	CodeCountMismatch        = "count_mismatch"         // 409: a bulk operation's filter selects another number of tasks than confirm; nothing was changed.
+	CodeTooMany              = "too_many"               // 400: a bulk operation's filter selects more than store.MaxBulk tasks.
 	CodeUnauthorized         = "unauthorized"           // 401: Config.Authorize returned ErrUnauthorized.
 	CodeForbidden            = "forbidden"              // 403: Config.Authorize rejected the request.
 	CodeMethodNotAllowed     = "method_not_allowed"     // 405: the route exists for other methods (see the Allow header).
