@@ -45,8 +45,8 @@ type Config struct {
 	// 401, any other error 403. The error's text is logged at debug level,
 	// never shown. Default: nil, every request is allowed.
 	Authorize func(*http.Request) error
-	// CSRFKey signs the per-session tokens that the cancel and run forms
-	// carry. Give the same key to every process behind one load balancer.
+	// CSRFKey signs the per-session tokens that the action forms (cancel,
+	// run, retry, delete) carry. Give the same key to every process behind one load balancer.
 	// It must be at least MinCSRFKeyLen bytes. Default (nil): a random key
 	// made at New, so tokens do not survive a restart (an open page gets
 	// a fresh token on its next refresh).
@@ -74,8 +74,8 @@ type Config struct {
 	// again. Default (zero): DefaultRefreshInterval (3s); it must not be
 	// below MinRefreshInterval.
 	RefreshInterval time.Duration
-	// Store is read for the pages and receives the cancel and run
-	// actions. Required.
+	// Store is read for the pages and receives the cancel, run, retry and
+	// delete actions. Required.
 	Store store.Store
 	// WWWAuthenticate, when set, is sent as the WWW-Authenticate header of
 	// every 401 answer, so a browser can prompt for credentials (for
@@ -168,6 +168,11 @@ func (d *Dashboard) Prefix() string { return d.cfg.Prefix }
 //	GET  {prefix}/tasks/{id}         one task (full id or unambiguous prefix)
 //	POST {prefix}/tasks/{id}/cancel  cancel the task (form with the CSRF token)
 //	POST {prefix}/tasks/{id}/run     release a created task (form with the CSRF token)
+//	POST {prefix}/tasks/{id}/retry   put a failed or cancelled task back in the queue (form)
+//	POST {prefix}/tasks/{id}/delete  delete a finished task (form)
+//	POST {prefix}/tasks/retry        retry every task of one status a list filter selects (form with status,
+//	                                 type, domain and confirm, the count the list showed)
+//	POST {prefix}/tasks/delete       delete every task of one status a list filter selects (same form)
 //	GET  {prefix}/static/...         the embedded CSS and JavaScript
 //
 // GET {prefix} redirects to {prefix}/. Mount it in a mux at "{prefix}/"
@@ -182,6 +187,10 @@ func (d *Dashboard) routes() http.Handler {
 	mux.HandleFunc("GET "+p+"/tasks/{id}", d.detail)
 	mux.HandleFunc("POST "+p+"/tasks/{id}/cancel", d.action(actCancel))
 	mux.HandleFunc("POST "+p+"/tasks/{id}/run", d.action(actRun))
+	mux.HandleFunc("POST "+p+"/tasks/{id}/retry", d.action(actRetry))
+	mux.HandleFunc("POST "+p+"/tasks/{id}/delete", d.action(actDelete))
+	mux.HandleFunc("POST "+p+"/tasks/retry", d.bulkAction(actRetry))
+	mux.HandleFunc("POST "+p+"/tasks/delete", d.bulkAction(actDelete))
 	mux.Handle("GET "+p+"/static/", d.static)
 	mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)

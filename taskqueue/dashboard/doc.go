@@ -9,7 +9,13 @@
 // minutes, the latest tasks), the task list with filters by status, type
 // and domain and cursor paging, and one page per task with its redacted
 // description, the eventizer's tags, attempts, error, result and
-// timestamps. Buttons cancel a task or release a created one.
+// timestamps. Buttons cancel a task, release a created one, retry a failed
+// or cancelled one (back in the queue with a fresh attempt budget) and
+// delete a finished one. A list filtered by one status offers "Retry all
+// n" (failed, cancelled) and "Delete all n" (any finished status): the
+// form carries the filter and the n the page showed, and the store changes
+// the tasks only when the filter still selects exactly n (otherwise the
+// answer is 409 and nothing changes).
 //
 // Pages are built with html/template, so every value is escaped. Only
 // stored fields are shown: the description as the store holds it (the
@@ -48,7 +54,7 @@
 // the task API's hook: nil lets it through, an error wrapping
 // httpapi.ErrUnauthorized answers 401, any other error 403.
 //
-// The cancel and run forms are POSTs protected against cross-site request
+// The action forms (cancel, run, retry, delete, and the bulk ones) are POSTs protected against cross-site request
 // forgery twice: the browser's Sec-Fetch-Site and Origin headers must not
 // name another site (net/http's CrossOriginProtection), and the form must
 // carry the token of the session: an HMAC-SHA256, under Config.CSRFKey,

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -48,6 +49,8 @@ type taskView struct {
 	Summary     string
 	CanCancel   bool
 	CanRun      bool
+	CanRetry    bool
+	CanDelete   bool
 	ParamsBytes int
 	ResultText  string
 }
@@ -84,9 +87,14 @@ type listPage struct {
 	Filter        listFilter
 	StatusOptions []store.Status
 	Total         int
-	Tasks         []taskView
-	NextURL       string
-	FirstURL      string
+	// CanRetryAll and CanDeleteAll offer the bulk forms: the filter
+	// selects only failed or cancelled (retry) or finished (delete) tasks,
+	// at most store.MaxBulk of them.
+	CanRetryAll  bool
+	CanDeleteAll bool
+	Tasks        []taskView
+	NextURL      string
+	FirstURL     string
 }
 
 type detailPage struct {
@@ -166,6 +174,8 @@ func (d *Dashboard) view(t store.Task) taskView {
 		Task:        t,
 		CanCancel:   !t.Status.Terminal() && !t.CancelRequested,
 		CanRun:      t.Status == store.StatusCreated,
+		CanRetry:    t.Status == store.StatusFailed || t.Status == store.StatusCancelled,
+		CanDelete:   t.Status.Terminal(),
 		ParamsBytes: len(t.Params),
 	}
 	v.Summary = t.Description
@@ -333,6 +343,11 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	}
 	data := listPage{base: d.base("Tasks", csrf), Filter: lf, StatusOptions: store.Statuses(),
 		Total: page.Total, Tasks: d.views(page.Tasks)}
+	if len(f.Statuses) == 1 && page.Total > 0 && page.Total <= store.MaxBulk {
+		st := f.Statuses[0]
+		data.CanRetryAll = st == store.StatusFailed || st == store.StatusCancelled
+		data.CanDeleteAll = st.Terminal()
+	}
 	if page.NextCursor != "" {
 		data.NextURL = d.listURL(lf, page.NextCursor)
 	}
@@ -406,7 +421,11 @@ type actionKind int
 const (
 	actCancel actionKind = iota + 1
 	actRun
+	actRetry
+	actDelete
 )
+
+var actionNames = map[actionKind]string{actCancel: "cancel", actRun: "run", actRetry: "retry", actDelete: "delete"}
 
 // action returns the handler of a cancel or run form: it checks the CSRF
 // defence, applies the action and redirects (303) to the task's page.
@@ -421,18 +440,80 @@ func (d *Dashboard) action(kind actionKind) http.HandlerFunc {
 		}
 		t, err := d.lookup(r)
 		if err == nil {
-			if kind == actCancel {
+			switch kind {
+			case actCancel:
 				t, err = d.cfg.Store.Cancel(r.Context(), t.ID)
-			} else {
+			case actRun:
 				t, err = d.cfg.Store.Run(r.Context(), t.ID)
+			case actRetry:
+				t, err = d.cfg.Store.Retry(r.Context(), t.ID)
+			case actDelete:
+				err = d.cfg.Store.Delete(r.Context(), t.ID)
 			}
 		}
 		if err != nil {
 			d.storeFail(w, r, err)
 			return
 		}
-		d.cfg.Logger.Info("dashboard: task "+map[actionKind]string{actCancel: "cancel", actRun: "run"}[kind],
+		d.cfg.Logger.Info("dashboard: task "+actionNames[kind],
 			slog.String("task_id", t.ID), slog.String("status", string(t.Status)))
+		if kind == actDelete {
+			http.Redirect(w, r, d.cfg.Prefix+"/tasks", http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, d.cfg.Prefix+"/tasks/"+t.ID, http.StatusSeeOther)
+	}
+}
+
+// bulkAction returns the handler of a list page's "retry all" or "delete
+// all" form: it carries the list's filter and the number of tasks the
+// page showed, and the store changes the tasks only when the filter still
+// selects exactly that many. It redirects (303) to the list of the same
+// type and domain.
+func (d *Dashboard) bulkAction(kind actionKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := d.checkCSRF(r); err != nil {
+			d.cfg.Logger.Debug("dashboard: action refused", slog.String("route", r.Pattern), slog.String("error", err.Error()))
+			d.fail(w, r, http.StatusForbidden,
+				"This form was not sent from this dashboard, or it has expired. Reload the page and try again.", nil)
+			return
+		}
+		lf := listFilter{Status: r.PostFormValue("status"), Type: r.PostFormValue("type"), Domain: r.PostFormValue("domain")}
+		f := store.BulkFilter{Type: lf.Type, Domain: lf.Domain}
+		st, err := store.ParseStatus(lf.Status)
+		if err != nil {
+			d.fail(w, r, http.StatusBadRequest, "Choose one status to act on.", nil)
+			return
+		}
+		f.Statuses = []store.Status{st}
+		if f.Confirm, err = strconv.Atoi(r.PostFormValue("confirm")); err != nil {
+			d.fail(w, r, http.StatusBadRequest, "The form does not say how many tasks to change.", nil)
+			return
+		}
+		var n int
+		if kind == actRetry {
+			n, err = d.cfg.Store.RetryMatching(r.Context(), f)
+		} else {
+			n, err = d.cfg.Store.DeleteMatching(r.Context(), f)
+		}
+		var mismatch *store.CountMismatchError
+		switch {
+		case errors.As(err, &mismatch):
+			d.fail(w, r, http.StatusConflict, fmt.Sprintf("The filter now selects %d tasks, not the %d shown: nothing was changed. Reload the list and try again.",
+				mismatch.Matched, mismatch.Confirmed), nil)
+			return
+		case errors.Is(err, store.ErrTooMany):
+			d.fail(w, r, http.StatusBadRequest, fmt.Sprintf("The filter selects more than %d tasks; narrow it.", store.MaxBulk), nil)
+			return
+		case err != nil:
+			d.storeFail(w, r, err)
+			return
+		}
+		d.cfg.Logger.Info("dashboard: bulk "+actionNames[kind], slog.Int("tasks", n), slog.String("status", string(st)))
+		// The list of the same type and domain, any status: retried tasks
+		// are seen running and ending, deleted ones gone.
+		lf.Status = ""
+		http.Redirect(w, r, d.listURL(lf, ""), http.StatusSeeOther)
 	}
 }

@@ -3,6 +3,7 @@ package browsertest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"net/http"
@@ -76,6 +77,13 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, taskqueue.HandleFunc(mux, "test", func(_ context.Context, _ *store.Task, _ json.RawMessage) (map[string]bool, error) {
 		time.Sleep(30 * time.Millisecond) // a run time the chart can show
 		return map[string]bool{"ok": true}, nil
+	}))
+	// flaky fails its first attempt and completes any later one.
+	require.NoError(t, taskqueue.HandleFunc(mux, "flaky", func(_ context.Context, task *store.Task, _ json.RawMessage) (map[string]int, error) {
+		if task.Attempts <= 1 {
+			return nil, errors.New("first attempts fail")
+		}
+		return map[string]int{"attempt": task.Attempts}, nil
 	}))
 	obs := &observer{}
 	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: mux, Observer: obs, Concurrency: 4})
@@ -161,6 +169,36 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.StatusCancelled, got.Status)
 
+	// A task that failed its only attempt is retried with its button on
+	// its page and completes.
+	failed := createTask(t, srv.URL, `{"type":"flaky","description":"flaky export","max_attempts":1}`)
+	step("see the flaky task fail and retry it",
+		chromedp.Navigate(srv.URL+"/ui/tasks/"+failed),
+		chromedp.WaitVisible(chromedp.CSS(`dl#task-`+failed+` span[data-status="failed"]`)),
+		chromedp.Click(chromedp.CSS(`dl#task-`+failed+` button.retry`)),
+		chromedp.WaitVisible(chromedp.CSS(`dl#task-`+failed+` span[data-status="completed"]`)),
+	)
+	got, err = app.Store().Get(ctx, failed)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusCompleted, got.Status)
+	require.Equal(t, 2, got.Attempts)
+
+	// Two more fail; the filtered list retries both with one confirmed form.
+	more := []string{
+		createTask(t, srv.URL, `{"type":"flaky","description":"flaky import A","max_attempts":1}`),
+		createTask(t, srv.URL, `{"type":"flaky","description":"flaky import B","max_attempts":1}`),
+	}
+	for _, id := range more {
+		waitStatus(t, app, id, store.StatusFailed)
+	}
+	step("retry every failed flaky task from the list",
+		chromedp.Navigate(srv.URL+"/ui/tasks?status=failed&type=flaky"),
+		chromedp.WaitVisible(chromedp.CSS(`button#retry-all`)),
+		chromedp.Click(chromedp.CSS(`button#retry-all`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr#task-`+more[0]+` span[data-status="completed"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr#task-`+more[1]+` span[data-status="completed"]`)),
+	)
+
 	// Back on the overview, the chart shows the completions.
 	step("reopen the overview",
 		chromedp.Navigate(srv.URL+"/ui/"),
@@ -179,6 +217,21 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, shot, 0o644))
 	t.Logf("screenshot saved to %s", path)
 	require.NoError(t, app.Shutdown(ctx))
+}
+
+// waitStatus waits until task id of app reaches want.
+func waitStatus(t *testing.T, app *seedcore.App, id string, want store.Status) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := app.Store().Get(context.Background(), id)
+		require.NoError(t, err)
+		if got.Status == want {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "task %s is %s, want %s", id, got.Status, want)
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // createTask creates a task through the JSON API and returns its id.
