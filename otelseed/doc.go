@@ -8,7 +8,9 @@
 // task, and every attempt of the task runs under a span of its own whose
 // parent is that context, in whichever process and however much later the
 // attempt runs. The dispatcher's ctx carries the span, so its own spans
-// and outgoing requests join the trace.
+// and outgoing requests join the trace; a taskqueue.RemoteDispatcher given
+// the Tracer as RemoteConfig.Propagator sends it to the executor in the
+// request headers.
 //
 // Each attempt span is named "seedcore.attempt" (names hold no task text
 // and no ids) and has the kind consumer and these attributes:

@@ -262,3 +262,33 @@ func TestPropagatorFields(t *testing.T) {
 	tm.tracer.Inject(context.Background(), empty)
 	require.Empty(t, empty, "no trace, no carrier")
 }
+
+// TestRemoteExecutorJoinsTrace: with the Tracer as its Propagator, a
+// RemoteDispatcher sends the attempt span's context to the executor, so
+// the executor's work is a child of the attempt.
+func TestRemoteExecutorJoinsTrace(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 1)
+	executor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("traceparent")
+		_, _ = w.Write([]byte(`{"done":true}`))
+	}))
+	t.Cleanup(executor.Close)
+	tm := newTelemetry(t, nil)
+	remote, err := taskqueue.NewRemoteDispatcher(taskqueue.RemoteConfig{URL: executor.URL, Client: executor.Client(), Propagator: tm.tracer})
+	require.NoError(t, err)
+	app := seedcoretest.New(t, seedcore.Config{Dispatcher: taskqueue.Typed(remote, "resize"), Tracer: tm.tracer})
+
+	ctx, parent := tm.tp.Tracer("test").Start(context.Background(), "upload")
+	_, _, err = app.Enqueue(ctx, store.NewTask{Type: "resize"})
+	require.NoError(t, err)
+	parent.End()
+	n, err := seedcoretest.Drain(context.Background(), app)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	attempt := tm.attemptSpans("resize")[0]
+	sent := trace.SpanContextFromContext(tm.tracer.Extract(context.Background(), map[string]string{"traceparent": <-got}))
+	require.Equal(t, parent.SpanContext().TraceID(), sent.TraceID(), "the executor's request is in the caller's trace")
+	require.Equal(t, attempt.SpanContext().SpanID(), sent.SpanID(), "and names the attempt span as its parent")
+}

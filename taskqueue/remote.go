@@ -47,6 +47,11 @@ type RemoteConfig struct {
 	// MaxResponseBytes caps the response body kept as the result; a longer
 	// body fails the task permanently. Default DefaultRemoteMaxResponse.
 	MaxResponseBytes int64
+	// Propagator, when set, writes the trace context of each attempt's
+	// ctx into the request's headers (a traceparent, say), so the
+	// executor's work joins the attempt's trace. An otelseed.Tracer is
+	// one. Default nil: no trace headers.
+	Propagator TracePropagator
 	// Timeout bounds each request (the task's own deadline applies too).
 	// Default DefaultRemoteTimeout.
 	Timeout time.Duration
@@ -164,6 +169,13 @@ func (d *RemoteDispatcher) Dispatch(ctx context.Context, t *store.Task) (json.Ra
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", t.ID)
+	if d.cfg.Propagator != nil {
+		trace := make(map[string]string, 2)
+		d.cfg.Propagator.Inject(ctx, trace)
+		for k, v := range trace {
+			req.Header.Set(k, v)
+		}
+	}
 
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {

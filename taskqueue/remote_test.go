@@ -213,3 +213,36 @@ func TestRemoteDispatcherConfig(t *testing.T) {
 	_, err := taskqueue.NewRemoteDispatcher(taskqueue.RemoteConfig{URL: "http://x", Timeout: -1})
 	require.ErrorIs(t, err, taskqueue.ErrInvalidConfig)
 }
+
+// headerPropagator is a TracePropagator whose trace is a context value.
+type headerPropagator struct{}
+
+type propKey struct{}
+
+func (headerPropagator) Inject(ctx context.Context, c map[string]string) {
+	if v, ok := ctx.Value(propKey{}).(string); ok {
+		c["traceparent"] = v
+	}
+}
+func (headerPropagator) Extract(ctx context.Context, _ map[string]string) context.Context { return ctx }
+func (headerPropagator) Fields() []string                                                 { return []string{"traceparent"} }
+
+// TestRemoteDispatcherPropagatesTrace: the attempt's trace context goes
+// to the executor as request headers; without one, no header is sent.
+func TestRemoteDispatcherPropagatesTrace(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Traceparent")
+	}))
+	t.Cleanup(srv.Close)
+	d, err := taskqueue.NewRemoteDispatcher(taskqueue.RemoteConfig{URL: srv.URL, Client: srv.Client(), Propagator: headerPropagator{}})
+	require.NoError(t, err)
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	_, err = d.Dispatch(context.WithValue(context.Background(), propKey{}, tp), remoteTask())
+	require.NoError(t, err)
+	require.Equal(t, tp, <-got)
+	_, err = d.Dispatch(context.Background(), remoteTask())
+	require.NoError(t, err)
+	require.Empty(t, <-got)
+}
