@@ -103,3 +103,14 @@ func TestNewIDConcurrentUnique(t *testing.T) {
 	}
 	require.Len(t, seen, workers*each)
 }
+
+// BenchmarkNewID measures ID generation (google/uuid's NewV7 and its
+// canonical text), from all CPUs at once as concurrent enqueues do.
+func BenchmarkNewID(b *testing.B) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = store.NewID()
+		}
+	})
+}

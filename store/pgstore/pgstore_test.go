@@ -556,3 +556,24 @@ func TestNoPrepare(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceContextWrittenByHand: a trace_context the input contract would
+// refuse (written by hand) is read as none and named in Task.Invalid, so
+// the task still reads and renders.
+func TestTraceContextWrittenByHand(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	task, _, err := b.store.Create(b.ctx, store.NewTask{Type: "t",
+		TraceContext: map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})
+	require.NoError(t, err)
+	for _, raw := range []string{`[1]`, `{"traceparent": 5}`, `{"Upper": "x"}`, `"text"`} {
+		_, err := b.env.DB.Exec(`UPDATE `+b.env.Schema+`.tasks SET trace_context = $1::jsonb WHERE id = $2`, raw, task.ID)
+		require.NoError(t, err)
+		got, err := b.store.Get(b.ctx, task.ID)
+		require.NoError(t, err, raw)
+		require.Nil(t, got.TraceContext, raw)
+		require.Equal(t, []string{"trace_context"}, got.Invalid, raw)
+		_, err = json.Marshal(got)
+		require.NoError(t, err)
+	}
+}
