@@ -66,7 +66,9 @@
 // the object, a body nested deeper than Config.MaxJSONDepth and a body
 // larger than Config.MaxBodyBytes are refused. The task is stored through
 // Config.Enqueuer, which is where an application analyses and redacts the
-// description; responses carry what the enqueuer stored.
+// description; responses carry what the enqueuer stored. The body has no
+// trace field: the enqueuer gets the request's context, from which a
+// seedcore App with a Config.Tracer stores the task's trace_context.
 //
 // Responses render JSON compactly, so params come back with the same
 // members and numbers but without the caller's white space.
