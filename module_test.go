@@ -13,7 +13,8 @@ import (
 // release (1.25), so a project on it can import the module without a
 // toolchain switch, and it requires nothing that only a test of its own
 // needs (the browser driver lives in taskqueue/dashboard/browsertest,
-// River in bench).
+// River in bench), nor OpenTelemetry, which only the otelseed module
+// requires.
 func TestModuleHygiene(t *testing.T) {
 	t.Parallel()
 	f, err := os.Open("go.mod")
@@ -43,7 +44,7 @@ func TestModuleHygiene(t *testing.T) {
 	require.Equal(t, "1.25.0", goLine, "the go directive is the oldest release the code needs")
 	require.NotEmpty(t, required)
 	for _, m := range required {
-		for _, testOnly := range []string{"github.com/chromedp/", "github.com/riverqueue/", "github.com/jackc/"} {
+		for _, testOnly := range []string{"github.com/chromedp/", "github.com/riverqueue/", "github.com/jackc/", "go.opentelemetry.io/"} {
 			require.False(t, strings.HasPrefix(m, testOnly), "the library requires %s", m)
 		}
 	}
