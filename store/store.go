@@ -141,8 +141,7 @@ func (f BulkFilter) Normalize(allowed ...Status) (BulkFilter, error) {
 			return f, fmt.Errorf("%w: filter %s %s", ErrInvalidTask, c.name, nameRule)
 		}
 	}
-	lf := Filter{Statuses: f.Statuses, Type: f.Type, Domain: f.Domain, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
-	if _, _, err := lf.Normalize(); err != nil {
+	if _, _, err := f.Filter().Normalize(); err != nil {
 		return f, err
 	}
 	for _, s := range f.Statuses {
@@ -160,11 +159,18 @@ func (f BulkFilter) Normalize(allowed ...Status) (BulkFilter, error) {
 	return f, nil
 }
 
-// Match reports whether t is selected by f (its Statuses filled in by
-// Normalize).
-func (f BulkFilter) Match(t *Task) bool {
+// Filter returns f's selection as a listing filter (with the default
+// page size): List with it counts what f selects, as Total.
+func (f BulkFilter) Filter() Filter {
+	return Filter{Statuses: f.Statuses, Type: f.Type, Domain: f.Domain, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
+}
+
+// Match reports whether t is selected by f's filter fields (Statuses,
+// Type, Domain, CreatedAfter, CreatedBefore); Limit, Cursor and MaxBytes
+// play no part. Backends that filter in memory use it.
+func (f Filter) Match(t *Task) bool {
 	switch {
-	case !slices.Contains(f.Statuses, t.Status),
+	case len(f.Statuses) > 0 && !slices.Contains(f.Statuses, t.Status),
 		f.Type != "" && t.Type != f.Type,
 		f.Domain != "" && t.Domain != f.Domain,
 		!f.CreatedAfter.IsZero() && t.CreatedAt.Before(f.CreatedAfter),

@@ -109,36 +109,19 @@ func runOperate(ctx context.Context, args []string, stdout, stderr io.Writer, op
 	case !filtered:
 		return fail(stderr, op.name, usagef("give a task id, or filter flags to select tasks"))
 	}
-	for _, s := range strings.Split(status, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			st, err := store.ParseStatus(s)
-			if err != nil {
-				return fail(stderr, op.name, usagef("-status: %q is not one of %s", s, strings.Join(names, ",")))
-			}
-			f.Statuses = append(f.Statuses, st)
-		}
+	sel := f.Filter()
+	if err := parseSelection(&sel, status, after, before, strings.Join(names, ",")); err != nil {
+		return fail(stderr, op.name, err)
 	}
-	for _, p := range []struct {
-		name, v string
-		dst     *time.Time
-	}{{"after", after, &f.CreatedAfter}, {"before", before, &f.CreatedBefore}} {
-		if p.v == "" {
-			continue
-		}
-		t, err := parseAgo(p.v)
-		if err != nil {
-			return fail(stderr, op.name, usagef("-%s: %v", p.name, err))
-		}
-		*p.dst = t
-	}
+	f.Statuses, f.CreatedAfter, f.CreatedBefore = sel.Statuses, sel.CreatedAfter, sel.CreatedBefore
 	if f.Confirm < 0 || f.Confirm > store.MaxBulk {
 		return fail(stderr, op.name, usagef("-confirm must be from 1 to %d", store.MaxBulk))
 	}
 	return withClient(ctx, c, op.name, stderr, func(ctx context.Context, cl client) error {
 		if f.Confirm == 0 {
 			// A dry run: count what the filter selects, as the listing does.
-			lf := store.Filter{Statuses: f.Statuses, Type: f.Type, Domain: f.Domain,
-				CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore, Limit: 1}
+			lf := f.Filter()
+			lf.Limit = 1
 			if len(lf.Statuses) == 0 {
 				lf.Statuses = op.statuses
 			}

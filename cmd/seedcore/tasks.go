@@ -165,27 +165,8 @@ count and the cursor of the next page go to stderr.`)
 		// a remote list agree.
 		return fail(stderr, "list", usagef("-limit must be from 1 to %d", store.MaxListLimit))
 	}
-	for _, s := range strings.Split(status, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			st, err := store.ParseStatus(s)
-			if err != nil {
-				return fail(stderr, "list", usagef("-status: %q is not one of %s", s, statusNames()))
-			}
-			f.Statuses = append(f.Statuses, st)
-		}
-	}
-	for _, p := range []struct {
-		name, v string
-		dst     *time.Time
-	}{{"after", after, &f.CreatedAfter}, {"before", before, &f.CreatedBefore}} {
-		if p.v == "" {
-			continue
-		}
-		t, err := parseAgo(p.v)
-		if err != nil {
-			return fail(stderr, "list", usagef("-%s: %v", p.name, err))
-		}
-		*p.dst = t
+	if err := parseSelection(&f, status, after, before, statusNames()); err != nil {
+		return fail(stderr, "list", err)
 	}
 	return withClient(ctx, c, "list", stderr, func(ctx context.Context, cl client) error {
 		page, err := cl.List(ctx, f)
@@ -213,6 +194,34 @@ count and the cursor of the next page go to stderr.`)
 		}
 		return nil
 	})
+}
+
+// parseSelection sets f's statuses and creation bounds from the -status,
+// -after and -before flags; allowed lists the status names for the error.
+func parseSelection(f *store.Filter, status, after, before, allowed string) error {
+	for _, s := range strings.Split(status, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			st, err := store.ParseStatus(s)
+			if err != nil {
+				return usagef("-status: %q is not one of %s", s, allowed)
+			}
+			f.Statuses = append(f.Statuses, st)
+		}
+	}
+	for _, p := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"after", after, &f.CreatedAfter}, {"before", before, &f.CreatedBefore}} {
+		if p.v == "" {
+			continue
+		}
+		t, err := parseAgo(p.v)
+		if err != nil {
+			return usagef("-%s: %v", p.name, err)
+		}
+		*p.dst = t
+	}
+	return nil
 }
 
 // withClient opens the client c chooses, runs fn within c.timeout, closes

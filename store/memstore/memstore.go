@@ -441,17 +441,6 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 	if err != nil {
 		return store.Page{}, err
 	}
-	match := func(t *store.Task) bool {
-		switch {
-		case len(f.Statuses) > 0 && !slices.Contains(f.Statuses, t.Status),
-			f.Type != "" && t.Type != f.Type,
-			f.Domain != "" && t.Domain != f.Domain,
-			!f.CreatedAfter.IsZero() && t.CreatedAt.Before(f.CreatedAfter),
-			!f.CreatedBefore.IsZero() && !t.CreatedAt.Before(f.CreatedBefore):
-			return false
-		}
-		return true
-	}
 	// afterCursor reports whether t sorts after the cursor (is older).
 	afterCursor := func(t *store.Task) bool {
 		if cur == nil {
@@ -472,7 +461,7 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 	defer s.mu.Unlock()
 	for i := len(s.byCreated) - 1; i >= 0; i-- {
 		e := s.byCreated[i]
-		if e.dead || !match(&e.t) {
+		if e.dead || !f.Match(&e.t) {
 			continue
 		}
 		page.Total++

@@ -109,8 +109,9 @@ func (s *Store) matching(ctx context.Context, f store.BulkFilter, allowed []stor
 	ev := s.events.batch()
 	s.mu.Lock()
 	var picked []*entry
+	sel := f.Filter()
 	for _, e := range s.byID {
-		if !e.dead && f.Match(&e.t) {
+		if !e.dead && sel.Match(&e.t) {
 			if len(picked) == store.MaxBulk {
 				s.mu.Unlock()
 				return 0, fmt.Errorf("%w: more than %d", store.ErrTooMany, store.MaxBulk)

@@ -105,31 +105,12 @@ func (s *Store) DeleteMatching(ctx context.Context, f store.BulkFilter) (int, er
 // waits for row locks), counted, and changed only when their number is
 // f.Confirm. It returns how many were changed and their ids.
 func (s *Store) matching(ctx context.Context, op string, f store.BulkFilter, change func(picked string) string) (int, []string, error) {
-	var (
-		where []string
-		args  []any
-	)
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	ss := make([]string, len(f.Statuses))
-	for i, st := range f.Statuses {
-		ss[i] = string(st)
-	}
-	where = append(where, "t.status = ANY("+arg(pq.StringArray(ss))+"::text[])")
-	if f.Type != "" {
-		where = append(where, "t.type = "+arg(f.Type))
-	}
-	if f.Domain != "" {
-		where = append(where, "t.domain = "+arg(f.Domain))
-	}
-	if !f.CreatedAfter.IsZero() {
-		where = append(where, "t.created_at >= "+arg(f.CreatedAfter))
-	}
-	if !f.CreatedBefore.IsZero() {
-		where = append(where, "t.created_at < "+arg(f.CreatedBefore))
-	}
+	where := filterConds(f.Filter(), arg)
 	confirm := arg(f.Confirm)
 	q := `WITH picked AS (
 	SELECT t.id FROM ` + s.schema + `.tasks t WHERE ` + strings.Join(where, " AND ") + `

@@ -327,33 +327,12 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 	if err != nil {
 		return store.Page{}, err
 	}
-	var (
-		where []string
-		args  []any
-	)
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	if len(f.Statuses) > 0 {
-		ss := make([]string, len(f.Statuses))
-		for i, st := range f.Statuses {
-			ss[i] = string(st)
-		}
-		where = append(where, "t.status = ANY("+arg(pq.StringArray(ss))+"::text[])")
-	}
-	if f.Type != "" {
-		where = append(where, "t.type = "+arg(f.Type))
-	}
-	if f.Domain != "" {
-		where = append(where, "t.domain = "+arg(f.Domain))
-	}
-	if !f.CreatedAfter.IsZero() {
-		where = append(where, "t.created_at >= "+arg(f.CreatedAfter))
-	}
-	if !f.CreatedBefore.IsZero() {
-		where = append(where, "t.created_at < "+arg(f.CreatedBefore))
-	}
+	where := filterConds(f, arg)
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
@@ -376,6 +355,33 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 		return store.Page{}, errorf("pgstore: list: %w", err)
 	}
 	return page, nil
+}
+
+// filterConds returns the SQL conditions (on the alias t) of f's
+// selection, adding their values with arg, which returns a value's
+// placeholder. Limit, Cursor and MaxBytes are not conditions.
+func filterConds(f store.Filter, arg func(any) string) []string {
+	var where []string
+	if len(f.Statuses) > 0 {
+		ss := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			ss[i] = string(st)
+		}
+		where = append(where, "t.status = ANY("+arg(pq.StringArray(ss))+"::text[])")
+	}
+	if f.Type != "" {
+		where = append(where, "t.type = "+arg(f.Type))
+	}
+	if f.Domain != "" {
+		where = append(where, "t.domain = "+arg(f.Domain))
+	}
+	if !f.CreatedAfter.IsZero() {
+		where = append(where, "t.created_at >= "+arg(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		where = append(where, "t.created_at < "+arg(f.CreatedBefore))
+	}
+	return where
 }
 
 // budgeted wraps the page query so the server leaves out the rows that

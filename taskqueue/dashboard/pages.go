@@ -431,11 +431,7 @@ var actionNames = map[actionKind]string{actCancel: "cancel", actRun: "run", actR
 // defence, applies the action and redirects (303) to the task's page.
 func (d *Dashboard) action(kind actionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := d.checkCSRF(r); err != nil {
-			d.cfg.Logger.Debug("dashboard: action refused", slog.String("route", r.Pattern), slog.String("error", err.Error()))
-			d.fail(w, r, http.StatusForbidden,
-				"This form was not sent from this dashboard, or it has expired. Reload the page and try again.", nil)
+		if !d.checkForm(w, r) {
 			return
 		}
 		t, err := d.lookup(r)
@@ -465,6 +461,19 @@ func (d *Dashboard) action(kind actionKind) http.HandlerFunc {
 	}
 }
 
+// checkForm bounds an action form's body and checks its CSRF defence,
+// answering 403 when it fails.
+func (d *Dashboard) checkForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := d.checkCSRF(r); err != nil {
+		d.cfg.Logger.Debug("dashboard: action refused", slog.String("route", r.Pattern), slog.String("error", err.Error()))
+		d.fail(w, r, http.StatusForbidden,
+			"This form was not sent from this dashboard, or it has expired. Reload the page and try again.", nil)
+		return false
+	}
+	return true
+}
+
 // bulkAction returns the handler of a list page's "retry all" or "delete
 // all" form: it carries the list's filter and the number of tasks the
 // page showed, and the store changes the tasks only when the filter still
@@ -472,11 +481,7 @@ func (d *Dashboard) action(kind actionKind) http.HandlerFunc {
 // type and domain.
 func (d *Dashboard) bulkAction(kind actionKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := d.checkCSRF(r); err != nil {
-			d.cfg.Logger.Debug("dashboard: action refused", slog.String("route", r.Pattern), slog.String("error", err.Error()))
-			d.fail(w, r, http.StatusForbidden,
-				"This form was not sent from this dashboard, or it has expired. Reload the page and try again.", nil)
+		if !d.checkForm(w, r) {
 			return
 		}
 		lf := listFilter{Status: r.PostFormValue("status"), Type: r.PostFormValue("type"), Domain: r.PostFormValue("domain")}
