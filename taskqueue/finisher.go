@@ -3,6 +3,7 @@ package taskqueue
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/seedcore/seedcore/store"
@@ -21,11 +22,14 @@ type finisher struct {
 	stop   chan struct{}                  // closed to ask run to flush what is queued and return
 	done   chan struct{}                  // closed when run has returned
 	onDone func([]store.Outcome, []error) // after each write, with the write's results
+	// writes is held during each Finish call; the pool's heartbeat holds
+	// it too (see Pool.writes).
+	writes *sync.Mutex
 }
 
-func newFinisher(q Queue, log *slog.Logger, max int, onDone func([]store.Outcome, []error)) *finisher {
+func newFinisher(q Queue, log *slog.Logger, max int, writes *sync.Mutex, onDone func([]store.Outcome, []error)) *finisher {
 	return &finisher{
-		q: q, log: log, max: max,
+		q: q, log: log, max: max, writes: writes,
 		in:     make(chan store.Outcome, max),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -84,7 +88,9 @@ func (f *finisher) fill(batch []store.Outcome) []store.Outcome {
 func (f *finisher) write(ctx context.Context, batch []store.Outcome) {
 	backoff := 10 * time.Millisecond
 	for {
+		f.writes.Lock()
 		results, err := f.q.Finish(ctx, batch)
+		f.writes.Unlock()
 		if err == nil {
 			if f.onDone != nil {
 				f.onDone(batch, results)

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/store/memstore"
 )
 
 // beatQueue records the ids of every heartbeat and answers with a lease
@@ -117,6 +119,17 @@ func TestHeartbeatLeavesOutYoungTasks(t *testing.T) {
 	require.Equal(t, []string{"lost", "old", "young"}, q.beats[1])
 	require.ErrorIs(t, youngCause(), ErrLeaseLost)
 
+	// An attempt that ended is only kept alive: a young one is left out
+	// even of a heartbeat of all tasks, an old one is named.
+	hold(p, "ended-young", clock.Now().Add(-time.Second))
+	hold(p, "ended-old", t0)
+	p.mu.Lock()
+	p.held["ended-young"].ended.Store(true)
+	p.held["ended-old"].ended.Store(true)
+	p.mu.Unlock()
+	require.True(t, p.heartbeat(context.Background(), true))
+	require.Equal(t, []string{"ended-old", "lost", "old", "young"}, q.beats[2])
+
 	// With a lease shorter than three intervals nothing is left out.
 	short := newBeatPool(t, &beatQueue{}, clock, 5*time.Second, 3*time.Second)
 	require.Zero(t, short.youngAge())
@@ -151,4 +164,74 @@ func TestHeartbeatResyncsCoalesce(t *testing.T) {
 
 	p.heartbeatSoon()
 	require.Eventually(t, func() bool { return q.count() == 2 }, 5*time.Second, time.Millisecond)
+}
+
+// overlapQueue is a backend whose heartbeats and outcome writes take a
+// while and report whether one ever ran while the other did.
+type overlapQueue struct {
+	Queue
+	inFinish, inBeat atomic.Int32
+	overlap          atomic.Bool
+	beats, finishes  atomic.Int32
+}
+
+func (q *overlapQueue) Heartbeat(ctx context.Context, w string, held []string, lease time.Duration) ([]store.Lease, error) {
+	q.inBeat.Add(1)
+	defer q.inBeat.Add(-1)
+	q.beats.Add(1)
+	if q.inFinish.Load() > 0 {
+		q.overlap.Store(true)
+	}
+	time.Sleep(time.Millisecond)
+	return q.Queue.Heartbeat(ctx, w, held, lease)
+}
+
+func (q *overlapQueue) Finish(ctx context.Context, outs []store.Outcome) ([]error, error) {
+	q.inFinish.Add(1)
+	defer q.inFinish.Add(-1)
+	q.finishes.Add(1)
+	if q.inBeat.Load() > 0 {
+		q.overlap.Store(true)
+	}
+	time.Sleep(time.Millisecond)
+	return q.Queue.Finish(ctx, outs)
+}
+
+// A pool's heartbeats and outcome writes never run at once (they would
+// wait for each other's row locks in PostgreSQL).
+func TestHeartbeatAndOutcomesTakeTurns(t *testing.T) {
+	t.Parallel()
+	ms := memstore.New(memstore.Options{})
+	q := &overlapQueue{Queue: ms}
+	ctx := context.Background()
+	const n = 300
+	for range n {
+		_, _, err := ms.Create(ctx, store.NewTask{Type: "t"})
+		require.NoError(t, err)
+	}
+	var done atomic.Int32
+	p, err := NewPool(PoolConfig{
+		Queue: q, Notifier: ms, Concurrency: 20, Lease: 300 * time.Millisecond, HeartbeatInterval: 5 * time.Millisecond,
+		Dispatcher: AnyType(DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+			time.Sleep(2 * time.Millisecond)
+			done.Add(1)
+			return nil, nil
+		})),
+	})
+	require.NoError(t, err)
+	pctx, cancel := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = p.Serve(pctx)
+	}()
+	require.Eventually(t, func() bool {
+		c, err := ms.Counts(ctx)
+		return err == nil && c[store.StatusCompleted] == n
+	}, 20*time.Second, time.Millisecond)
+	cancel()
+	<-served
+	require.Positive(t, q.beats.Load())
+	require.Positive(t, q.finishes.Load())
+	require.False(t, q.overlap.Load(), "a heartbeat ran during an outcome write")
 }
