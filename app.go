@@ -95,9 +95,12 @@ type Config struct {
 	// analysis advises it; the result is stored on the task, and a failure
 	// never fails the task. Default nil: no enrichment.
 	Enricher eventizer.Enricher
-	// Lease is how long a claim holds a task without a heartbeat; a
-	// crashed process's tasks run again within Lease plus RescueInterval.
-	// Default taskqueue.DefaultLease (10s).
+	// Lease is how long a claim holds a task without a heartbeat. A
+	// process that dies is noticed by the leader as soon as its session
+	// ends (taskqueue.Member), and its tasks run again within about a
+	// second; the lease catches a process that lives but is stuck (its
+	// tasks run again within Lease plus RescueInterval). Default
+	// taskqueue.DefaultLease (10s).
 	Lease time.Duration
 	// Logger receives structured logs. Default: discard.
 	Logger *slog.Logger
@@ -154,8 +157,8 @@ type Config struct {
 	// description, the params, each result and error, and an idempotency
 	// key holding personal data refused.
 	Redact RedactOptOut
-	// RescueInterval is the time between sweeps for expired leases.
-	// Default taskqueue.DefaultRescueInterval (2s).
+	// RescueInterval is the time between sweeps for expired leases, which
+	// the leader alone runs. Default taskqueue.DefaultRescueInterval (2s).
 	RescueInterval time.Duration
 	// Retention is how long finished tasks are kept. Default
 	// taskqueue.DefaultRetention (7 days).
@@ -188,8 +191,11 @@ type Config struct {
 	// attempt under the context Tracer.StartAttempt returns. The otelseed
 	// module provides one for OpenTelemetry. Default nil: no tracing.
 	Tracer taskqueue.Tracer
-	// WorkerName identifies this process's worker pool in leases; it must
-	// be unique among the processes sharing a database. Default:
+	// WorkerName identifies this process: its worker pool holds leases
+	// under it and it registers under it among the processes sharing the
+	// store ([App.WorkerName], [App.Processes]). It must be unique among
+	// live processes: a second process under a live one's name does not
+	// join (nor claim) until the first has gone. Default:
 	// hostname-pid-random.
 	WorkerName string
 }
@@ -201,6 +207,8 @@ type backend interface {
 	taskqueue.Backend
 	store.BulkCreator
 	store.EnrichmentWriter
+	store.Membership
+	store.ProcessLister
 }
 
 // App is a complete task service: a store, the eventizer, a worker pool,
@@ -224,6 +232,8 @@ type App struct {
 	analyzer *eventizer.Analyzer
 	sup      *supervisor.Supervisor
 	pool     *taskqueue.Pool
+	member   *taskqueue.Member
+	served   []string // the task types the dispatcher declares
 	enrich   *enrichment
 	api      *httpapi.API
 	dash     *dashboard.Dashboard
@@ -231,7 +241,7 @@ type App struct {
 
 	mu       sync.Mutex
 	stop     context.CancelFunc
-	served   chan struct{}
+	serving  chan struct{}
 	shutdown bool
 }
 
@@ -269,6 +279,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Supervisor.Name == "" {
 		cfg.Supervisor.Name = "seedcore"
 	}
+	served := dispatcherTypes(cfg.Dispatcher)
 	if m := cfg.Metrics; m != nil {
 		if next := cfg.Supervisor.OnEvent; next != nil {
 			cfg.Supervisor.OnEvent = func(ev supervisor.Event) {
@@ -280,7 +291,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		cfg.Dispatcher = m.Dispatcher(cfg.Dispatcher)
 	}
-	a := &App{cfg: cfg, log: cfg.Logger}
+	a := &App{cfg: cfg, log: cfg.Logger, served: served}
 
 	var err error
 	if a.analyzer = cfg.Analyzer; a.analyzer == nil {
@@ -371,19 +382,31 @@ func (a *App) wire() error {
 		}
 	}
 
-	a.pool, err = taskqueue.NewPool(taskqueue.PoolConfig{
-		Concurrency: cfg.Concurrency, Dispatcher: cfg.Dispatcher, DrainTimeout: cfg.DrainTimeout,
-		Lease: cfg.Lease, Logger: a.log, Notifier: a.notifier, Observer: observer,
-		PollInterval: cfg.PollInterval, Queue: a.backend,
-		Redactor: outcomeRedactor{a: a.analyzer, opt: cfg.Redact}, RetryPolicy: cfg.RetryPolicy,
-		Timeout: cfg.TaskTimeout, Tracer: cfg.Tracer, WorkerName: cfg.WorkerName,
+	name := cfg.WorkerName
+	if name == "" {
+		name = taskqueue.DefaultWorkerName()
+	}
+	var onRescue, onRescueLost func(int)
+	var onLeader func(bool)
+	if cfg.Metrics != nil {
+		onRescue, onRescueLost, onLeader = cfg.Metrics.Rescued, cfg.Metrics.RescuedLost, cfg.Metrics.LeaderChanged
+	}
+	a.member, err = taskqueue.NewMember(taskqueue.MemberConfig{
+		Membership: a.backend, Info: processInfo(name, a.served), Logger: a.log,
+		OnLeaderChange: onLeader, OnRescue: onRescueLost,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	var onRescue func(int)
-	if cfg.Metrics != nil {
-		onRescue = cfg.Metrics.Rescued
+	a.pool, err = taskqueue.NewPool(taskqueue.PoolConfig{
+		Concurrency: cfg.Concurrency, Dispatcher: cfg.Dispatcher, DrainTimeout: cfg.DrainTimeout,
+		Lease: cfg.Lease, Logger: a.log, Member: a.member, Notifier: a.notifier, Observer: observer,
+		PollInterval: cfg.PollInterval, Queue: a.backend,
+		Redactor: outcomeRedactor{a: a.analyzer, opt: cfg.Redact}, RetryPolicy: cfg.RetryPolicy,
+		Timeout: cfg.TaskTimeout, Tracer: cfg.Tracer, WorkerName: name,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	rescuer, err := taskqueue.NewRescuer(taskqueue.RescuerConfig{Queue: a.backend, Interval: cfg.RescueInterval, Logger: a.log, OnRescue: onRescue})
 	if err != nil {
@@ -398,9 +421,11 @@ func (a *App) wire() error {
 		svc      suture.Service
 		required bool
 	}{
+		{"member", a.member, true},
 		{"workers", a.pool, true},
-		{"rescuer", rescuer, true},
-		{"retention", cleaner, false},
+		// The leader alone sweeps expired leases and deletes old tasks.
+		{"rescuer", a.member.Lead(rescuer), true},
+		{"retention", a.member.Lead(cleaner), false},
 	} {
 		var opts []supervisor.Option
 		if s.required {
@@ -423,7 +448,7 @@ func (a *App) wire() error {
 	a.api, err = httpapi.New(httpapi.Config{
 		Authorize: cfg.Authorize, Enqueuer: httpapi.EnqueuerFunc(a.Enqueue), Logger: a.log,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxParamsBytes: cfg.MaxParamsBytes, MaxStreams: cfg.MaxStreams, Notifier: a.notifier, PollInterval: cfg.PollInterval,
-		Prefix: cfg.apiPrefix(), Ready: a.sup.Check, Store: a.backend,
+		Prefix: cfg.apiPrefix(), Processes: a.backend, Ready: a.sup.Check, Store: a.backend,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -462,20 +487,20 @@ func (a *App) Serve(ctx context.Context) error {
 		a.mu.Unlock()
 		return fmt.Errorf("%w: %w", ErrShutdown, suture.ErrDoNotRestart)
 	}
-	if a.served != nil {
+	if a.serving != nil {
 		a.mu.Unlock()
 		return fmt.Errorf("%w: the app is already serving", ErrInvalidConfig)
 	}
 	runCtx, stop := context.WithCancel(ctx)
-	a.stop, a.served = stop, make(chan struct{})
-	served := a.served
+	a.stop, a.serving = stop, make(chan struct{})
+	served := a.serving
 	a.mu.Unlock()
 
 	err := a.sup.Serve(runCtx)
 	stop()
 
 	a.mu.Lock()
-	a.stop, a.served = nil, nil
+	a.stop, a.serving = nil, nil
 	down := a.shutdown
 	a.mu.Unlock()
 	close(served)
@@ -497,7 +522,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	a.mu.Lock()
 	already := a.shutdown
 	a.shutdown = true
-	stop, served := a.stop, a.served
+	stop, served := a.stop, a.serving
 	a.mu.Unlock()
 	if served == nil {
 		if !already {

@@ -96,6 +96,9 @@ type Metrics struct {
 	created, claimed, completed, failed, retried, cancelled *prometheus.CounterVec
 	released                                                *prometheus.CounterVec
 	rescued                                                 prometheus.Counter
+	rescuedLost                                             prometheus.Counter
+	leaderChanges                                           *prometheus.CounterVec
+	leader                                                  prometheus.Gauge
 	dispatchErrors                                          *prometheus.CounterVec
 	restarts                                                *prometheus.CounterVec
 	backoffs                                                *prometheus.CounterVec
@@ -157,6 +160,12 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 			"type", "reason"),
 		rescued: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "tasks_rescued_total",
 			Help: "Tasks whose lease expired and that the rescuer moved on (to retry, failed or cancelled)."}),
+		rescuedLost: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "tasks_rescued_lost_process_total",
+			Help: "Running tasks of processes whose session ended (killed, crashed, cut off) that the leader returned to the queue."}),
+		leaderChanges: counter("leadership_changes_total",
+			"Times this process became the leader (change=gained) or stopped being it (change=lost).", "change"),
+		leader: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "leader",
+			Help: "1 while this process is the leader that runs the maintenance services, else 0."}),
 		dispatchErrors: counter("dispatcher_errors_total",
 			"Failed attempts, by class: permanent, retry, timeout, panic, cancelled, lease_lost.", "class"),
 		restarts: counter("supervisor_restarts_total",
@@ -184,13 +193,15 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	for _, c := range []string{ClassPermanent, ClassRetry, ClassTimeout, ClassPanic, ClassCancelled, ClassLeaseLost} {
 		m.dispatchErrors.WithLabelValues(c)
 	}
+	m.leaderChanges.WithLabelValues("gained")
+	m.leaderChanges.WithLabelValues("lost")
 	if opts.Store != nil {
 		m.TrackStore(opts.Store)
 	}
 
 	cs := []prometheus.Collector{
 		m.created, m.claimed, m.completed, m.failed, m.retried, m.cancelled, m.released, m.rescued,
-		m.dispatchErrors, m.restarts, m.backoffs, m.findings, m.analyses,
+		m.rescuedLost, m.leaderChanges, m.leader, m.dispatchErrors, m.restarts, m.backoffs, m.findings, m.analyses,
 		m.attempt, m.latency, m.analysis, m.depth,
 	}
 	for i, c := range cs {
@@ -272,6 +283,27 @@ func (m *Metrics) Rescued(n int) {
 	if n > 0 {
 		m.rescued.Add(float64(n))
 	}
+}
+
+// RescuedLost counts n running tasks of lost processes returned to the
+// queue by the leader. Its signature fits taskqueue.MemberConfig.OnRescue.
+func (m *Metrics) RescuedLost(n int) {
+	if n > 0 {
+		m.rescuedLost.Add(float64(n))
+	}
+}
+
+// LeaderChanged records that this process became the leader (true) or
+// stopped being it (false). Its signature fits
+// taskqueue.MemberConfig.OnLeaderChange.
+func (m *Metrics) LeaderChanged(leading bool) {
+	if leading {
+		m.leaderChanges.WithLabelValues("gained").Inc()
+		m.leader.Set(1)
+		return
+	}
+	m.leaderChanges.WithLabelValues("lost").Inc()
+	m.leader.Set(0)
 }
 
 // Analyzed counts one eventizer analysis: its findings by kind and its

@@ -68,6 +68,14 @@ type PoolConfig struct {
 	// Logger receives structured logs (task id, type and attempt; never the
 	// task's description or params). Default: discard.
 	Logger *slog.Logger
+	// Member, when set, is the process's membership (see [Member]); its
+	// name must be WorkerName (or, with WorkerName empty, becomes it). The
+	// pool then claims only while the process is registered, stops every
+	// attempt it holds when the process's session is lost (the leader may
+	// have returned their tasks to the queue; nothing is written for them),
+	// and keeps the registration until it has stopped. Default nil: the
+	// pool claims whenever it serves.
+	Member *Member
 	// Now is the pool's clock. Default time.Now. The pool only measures
 	// durations with it; every lease and schedule decision is made on the
 	// backend's clock, so a worker whose clock is skewed from the database's
@@ -211,6 +219,14 @@ func (c PoolConfig) withDefaults() (PoolConfig, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Member != nil {
+		if c.WorkerName == "" {
+			c.WorkerName = c.Member.Name()
+		}
+		if c.WorkerName != c.Member.Name() {
+			return c, fmt.Errorf("%w: WorkerName %q differs from the Member's name %q", ErrInvalidConfig, c.WorkerName, c.Member.Name())
+		}
+	}
 	if c.WorkerName == "" {
 		c.WorkerName = DefaultWorkerName()
 	}
@@ -262,6 +278,7 @@ type Pool struct {
 	slotFreed chan struct{}
 	hbNow     chan struct{} // a heartbeat of every held task, at once
 	hbResync  chan struct{} // the same, at most once per resyncBeatGap
+	joined    chan struct{} // the Member joined: claim now
 
 	quit     chan struct{} // closed by StopClaiming
 	quitOnce sync.Once
@@ -283,15 +300,43 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pool{
+	p := &Pool{
 		cfg:       cfg,
 		log:       cfg.Logger.With(slog.String("worker", cfg.WorkerName)),
 		held:      make(map[string]*heldTask),
 		slotFreed: make(chan struct{}, 1),
 		hbNow:     make(chan struct{}, 1),
 		hbResync:  make(chan struct{}, 1),
+		joined:    make(chan struct{}, 1),
 		quit:      make(chan struct{}),
-	}, nil
+	}
+	if cfg.Member != nil {
+		cfg.Member.hooks(p.abandon, func() {
+			select {
+			case p.joined <- struct{}{}:
+			default:
+			}
+		})
+	}
+	return p, nil
+}
+
+// abandon stops every attempt the pool holds, after the process's session
+// was lost: the leader may have returned their tasks to the queue already,
+// so nothing is written for them (an outcome would be rejected anyway).
+// Outcomes of attempts that ended before are written as usual, and the
+// lease fence decides.
+func (p *Pool) abandon() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, h := range p.held {
+		if !h.ended.Load() {
+			h.cancel(ErrLeaseLost)
+			n++
+		}
+	}
+	p.log.Warn("session lost; attempts stopped", slog.Int("stopped", n))
 }
 
 // WorkerName returns the name the pool holds leases under.
@@ -342,6 +387,11 @@ func (p *Pool) Serve(ctx context.Context) error {
 		return fmt.Errorf("%w: pool %s is already serving", ErrInvalidConfig, p.cfg.WorkerName)
 	}
 	defer p.running.Store(false)
+	if m := p.cfg.Member; m != nil {
+		// The registration outlives the pool's stop: while tasks drain,
+		// the leader must not take the process for gone.
+		defer m.hold()()
+	}
 	p.healthy.Store(false)
 	p.mu.Lock()
 	p.draining = false
@@ -443,6 +493,8 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 			}
 		case <-p.slotFreed:
 			throttle.SlotFreed()
+		case <-p.joined:
+			throttle.Notify()
 		case <-poll.C:
 			throttle.Notify()
 		}
@@ -485,6 +537,11 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 	if free <= 0 {
 		return 0, 0
 	}
+	if m := p.cfg.Member; m != nil && !m.Joined() {
+		// Not registered (yet, or again after a lost session): a task
+		// claimed now could be taken for a lost process's.
+		return 0, free
+	}
 	f, ok := p.claimFilter()
 	if !ok {
 		// No handler yet: nothing to claim, and nothing wrong.
@@ -509,6 +566,12 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 	p.mu.Lock()
 	p.inflight += len(tasks)
 	for i := range pds {
+		if old, ok := p.held[tasks[i].ID]; ok && !old.ended.Load() {
+			// An earlier attempt of ours still runs: its lease was lost
+			// (rescued and claimed again), and it is stopped before it
+			// leaves the map.
+			old.cancel(ErrLeaseLost)
+		}
 		p.held[tasks[i].ID] = pds[i].h
 	}
 	// New workers take the first tasks; the rest wait in claim order.

@@ -11,12 +11,13 @@
 //	seedcore retry [filters] [-confirm N] the same for every task the filters select
 //	seedcore delete ID|PREFIX             delete a finished task
 //	seedcore delete [filters] [-confirm N] the same for every task the filters select
+//	seedcore processes                    list the live processes and the leader
 //	seedcore bench [-store memory|postgres]  measure burn-down throughput and pickup latency
 //	seedcore help [COMMAND]               show help
 //
 // Every command takes -h for its flags. The database comes from -db or
 // DATABASE_URL, the schema from -schema or SEEDCORE_SCHEMA (default
-// "seedcore"). enqueue, list, get, cancel, run, retry and delete talk to the database
+// "seedcore"). enqueue, list, get, cancel, run, retry, delete and processes talk to the database
 // directly, or to a running server's HTTP API with -api URL (or
 // SEEDCORE_API), with -token or SEEDCORE_TOKEN as its bearer token and
 // -api-prefix as the path of the task API on it (default /api/v1).
@@ -90,16 +91,17 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"migrate": {"apply the PostgreSQL migrations, or show the schema versions (-status)", runMigrate},
-		"serve":   {"run the task service: HTTP API, workers and /metrics", runServe},
-		"enqueue": {"create a task (in the database, or through -api) and print it as JSON", runEnqueue},
-		"list":    {"list tasks with filters, as a table or -json", runList},
-		"get":     {"print one task, by id or unambiguous prefix, as JSON", runGet},
-		"cancel":  {"cancel a task, by id or unambiguous prefix, and print it as JSON", runCancel},
-		"run":     {"release a held (created) task to the workers, and print it as JSON", runRun},
-		"retry":   {"put a failed or cancelled task (or every one a filter selects) back in the queue", runRetry},
-		"delete":  {"delete a finished task (or every one a filter selects)", runDelete},
-		"bench":   {"measure burn-down throughput and pickup latency of the library alone", runBench},
+		"migrate":   {"apply the PostgreSQL migrations, or show the schema versions (-status)", runMigrate},
+		"serve":     {"run the task service: HTTP API, workers and /metrics", runServe},
+		"enqueue":   {"create a task (in the database, or through -api) and print it as JSON", runEnqueue},
+		"list":      {"list tasks with filters, as a table or -json", runList},
+		"get":       {"print one task, by id or unambiguous prefix, as JSON", runGet},
+		"cancel":    {"cancel a task, by id or unambiguous prefix, and print it as JSON", runCancel},
+		"run":       {"release a held (created) task to the workers, and print it as JSON", runRun},
+		"retry":     {"put a failed or cancelled task (or every one a filter selects) back in the queue", runRetry},
+		"delete":    {"delete a finished task (or every one a filter selects)", runDelete},
+		"processes": {"list the live processes sharing the database, and which one leads", runProcesses},
+		"bench":     {"measure burn-down throughput and pickup latency of the library alone", runBench},
 	}
 }
 

@@ -400,6 +400,22 @@ func TestServeAndAPI(t *testing.T) {
 	require.Contains(t, body, `seedcore_tasks_completed_total{type="test"} 1`)
 	require.Contains(t, body, `seedcore_tasks{status="completed"} 2`) // test and flaky
 	require.Contains(t, body, `seedcore_store_up 1`)
+	require.Contains(t, body, `seedcore_leader 1`)
+	require.Contains(t, body, `seedcore_leadership_changes_total{change="gained"} 1`)
+
+	// The server is the one live process, and it leads; the database and
+	// the API list the same.
+	for _, via := range [][]string{api, append(db, "-api", "")} {
+		out := runCmd(t, append([]string{"processes", "-json"}, via...)...).requireCode(t, exitOK)
+		var ps []store.Process
+		require.NoError(t, json.Unmarshal([]byte(out.stdout), &ps), out.stdout)
+		require.Len(t, ps, 1)
+		require.True(t, ps[0].Leader)
+		require.Equal(t, []string{"fail", "sleep", "test"}, ps[0].Queues)
+		table := runCmd(t, append([]string{"processes"}, via...)...).requireCode(t, exitOK)
+		require.Contains(t, table.stdout, ps[0].Name)
+		require.Contains(t, table.stdout, "LEADER")
+	}
 
 	cancel()
 	select {

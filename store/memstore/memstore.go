@@ -72,6 +72,12 @@ type Store struct {
 	bytes, maxBytes int64
 
 	events notifier
+
+	// procs are the registrations (see Join), in id order; leader is the
+	// id of the one holding the leader lock, 0 for none.
+	procs    []*process
+	lastProc int64
+	leader   int64
 }
 
 // entry is one stored task and its place in the indexes. The task's time

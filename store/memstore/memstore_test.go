@@ -36,3 +36,12 @@ func TestNotifierConformance(t *testing.T) {
 		return s, s
 	})
 }
+
+func TestMembershipConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunMembership(t, func(t *testing.T) storetest.ClusterBackend {
+		return memstore.New(memstore.Options{})
+	}, func(t *testing.T, b storetest.ClusterBackend, se store.Session) {
+		b.(*memstore.Store).LoseSession(se.ID())
+	})
+}

@@ -78,6 +78,7 @@ type Store struct {
 	schema string
 	log    *slog.Logger
 	q      queries
+	cq     clusterQueries
 	// statusNotify is whether "c" notifications are sent.
 	statusNotify bool
 	// ready and changed send the "r" and "c" notifications of writes that
@@ -117,6 +118,7 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 		log:    opts.Logger,
 	}
 	s.q = buildQueries(opts.Schema, !opts.NoStatusNotify)
+	s.cq = buildClusterQueries(opts.Schema)
 	s.statusNotify = !opts.NoStatusNotify
 	s.ready = &waker{s: s, kind: "r"}
 	s.changed = &waker{s: s, kind: "c", linger: statusLinger}

@@ -116,6 +116,9 @@ type Config struct {
 	// and states, no driver text), and never the error's text. Default:
 	// nil, always ready.
 	Ready func(ctx context.Context) error
+	// Processes, when set, serves GET {prefix}/processes: the live
+	// processes sharing the store. Default nil: the route is not served.
+	Processes store.ProcessLister
 	// Store serves the lookups, listings, cancels and runs. Required.
 	Store store.Store
 }
@@ -227,6 +230,9 @@ func (a *API) routes() http.Handler {
 		{p + "/tasks/{id}/cancel", map[string]http.HandlerFunc{http.MethodPost: a.cancelTask}, false},
 		{p + "/tasks/{id}/run", map[string]http.HandlerFunc{http.MethodPost: a.runTask}, false},
 		{p + "/tasks/{id}/events", map[string]http.HandlerFunc{http.MethodGet: a.taskEvents}, false},
+	}
+	if a.cfg.Processes != nil {
+		routes = append(routes, route{p + "/processes", map[string]http.HandlerFunc{http.MethodGet: a.listProcesses}, false})
 	}
 	for _, rt := range routes {
 		guarded := rt.path != "/health"

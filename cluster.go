@@ -1,0 +1,68 @@
+package seedcore
+
+import (
+	"context"
+	"os"
+	"runtime/debug"
+	"slices"
+
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue"
+)
+
+// modulePath is the library's module, whose version a process reports
+// when it joins.
+const modulePath = "github.com/seedcore/seedcore"
+
+// WorkerName returns this process's identity among the processes sharing
+// the store: the name its pool holds leases under and its registration's
+// name (Config.WorkerName, or the hostname-pid-random default).
+func (a *App) WorkerName() string { return a.pool.WorkerName() }
+
+// Leading reports whether this process is the leader now: the one process
+// of those sharing the store that runs the maintenance services (rescue,
+// retention). An App on the in-memory store leads once it serves.
+func (a *App) Leading() bool { return a.member.Leading() }
+
+// Processes lists the live processes sharing the App's store (see
+// store.ProcessLister): name, host, pid, version, the task types they
+// run, start and last-seen times, the leader, and how many tasks each
+// holds.
+func (a *App) Processes(ctx context.Context) ([]store.Process, error) {
+	return a.backend.Processes(ctx)
+}
+
+// processInfo describes this process for its registration.
+func processInfo(name string, served []string) store.ProcessInfo {
+	host, _ := os.Hostname()
+	return store.ProcessInfo{Name: name, Host: host, PID: os.Getpid(), Version: moduleVersion(), Queues: served}
+}
+
+// moduleVersion returns the library's version as built into the program,
+// or "" when the build does not record it.
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	if bi.Main.Path == modulePath {
+		return bi.Main.Version
+	}
+	for _, m := range bi.Deps {
+		if m.Path == modulePath {
+			return m.Version
+		}
+	}
+	return ""
+}
+
+// dispatcherTypes returns the task types d declares (a taskqueue.Mux
+// lists them), sorted, or nil.
+func dispatcherTypes(d taskqueue.Dispatcher) []string {
+	if l, ok := d.(interface{ Types() []string }); ok {
+		ts := slices.Clone(l.Types())
+		slices.Sort(ts)
+		return ts
+	}
+	return nil
+}
