@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/seedcore/seedcore/store"
 )
@@ -133,37 +134,12 @@ func (s *Store) rescueLost(limit int, name string, ev *eventBatch) []store.Rescu
 		for e := range held {
 			entries = append(entries, e)
 		}
-		slices.SortFunc(entries, func(a, b *entry) int { return compareStrings(a.t.ID, b.t.ID) })
+		slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.t.ID, b.t.ID) })
 		for _, e := range entries {
-			var st store.Status
-			switch {
-			case e.t.CancelRequested:
-				st = store.StatusCancelled
-			case e.t.Attempts >= e.t.MaxAttempts:
-				st = store.StatusFailed
-			default:
-				st = store.StatusRetry
-				e.t.RunAfter = now
-			}
-			e.t.Error = "worker process lost"
-			if s.end(e, st, now) {
-				ev.ready()
-			}
-			ev.changed(e.t.ID)
-			out = append(out, store.Rescued{TaskID: e.t.ID, Type: e.t.Type, Status: st})
+			out = append(out, s.rescue(e, "worker process lost", now, ev))
 		}
 	}
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // session is a registration in the store.

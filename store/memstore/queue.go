@@ -236,26 +236,34 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 		if e == nil || !e.t.LeaseExpiresAt.Before(now) {
 			break
 		}
-		var st store.Status
-		switch {
-		case e.t.CancelRequested:
-			st = store.StatusCancelled
-		case e.t.Attempts >= e.t.MaxAttempts:
-			st = store.StatusFailed
-		default:
-			st = store.StatusRetry
-			e.t.RunAfter = now
-		}
-		e.t.Error = fmt.Sprintf("lease of worker %q expired", e.t.LockedBy)
-		if s.end(e, st, now) {
-			ev.ready()
-		}
-		ev.changed(e.t.ID)
-		out = append(out, store.Rescued{TaskID: e.t.ID, Type: e.t.Type, Status: st})
+		out = append(out, s.rescue(e, fmt.Sprintf("lease of worker %q expired", e.t.LockedBy), now, &ev))
 	}
 	s.mu.Unlock()
 	ev.send()
 	return out, nil
+}
+
+// rescue moves the running task e on, as a rescue does: to retry
+// (claimable at once), to failed once Attempts reached MaxAttempts, or to
+// cancelled when cancellation was requested; the attempt counts. s.mu
+// must be held.
+func (s *Store) rescue(e *entry, why string, now time.Time, ev *eventBatch) store.Rescued {
+	var st store.Status
+	switch {
+	case e.t.CancelRequested:
+		st = store.StatusCancelled
+	case e.t.Attempts >= e.t.MaxAttempts:
+		st = store.StatusFailed
+	default:
+		st = store.StatusRetry
+		e.t.RunAfter = now
+	}
+	e.t.Error = why
+	if s.end(e, st, now) {
+		ev.ready()
+	}
+	ev.changed(e.t.ID)
+	return store.Rescued{TaskID: e.t.ID, Type: e.t.Type, Status: st}
 }
 
 // DeleteFinished deletes terminal tasks whose FinishedAt is before

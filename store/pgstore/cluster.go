@@ -69,10 +69,6 @@ func buildClusterQueries(schema string) clusterQueries {
 	// A lost registration's running tasks are found through the lease
 	// index (running rows are few); a name that a live registration holds
 	// again is skipped: that process stops its old attempts itself.
-	const rescued = `CASE
-	    WHEN t.cancel_requested THEN 'cancelled'
-	    WHEN t.attempts >= t.max_attempts THEN 'failed'
-	    ELSE 'retry' END`
 	q.rescueLost = `WITH held AS MATERIALIZED (` + held + `),
 	dead AS (
 	  DELETE FROM ` + procs + ` p WHERE p.id IN (
@@ -155,7 +151,8 @@ func (se *session) join(ctx context.Context, p store.ProcessInfo) (int64, error)
 	if taken {
 		return 0, fmt.Errorf("pgstore: join %q: %w", p.Name, store.ErrNameInUse)
 	}
-	if _, err := scanRescued(tx.QueryContext(ctx, q.rescueLost, 1000, p.Name)); err != nil {
+	rescued, err := scanRescued(tx.QueryContext(ctx, q.rescueLost, 1000, p.Name))
+	if err != nil {
 		return 0, errorf("pgstore: join: rescue: %w", err)
 	}
 	queues := p.Queues
@@ -174,6 +171,7 @@ func (se *session) join(ctx context.Context, p store.ProcessInfo) (int64, error)
 	if err := tx.Commit(); err != nil {
 		return 0, errorf("pgstore: join: %w", err)
 	}
+	se.s.wakeRescued(rescued)
 	return id, nil
 }
 
@@ -227,6 +225,19 @@ func scanRescued(rows *sql.Rows, err error) ([]store.Rescued, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// wakeRescued sends the "c" notification naming rescued tasks (their
+// "r" rode in the statement), unless [Options.NoStatusNotify].
+func (s *Store) wakeRescued(rs []store.Rescued) {
+	if len(rs) == 0 || !s.statusNotify {
+		return
+	}
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.TaskID
+	}
+	s.changed.wake(ids...)
 }
 
 // session is a registration held on a connection of its own.
@@ -314,13 +325,7 @@ func (se *session) RescueLost(ctx context.Context, limit int) ([]store.Rescued, 
 	if err != nil {
 		return nil, se.lose("rescue lost", err)
 	}
-	if len(out) > 0 && se.s.statusNotify {
-		ids := make([]string, len(out))
-		for i, r := range out {
-			ids[i] = r.TaskID
-		}
-		se.s.changed.wake(ids...)
-	}
+	se.s.wakeRescued(out)
 	return out, nil
 }
 

@@ -26,6 +26,13 @@ type queries struct {
 	claimTyped string
 }
 
+// rescued is the status a rescued task (of an expired lease or a lost
+// process) moves to: the attempt counts.
+const rescued = `CASE
+	    WHEN t.cancel_requested THEN 'cancelled'
+	    WHEN t.attempts >= t.max_attempts THEN 'failed'
+	    ELSE 'retry' END`
+
 // terminalList is the SQL list of terminal statuses.
 const terminalList = `('completed', 'failed', 'cancelled')`
 
@@ -260,10 +267,6 @@ func buildQueries(schema string, statusNotify bool) queries {
 	  AND t.locked_by IS NOT DISTINCT FROM o.worker AND t.attempts = o.attempt
 	RETURNING o.ord, t.status IN ('queued', 'retry') AND t.run_after <= now()`
 
-	const rescued = `CASE
-	    WHEN t.cancel_requested THEN 'cancelled'
-	    WHEN t.attempts >= t.max_attempts THEN 'failed'
-	    ELSE 'retry' END`
 	q.rescue = notifyWrap(`UPDATE `+tbl+` t SET
 	status = `+rescued+`,
 	run_after = CASE WHEN `+rescued+` = 'retry' THEN now() ELSE t.run_after END,

@@ -256,33 +256,11 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.rescue, limit)
+	out, err := scanRescued(s.db.QueryContext(ctx, s.q.rescue, limit))
 	if err != nil {
 		return nil, errorf("pgstore: rescue: %w", err)
 	}
-	defer rows.Close()
-	var out []store.Rescued
-	for rows.Next() {
-		var (
-			r  store.Rescued
-			st string
-		)
-		if err := rows.Scan(&r.TaskID, &r.Type, &st); err != nil {
-			return nil, errorf("pgstore: rescue: %w", err)
-		}
-		r.Status = store.Status(st)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, errorf("pgstore: rescue: %w", err)
-	}
-	if len(out) > 0 && s.statusNotify {
-		ids := make([]string, len(out))
-		for i, r := range out {
-			ids[i] = r.TaskID
-		}
-		s.changed.wake(ids...)
-	}
+	s.wakeRescued(out)
 	return out, nil
 }
 
