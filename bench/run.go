@@ -141,7 +141,7 @@ func (f *figures) add(sec, col string, r result, order []string) {
 }
 
 // metricOrder is the order metrics are shown in.
-var metricOrder = []string{"insert/s", "worked/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "early",
+var metricOrder = []string{"insert/s", "worked/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "early", "from call p50 ms", "from call p99 ms",
 	"inserted/s", "completed/s", "backlog", "calls/s", "per process min", "per process max"}
 
 func ordered(r result) []string {

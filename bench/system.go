@@ -45,14 +45,15 @@ type probe struct {
 
 	track     atomic.Bool
 	mu        sync.Mutex
-	committed map[string]time.Time // insert returned, handler not yet seen
-	early     map[string]time.Time // handler seen before the insert returned
-	lat       []time.Duration
+	committed map[string][2]time.Time // insert called and returned, handler not yet seen
+	early     map[string]time.Time    // handler seen before the insert returned
+	lat       []time.Duration         // from the insert's return
+	fromCall  []time.Duration         // from the insert's call
 	nEarly    int // handlers that started before their insert returned
 }
 
 func newProbe() *probe {
-	return &probe{committed: map[string]time.Time{}, early: map[string]time.Time{}}
+	return &probe{committed: map[string][2]time.Time{}, early: map[string]time.Time{}}
 }
 
 // started is called by a handler as it begins.
@@ -66,34 +67,39 @@ func (p *probe) started(key string) {
 	defer p.mu.Unlock()
 	if c, ok := p.committed[key]; ok {
 		delete(p.committed, key)
-		p.lat = append(p.lat, max(now.Sub(c), 0))
+		p.lat = append(p.lat, max(now.Sub(c[1]), 0))
+		p.fromCall = append(p.fromCall, max(now.Sub(c[0]), 0))
 		return
 	}
 	p.early[key] = now
 }
 
-// inserted records that key's insert returned (its commit is done) at t.
-// A handler that already started ran within the insert's own round trip:
-// its latency counts as zero, as the commit is not seen any earlier.
-func (p *probe) inserted(key string, t time.Time) {
+// inserted records that key's insert was called at called and returned
+// (its commit is done) at t. A handler that already started ran within
+// the insert's own round trip: its latency from the return counts as
+// zero, as the commit is not seen any earlier.
+func (p *probe) inserted(key string, called, t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.early[key]; ok {
+	if h, ok := p.early[key]; ok {
 		delete(p.early, key)
 		p.nEarly++
 		p.lat = append(p.lat, 0)
+		p.fromCall = append(p.fromCall, max(h.Sub(called), 0))
 		return
 	}
-	p.committed[key] = t
+	p.committed[key] = [2]time.Time{called, t}
 }
 
-// latencies returns the sorted latencies recorded so far.
-func (p *probe) latencies() []time.Duration {
+// latencies returns the sorted latencies recorded so far, from the
+// inserts' returns and from their calls.
+func (p *probe) latencies() (fromReturn, fromCall []time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := slices.Clone(p.lat)
-	slices.Sort(out)
-	return out
+	fromReturn, fromCall = slices.Clone(p.lat), slices.Clone(p.fromCall)
+	slices.Sort(fromReturn)
+	slices.Sort(fromCall)
+	return fromReturn, fromCall
 }
 
 // measured is how many latencies were recorded.

@@ -112,6 +112,7 @@ func pickup(ctx context.Context, s system, p *probe, pr params) (result, error) 
 	for range n {
 		<-tick.C
 		wg.Go(func() {
+			called := time.Now()
 			key, err := s.Insert(ctx)
 			if err != nil {
 				mu.Lock()
@@ -119,7 +120,7 @@ func pickup(ctx context.Context, s system, p *probe, pr params) (result, error) 
 				mu.Unlock()
 				return
 			}
-			p.inserted(key, time.Now())
+			p.inserted(key, called, time.Now())
 		})
 	}
 	wg.Wait()
@@ -133,12 +134,13 @@ func pickup(ctx context.Context, s system, p *probe, pr params) (result, error) 
 		}
 		time.Sleep(time.Millisecond)
 	}
-	lat := p.latencies()
-	ms := func(q float64) float64 {
+	lat, fromCall := p.latencies()
+	ms := func(lat []time.Duration, q float64) float64 {
 		return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000
 	}
-	return result{"p50 ms": ms(0.50), "p90 ms": ms(0.90), "p99 ms": ms(0.99), "max ms": ms(1),
-		"early": float64(p.earlyCount())}, nil
+	return result{"p50 ms": ms(lat, 0.50), "p90 ms": ms(lat, 0.90), "p99 ms": ms(lat, 0.99), "max ms": ms(lat, 1),
+		"early": float64(p.earlyCount()),
+		"from call p50 ms": ms(fromCall, 0.50), "from call p99 ms": ms(fromCall, 0.99)}, nil
 }
 
 // produce runs pr.Producers goroutines calling insert until d passes and

@@ -177,17 +177,30 @@ func TestClaimThrottleSpacingIsBounded(t *testing.T) {
 	r := newThrottleRig(t)
 	r.claim(50*time.Millisecond, 0, 100) // slow claims: gap capped at maxClaimGap
 	r.th.Notify()
-	r.claim(0, 2, 100)
+	r.claim(0, 3, 100)
 	r.th.Notify()
 	require.False(t, r.due())
 	require.Equal(t, []time.Duration{maxClaimGap}, r.timer.resets)
 	r.clock.Advance(maxClaimGap)
 	require.True(t, r.due())
-	r.claim(time.Millisecond, 2, 100)
+	r.claim(time.Millisecond, 3, 100)
 	// Once the gap has passed since the last claim began, claim at once.
 	r.clock.Advance(maxClaimGap)
 	r.th.Notify()
 	require.True(t, r.due())
+}
+
+// Two tasks in a claim of a trickle (an insert arrived while a slow claim
+// ran) do not space the claims that follow.
+func TestClaimThrottleTwoTasksDoNotSpace(t *testing.T) {
+	t.Parallel()
+	r := newThrottleRig(t)
+	r.claim(time.Millisecond, 0, 100)
+	r.th.Notify()
+	r.claim(time.Millisecond, 2, 100)
+	r.th.Notify()
+	require.True(t, r.due(), "claimed at once")
+	require.Empty(t, r.timer.resets)
 }
 
 func TestClaimThrottleBacklogIsNotSpaced(t *testing.T) {
