@@ -159,6 +159,10 @@ type Task struct {
 	// TraceContext is the trace context of the request that enqueued the
 	// task (see [NewTask.TraceContext]), or nil.
 	TraceContext map[string]string `db:"-" json:"trace_context,omitempty"`
+	// AttemptHistory holds the task's latest ended attempts, oldest first
+	// (at most MaxAttemptHistory): when each started and ended, on which
+	// worker, how it ended and its error. An operator's retry keeps it.
+	AttemptHistory []Attempt `db:"-" json:"attempt_history,omitempty"`
 	// CreatedAt is when the task was stored.
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	// UpdatedAt is when the task last changed.
@@ -191,7 +195,7 @@ const taskFixedBytes = 512
 func (t *Task) SizeEstimate() int {
 	return taskFixedBytes + len(t.Type) + len(t.Description) + len(t.Domain) + len(t.Params) +
 		len(t.Result) + len(t.Error) + len(t.IdempotencyKey) + len(t.Events) + len(t.Enrichment) +
-		traceContextBytes(t.TraceContext)
+		traceContextBytes(t.TraceContext) + attemptHistoryBytes(t.AttemptHistory)
 }
 
 // Limits and defaults for new tasks. The limits on text and JSON are with

@@ -136,7 +136,7 @@ func (s *Store) rescueLost(limit int, name string, ev *eventBatch) []store.Rescu
 		}
 		slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.t.ID, b.t.ID) })
 		for _, e := range entries {
-			out = append(out, s.rescue(e, "worker process lost", now, ev))
+			out = append(out, s.rescue(e, "worker process lost", "worker process lost", now, ev))
 		}
 	}
 	return out

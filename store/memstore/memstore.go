@@ -157,6 +157,7 @@ func (e *entry) snapshot() store.Task {
 	t.Events = cloneJSON(t.Events)
 	t.Enrichment = cloneJSON(t.Enrichment)
 	t.TraceContext = store.CloneTraceContext(t.TraceContext)
+	t.AttemptHistory = slices.Clone(t.AttemptHistory)
 	t.LeaseExpiresAt = clonePtr(t.LeaseExpiresAt)
 	t.LastHeartbeat = clonePtr(t.LastHeartbeat)
 	t.StartedAt = clonePtr(t.StartedAt)

@@ -212,11 +212,24 @@ func (s *Store) finish(o store.Outcome, now time.Time, ev *eventBatch) error {
 		e.t.Attempts--
 		e.t.RunAfter = now
 	}
+	if st != store.StatusQueued { // a release does not count as an attempt
+		s.recordAttempt(e, st, o.Error, now)
+	}
 	if s.end(e, st, now) {
 		ev.ready()
 	}
 	ev.changed(e.t.ID)
 	return nil
+}
+
+// recordAttempt appends the running attempt of e, ending in status st
+// with error text msg, to its history. Call it before e leaves running.
+func (s *Store) recordAttempt(e *entry, st store.Status, msg string, now time.Time) {
+	a := store.Attempt{Attempt: e.t.Attempts, Worker: e.t.LockedBy, FinishedAt: now, Outcome: st, Error: msg}
+	if e.t.StartedAt != nil {
+		a.StartedAt = *e.t.StartedAt
+	}
+	e.t.AttemptHistory = store.AppendAttempt(e.t.AttemptHistory, a)
 }
 
 // Rescue moves up to limit running tasks whose lease expired before now
@@ -236,7 +249,7 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 		if e == nil || !e.t.LeaseExpiresAt.Before(now) {
 			break
 		}
-		out = append(out, s.rescue(e, fmt.Sprintf("lease of worker %q expired", e.t.LockedBy), now, &ev))
+		out = append(out, s.rescue(e, fmt.Sprintf("lease of worker %q expired", e.t.LockedBy), "lease expired", now, &ev))
 	}
 	s.mu.Unlock()
 	ev.send()
@@ -247,7 +260,7 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 // (claimable at once), to failed once Attempts reached MaxAttempts, or to
 // cancelled when cancellation was requested; the attempt counts. s.mu
 // must be held.
-func (s *Store) rescue(e *entry, why string, now time.Time, ev *eventBatch) store.Rescued {
+func (s *Store) rescue(e *entry, why, attemptErr string, now time.Time, ev *eventBatch) store.Rescued {
 	var st store.Status
 	switch {
 	case e.t.CancelRequested:
@@ -259,6 +272,7 @@ func (s *Store) rescue(e *entry, why string, now time.Time, ev *eventBatch) stor
 		e.t.RunAfter = now
 	}
 	e.t.Error = why
+	s.recordAttempt(e, st, attemptErr, now)
 	if s.end(e, st, now) {
 		ev.ready()
 	}

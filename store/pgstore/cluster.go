@@ -88,6 +88,7 @@ func buildClusterQueries(schema string) clusterQueries {
 	    run_after = CASE WHEN ` + rescued + ` = 'retry' THEN now() ELSE t.run_after END,
 	    finished_at = CASE WHEN ` + rescued + ` = 'retry' THEN NULL ELSE now() END,
 	    error = 'worker process lost',
+	    attempt_history = ` + appendAttempt(rescued, `'worker process lost'`) + `,
 	    locked_by = NULL,
 	    lease_expires_at = NULL,
 	    updated_at = now()

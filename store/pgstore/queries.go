@@ -1,6 +1,11 @@
 package pgstore
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/seedcore/seedcore/store"
+)
 
 // queries holds the SQL of one store, built once in New with the validated
 // schema name (the only identifier ever spliced into SQL) and the channel
@@ -59,6 +64,22 @@ SELECT ` + cols + ` FROM upd t, (SELECT count(*) FROM n) n_`
 // text array types (an SQL expression): tasks of other types are passed
 // over and stay ready.
 func claimCond(types string) string { return `type = ANY(` + types + `)` }
+
+// appendAttempt is the attempt_history of the running row t with its
+// attempt appended, ending in the status outcome (an SQL expression) with
+// the error text msg: the latest store.MaxAttemptHistory attempts, each
+// error cut to store.MaxAttemptErrorChars. The SET list of an UPDATE sees
+// the row as it was, so the attempt's number, worker and start are the
+// running attempt's.
+func appendAttempt(outcome, msg string) string {
+	entry := `jsonb_build_array(jsonb_strip_nulls(jsonb_build_object('attempt', t.attempts, 'worker', t.locked_by,
+	    'started_at', t.started_at, 'finished_at', now(), 'outcome', ` + outcome + `,
+	    'error', nullif(left(` + msg + `, ` + strconv.Itoa(store.MaxAttemptErrorChars) + `), ''))))`
+	return `CASE WHEN t.attempt_history IS NULL THEN ` + entry + `
+	    WHEN jsonb_array_length(t.attempt_history) < ` + strconv.Itoa(store.MaxAttemptHistory) + `
+	    THEN t.attempt_history || ` + entry + `
+	    ELSE (t.attempt_history - 0) || ` + entry + ` END`
+}
 
 func buildQueries(schema string, statusNotify bool) queries {
 	tbl := schema + ".tasks"
@@ -249,6 +270,8 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// whether its task is due again at once.
 	q.finish = `UPDATE ` + tbl + ` t SET
 	status = ` + newStatus + `,
+	attempt_history = CASE WHEN o.kind = 'release' AND NOT t.cancel_requested THEN t.attempt_history
+	    ELSE ` + appendAttempt(newStatus, `o.error`) + ` END,
 	result = CASE WHEN o.kind = 'complete' AND NOT t.cancel_requested THEN nullif(o.result, '')::jsonb ELSE t.result END,
 	error = CASE WHEN o.kind = 'release' THEN t.error ELSE o.error END,
 	attempts = CASE WHEN o.kind = 'release' AND NOT t.cancel_requested
@@ -272,6 +295,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	run_after = CASE WHEN `+rescued+` = 'retry' THEN now() ELSE t.run_after END,
 	finished_at = CASE WHEN `+rescued+` = 'retry' THEN NULL ELSE now() END,
 	error = 'lease expired',
+	attempt_history = `+appendAttempt(rescued, `'lease expired'`)+`,
 	locked_by = NULL,
 	lease_expires_at = NULL,
 	updated_at = now()

@@ -14,7 +14,7 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.params, t.result, t.e
 	t.status, t.priority, t.attempts, t.max_attempts, t.run_after,
 	coalesce(t.locked_by, ''), t.lease_expires_at, t.last_heartbeat, t.cancel_requested,
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment,
-	t.created_at, t.updated_at, t.started_at, t.finished_at, t.trace_context`
+	t.created_at, t.updated_at, t.started_at, t.finished_at, t.trace_context, t.attempt_history`
 
 // claimedCols is the select list of a claim: the columns a claim does not
 // set, and the claim's now() once, from which scanClaimed derives the rest
@@ -24,7 +24,7 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.params, t.result, t.e
 const claimedCols = `t.id, t.type, t.description, t.domain, t.params, t.error,
 	t.priority, t.attempts, t.max_attempts, t.run_after, t.cancel_requested,
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment, t.created_at, t.started_at,
-	t.trace_context`
+	t.trace_context, t.attempt_history`
 
 // scanClaimed reads the rows of a claim by worker with the given lease.
 func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Task, error) {
@@ -34,16 +34,17 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 		var (
 			t                 store.Task
 			params, ev, enr   []byte
-			trace             []byte
+			trace, history    []byte
 			runAfter, created anyTime
 			start             time.Time
 		)
 		if err := rows.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &params, &t.Error,
 			&t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter, &t.CancelRequested,
-			&t.IdempotencyKey, &ev, &enr, &created, &start, &trace); err != nil {
+			&t.IdempotencyKey, &ev, &enr, &created, &start, &trace, &history); err != nil {
 			return nil, err
 		}
 		t.TraceContext = traceContext(&t, trace)
+		t.AttemptHistory = attemptHistory(&t, history)
 		t.RunAfter = runAfter.get(&t, "run_after")
 		t.CreatedAt = created.get(&t, "created_at")
 		start = start.UTC()
@@ -72,7 +73,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	var (
 		t                          store.Task
 		params, result, ev, enr    []byte
-		trace                      []byte
+		trace, history             []byte
 		status                     string
 		runAfter, created, updated anyTime
 		lease, beat, start, finish anyTime
@@ -81,7 +82,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter,
 		&t.LockedBy, &lease, &beat, &t.CancelRequested,
 		&t.IdempotencyKey, &ev, &enr,
-		&created, &updated, &start, &finish, &trace}, extra...)...)
+		&created, &updated, &start, &finish, &trace, &history}, extra...)...)
 	if err != nil {
 		return store.Task{}, err
 	}
@@ -99,7 +100,27 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	t.StartedAt = start.ptr(&t, "started_at")
 	t.FinishedAt = finish.ptr(&t, "finished_at")
 	t.TraceContext = traceContext(&t, trace)
+	t.AttemptHistory = attemptHistory(&t, history)
 	return t, nil
+}
+
+// attemptHistory decodes the attempt_history column. A value that is not
+// an array of attempts (written by hand) is read as none and named in
+// t.Invalid, so the task still renders.
+func attemptHistory(t *store.Task, raw []byte) []store.Attempt {
+	if len(raw) == 0 {
+		return nil
+	}
+	var h []store.Attempt
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Invalid = append(t.Invalid, "attempt_history")
+		return nil
+	}
+	for i := range h {
+		h[i].StartedAt = h[i].StartedAt.UTC()
+		h[i].FinishedAt = h[i].FinishedAt.UTC()
+	}
+	return h
 }
 
 // traceJSON encodes a normalized trace context for its jsonb column; nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,5 +217,74 @@ func testBulk(t *testing.T, s *suite) {
 		n, err := b.DeleteMatching(ctx, store.BulkFilter{CreatedAfter: time.Now().Add(-time.Hour), Type: "cap", Statuses: []store.Status{store.StatusCompleted}, Confirm: store.MaxBulk + 1})
 		require.ErrorIs(t, err, store.ErrInvalidTask, "confirm is at most MaxBulk")
 		require.Zero(t, n)
+	})
+}
+
+func testAttemptHistory(t *testing.T, s *suite) {
+	t.Parallel()
+	t.Run("Recorded", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		task := mustCreate(t, ctx, b, store.NewTask{MaxAttempts: 3})
+		first := claimID(t, ctx, b, task.ID, "w1", time.Minute)
+		require.NoError(t, finish(t, ctx, b, outcome(first, store.OutcomeRetry)))
+		// A release gives the attempt back: it is not recorded.
+		released := claimID(t, ctx, b, task.ID, "w2", time.Minute)
+		require.NoError(t, finish(t, ctx, b, outcome(released, store.OutcomeRelease)))
+		second := claimID(t, ctx, b, task.ID, "w2", time.Minute)
+		long := strings.Repeat("é", store.MaxAttemptErrorChars+10)
+		o := outcome(second, store.OutcomeFail)
+		o.Error = long
+		require.NoError(t, finish(t, ctx, b, o))
+
+		got := mustGet(t, ctx, b, task.ID)
+		h := got.AttemptHistory
+		require.Len(t, h, 2)
+		require.Equal(t, 1, h[0].Attempt)
+		require.Equal(t, "w1", h[0].Worker)
+		require.Equal(t, store.StatusRetry, h[0].Outcome)
+		require.Equal(t, "try again", h[0].Error)
+		require.True(t, h[0].StartedAt.Equal(*first.StartedAt), "started %v, claimed %v", h[0].StartedAt, *first.StartedAt)
+		require.False(t, h[0].FinishedAt.Before(h[0].StartedAt))
+		require.Equal(t, 2, h[1].Attempt)
+		require.Equal(t, "w2", h[1].Worker)
+		require.Equal(t, store.StatusFailed, h[1].Outcome)
+		require.Equal(t, strings.Repeat("é", store.MaxAttemptErrorChars), h[1].Error, "cut to the bound, in characters")
+		require.Equal(t, long, got.Error, "the task's error is whole")
+		require.False(t, h[1].StartedAt.Before(h[0].FinishedAt))
+
+		// A retry keeps the history; the next attempts add to it.
+		_, err := b.Retry(ctx, task.ID)
+		require.NoError(t, err)
+		third := claimID(t, ctx, b, task.ID, "w3", time.Minute)
+		require.NoError(t, finish(t, ctx, b, outcome(third, store.OutcomeComplete)))
+		h = mustGet(t, ctx, b, task.ID).AttemptHistory
+		require.Len(t, h, 3)
+		require.Equal(t, store.Attempt{Attempt: 3, Worker: "w3", Outcome: store.StatusCompleted},
+			store.Attempt{Attempt: h[2].Attempt, Worker: h[2].Worker, Outcome: h[2].Outcome, Error: h[2].Error})
+	})
+	t.Run("Rescued", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		task := into(t, ctx, b, store.StatusRunning, 5*time.Millisecond)
+		rescueUntil(t, ctx, b, task.ID)
+		h := mustGet(t, ctx, b, task.ID).AttemptHistory
+		require.Len(t, h, 1)
+		require.Equal(t, store.StatusRetry, h[0].Outcome)
+		require.Equal(t, "w1", h[0].Worker)
+		require.Equal(t, "lease expired", h[0].Error)
+	})
+	t.Run("Bounded", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		n := store.MaxAttemptHistory + 3
+		task := mustCreate(t, ctx, b, store.NewTask{MaxAttempts: n})
+		for range n {
+			running := claimID(t, ctx, b, task.ID, "w1", time.Minute)
+			require.NoError(t, finish(t, ctx, b, outcome(running, store.OutcomeRetry)))
+		}
+		got := mustGet(t, ctx, b, task.ID)
+		require.Equal(t, store.StatusFailed, got.Status)
+		require.Len(t, got.AttemptHistory, store.MaxAttemptHistory)
+		require.Equal(t, 4, got.AttemptHistory[0].Attempt, "the oldest attempts are dropped")
+		require.Equal(t, n, got.AttemptHistory[store.MaxAttemptHistory-1].Attempt)
+		require.Equal(t, store.StatusFailed, got.AttemptHistory[store.MaxAttemptHistory-1].Outcome)
 	})
 }

@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"Retry", testRetry},
 		{"Delete", testDelete},
 		{"Bulk", testBulk},
+		{"AttemptHistory", testAttemptHistory},
 		{"Rescue", testRescue},
 		{"DeleteFinished", testDeleteFinished},
 		{"CreateMany", testCreateMany},

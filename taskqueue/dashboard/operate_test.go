@@ -81,3 +81,14 @@ func TestBulkActions(t *testing.T) {
 	w = b.do(t, http.MethodPost, "/ui/tasks/delete", form, []*http.Cookie{cookie})
 	require.Equal(t, http.StatusForbidden, w.Code)
 }
+
+func TestDetailAttemptHistory(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	task := b.create(t, store.NewTask{MaxAttempts: 1})
+	b.finish(t, task.ID, store.OutcomeFail)
+	body := b.get(t, "/ui/tasks/"+task.ID)
+	require.Contains(t, body, `id="attempts"`)
+	require.Contains(t, body, `<td>1</td><td><span class="status s-failed">failed</span></td><td class="mono">w1</td>`)
+	require.Contains(t, body, "boom &lt;b&gt;", "the error is escaped")
+}

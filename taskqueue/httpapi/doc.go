@@ -94,6 +94,16 @@
 // counting on limit tasks per page. The response is written a task at a
 // time, never built whole in memory.
 //
+// # Attempt history
+//
+// A task carries "attempt_history": its latest ended attempts (at most
+// store.MaxAttemptHistory, 20), oldest first, each with its number, the
+// worker that ran it, when it started and ended, the status it left the
+// task in ("retry", "failed", "completed", "cancelled") and its error,
+// redacted and cut to store.MaxAttemptErrorChars (a rescued attempt's
+// error is "lease expired"). A released attempt (at a stop) does not
+// count and is not recorded.
+//
 // # Retrying and deleting
 //
 // POST .../retry moves a failed or cancelled task back to queued, due at

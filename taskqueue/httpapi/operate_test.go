@@ -36,7 +36,16 @@ func TestRetryAndDeleteOne(t *testing.T) {
 	b := setup(t, nil)
 	task := failed(t, b, "x")
 
+	var raw map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b.do(t, http.MethodGet, "/api/v1/tasks/"+task.ID, "").Body.Bytes(), &raw))
+	var history []map[string]any
+	require.NoError(t, json.Unmarshal(raw["attempt_history"], &history))
+	require.Len(t, history, 1)
+	require.Equal(t, map[string]any{"attempt": 1.0, "worker": "w1", "outcome": "failed", "error": "boom",
+		"started_at": history[0]["started_at"], "finished_at": history[0]["finished_at"]}, history[0])
+
 	got := decodeTask(t, b.do(t, http.MethodPost, "/api/v1/tasks/"+task.ID[:8]+"/retry", ""), http.StatusOK)
+	require.Len(t, got.AttemptHistory, 1, "a retry keeps the history")
 	require.Equal(t, store.StatusQueued, got.Status)
 	require.Equal(t, 1, got.Attempts)
 	require.Equal(t, 2, got.MaxAttempts)
