@@ -31,7 +31,7 @@ type Attempt struct {
 	Outcome Status `json:"outcome"`
 	// Error is the attempt's error text (redacted by the worker pool
 	// before it was written), cut to MaxAttemptErrorChars; a rescued
-	// attempt says "lease expired".
+	// attempt says "lease expired" or "worker process lost".
 	Error string `json:"error,omitempty"`
 }
 

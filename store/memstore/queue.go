@@ -258,8 +258,8 @@ func (s *Store) Rescue(ctx context.Context, limit int) ([]store.Rescued, error) 
 
 // rescue moves the running task e on, as a rescue does: to retry
 // (claimable at once), to failed once Attempts reached MaxAttempts, or to
-// cancelled when cancellation was requested; the attempt counts. s.mu
-// must be held.
+// cancelled when cancellation was requested; the attempt counts, and is
+// recorded in the task's history with attemptErr. s.mu must be held.
 func (s *Store) rescue(e *entry, why, attemptErr string, now time.Time, ev *eventBatch) store.Rescued {
 	var st store.Status
 	switch {

@@ -196,6 +196,10 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		require.Empty(t, r.LockedBy)
 		require.Nil(t, r.LeaseExpiresAt)
 		require.NotEmpty(t, r.Error)
+		require.Len(t, r.AttemptHistory, 1)
+		require.Equal(t, store.Attempt{Attempt: 1, Worker: "wa", Outcome: store.StatusRetry, Error: "worker process lost"},
+			store.Attempt{Attempt: r.AttemptHistory[0].Attempt, Worker: r.AttemptHistory[0].Worker,
+				Outcome: r.AttemptHistory[0].Outcome, Error: r.AttemptHistory[0].Error}, "the lost attempt is in the history")
 		require.Equal(t, store.StatusRunning, mustGet(t, ctx, b, other.ID).Status)
 
 		// The lost process's late outcome is fenced off.
