@@ -147,7 +147,8 @@ type Config struct {
 	// move it with seedcoretest.Clock). It must not be set with the
 	// PostgreSQL store, whose times are the database's. Default time.Now.
 	Now func() time.Time
-	// Observer, when set, is told of every claim and outcome.
+	// Observer, when set, is told of every claim and of every outcome
+	// once it is written to the store (see taskqueue.Observer).
 	Observer taskqueue.Observer
 	// PollInterval is how often workers look for work without a
 	// notification. Default taskqueue.DefaultPollInterval (1s).

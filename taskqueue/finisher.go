@@ -100,6 +100,9 @@ func (f *finisher) write(ctx context.Context, batch []store.Outcome) {
 		if ctx.Err() != nil {
 			f.log.Error("outcomes not written before stop deadline; their leases will expire and the tasks will run again",
 				slog.Int("outcomes", len(batch)), slog.String("error", err.Error()))
+			if f.onDone != nil {
+				f.onDone(batch, nil)
+			}
 			return
 		}
 		f.log.Warn("writing outcomes failed; retrying",

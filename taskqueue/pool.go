@@ -140,9 +140,13 @@ type Redactor interface {
 type Observer interface {
 	// Claimed is called for each claimed task.
 	Claimed(t *store.Task)
-	// Finished is called when an attempt ends, with the outcome the pool
-	// hands to the backend and how long the dispatcher ran. err is
-	// ErrLeaseLost when the lease was lost and nothing will be written.
+	// Finished is called once an attempt's outcome is written to the
+	// backend (durably, on PostgreSQL: after the write's commit), with the
+	// outcome and how long the dispatcher ran, so what an observer counts
+	// never runs ahead of the backend. err wraps ErrLeaseLost when nothing
+	// was written: the lease was lost before the write, the backend
+	// refused the write (fenced off), or the pool stopped before it could
+	// write.
 	Finished(t *store.Task, kind store.OutcomeKind, ran time.Duration, err error)
 }
 
@@ -291,6 +295,10 @@ type heldTask struct {
 	// ended is set when the attempt returned; the entry stays (and its
 	// lease is extended) until its outcome is written.
 	ended atomic.Bool
+	// task and ran are set before the outcome is handed to the finisher,
+	// for the Observer, which is told once the outcome is written.
+	task *store.Task
+	ran  time.Duration
 }
 
 // NewPool returns a Pool for cfg, with defaults filled in. Errors wrap
@@ -703,6 +711,12 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 	h.cancel(nil)
 
 	out, keep := p.outcome(t, result, err, cause)
+	// The observer hears of a written outcome from the finisher, after the
+	// write (see finished); of one never written, here.
+	unwritten := !keep
+	if keep {
+		h.task, h.ran = t, ran
+	}
 	switch {
 	case !keep:
 		p.forget(t.ID, t.Attempts)
@@ -710,14 +724,11 @@ func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finishe
 	case !fin.submit(out):
 		p.forget(t.ID, t.Attempts)
 		p.taskLog(t).Error("outcome dropped: pool stopped", slog.String("outcome", string(out.Kind)))
+		unwritten = true
 	}
 	a.ended(out.Kind, !keep)
-	if p.cfg.Observer != nil {
-		var oerr error
-		if !keep {
-			oerr = ErrLeaseLost
-		}
-		p.cfg.Observer.Finished(t, out.Kind, ran, oerr)
+	if unwritten && p.cfg.Observer != nil {
+		p.cfg.Observer.Finished(t, out.Kind, ran, ErrLeaseLost)
 	}
 	return ran
 }
@@ -845,20 +856,40 @@ func (p *Pool) forget(id string, attempt int) {
 }
 
 // finished is called by the finisher after each write, with the outcomes
-// written and, for each, nil or why the backend refused it.
+// written and, for each, nil or why the backend refused it; errs is nil
+// when the finisher gave up writing them (the pool stopped before the
+// backend answered). Only then is the Observer told: a caller counting
+// completions through it never counts one the backend does not hold.
 func (p *Pool) finished(outs []store.Outcome, errs []error) {
+	var observed []*heldTask
+	if p.cfg.Observer != nil {
+		observed = make([]*heldTask, len(outs))
+	}
 	p.mu.Lock()
-	for _, o := range outs {
+	for i, o := range outs {
 		if h, ok := p.held[o.TaskID]; ok && h.attempt == o.Attempt {
 			delete(p.held, o.TaskID)
+			if observed != nil {
+				observed[i] = h
+			}
 		}
 	}
 	p.mu.Unlock()
-	for i, err := range errs {
-		if err != nil && i < len(outs) {
-			o := outs[i]
+	for i, o := range outs {
+		var err error
+		switch {
+		case errs == nil:
+			err = ErrLeaseLost // not written: the lease expires and the task runs again
+		case i < len(errs) && errs[i] != nil:
+			err = errs[i]
 			p.log.Warn("outcome rejected: lease no longer held", slog.String("task_id", o.TaskID),
 				slog.Int("attempt", o.Attempt), slog.String("outcome", string(o.Kind)), slog.String("error", err.Error()))
+		}
+		if observed != nil && observed[i] != nil && observed[i].task != nil {
+			if err != nil && !errors.Is(err, ErrLeaseLost) {
+				err = fmt.Errorf("%w: %w", ErrLeaseLost, err)
+			}
+			p.cfg.Observer.Finished(observed[i].task, o.Kind, observed[i].ran, err)
 		}
 	}
 }

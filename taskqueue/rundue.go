@@ -78,18 +78,27 @@ func (p *Pool) runNow(ctx context.Context, t *store.Task) error {
 	cancel(nil)
 	out, _ := p.outcome(t, a.result, a.err, a.cause) // no heartbeat: the lease is never found lost
 	a.ended(out.Kind, false)
-	if p.cfg.Observer != nil {
-		p.cfg.Observer.Finished(t, out.Kind, a.ran, nil)
-	}
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.FlushTimeout)
 	defer wcancel()
 	errs, err := p.cfg.Queue.Finish(wctx, []store.Outcome{out})
 	if err != nil {
+		if p.cfg.Observer != nil {
+			p.cfg.Observer.Finished(t, out.Kind, a.ran, fmt.Errorf("%w: %w", ErrLeaseLost, err))
+		}
 		return fmt.Errorf("taskqueue: run due: write outcome: %w", err)
 	}
+	var werr error
 	if len(errs) == 1 && errs[0] != nil {
+		werr = errs[0]
 		p.taskLog(t).Warn("outcome rejected: lease no longer held", slog.String("outcome", string(out.Kind)),
 			slog.String("error", errs[0].Error()))
+	}
+	if p.cfg.Observer != nil {
+		// After the write, as a serving pool's observer is told.
+		if werr != nil && !errors.Is(werr, ErrLeaseLost) {
+			werr = fmt.Errorf("%w: %w", ErrLeaseLost, werr)
+		}
+		p.cfg.Observer.Finished(t, out.Kind, a.ran, werr)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
