@@ -2,6 +2,7 @@ package eventizer
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -68,9 +69,16 @@ type scratch struct {
 	scan       scan
 	matches    []kwMatch
 	suppressed []bool
-	lastPos    []int32
+	lastPos    []int32 // per rule group: the word of its last keyword
+	lastSent   []int32 // per rule group: the sentence of its last keyword
+	vetoSent   []int32 // per rule: the last sentence holding an unless word
+	pendMark   []int32 // per rule: 1 + the sentence it matched in, while pending
+	nextSent   int32   // the number after the last sentence of the previous analysis
+	pending    []int32 // rules matched in the current sentence
 	fired      []bool
 	evFired    []bool
+	evKw       []int  // per event: distinct keywords supporting it
+	evMulti    []bool // per event: a rule of several groups matched
 	seen       []bool
 	redact     redactScratch
 	norm       []byte     // the normalised copy of the text, when needed
@@ -93,11 +101,13 @@ func New(opts Options) (*Analyzer, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown token style %d", ErrInvalidOptions, opts.Tokens)
 	}
-	p := opts.Pack
-	if p == nil {
-		p = DefaultPack()
+	var c *compiled
+	var err error
+	if opts.Pack == nil {
+		c, err = defaultCompiled()
+	} else {
+		c, err = compilePack(opts.Pack)
 	}
-	c, err := compilePack(p)
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +123,13 @@ func New(opts Options) (*Analyzer, error) {
 			matches:    make([]kwMatch, 0, 64),
 			suppressed: make([]bool, 0, 64),
 			lastPos:    make([]int32, c.totalGroups),
+			lastSent:   make([]int32, c.totalGroups),
+			vetoSent:   make([]int32, len(c.rules)),
+			pendMark:   make([]int32, len(c.rules)),
 			fired:      make([]bool, len(c.rules)),
 			evFired:    make([]bool, len(c.events)),
+			evKw:       make([]int, len(c.events)),
+			evMulti:    make([]bool, len(c.events)),
 			seen:       make([]bool, len(c.kws)),
 		}
 	}
@@ -230,7 +245,7 @@ func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), l
 // prefix: cut, or the end of a finding that crosses it.
 func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	au := &a.c.auto
-	nc := a.c.auto.nclass
+	sh := au.shift
 	cls := &au.class
 	delta := au.delta
 	sc.scan.s = s
@@ -244,13 +259,18 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 		b := s[i]
 		c := cls[b]
 		if c == classSep {
-			if trigSep[b] {
-				if end := sc.scan.atSep(i); end > 0 && a.skipFinding(sc, end) {
-					i, st, prevSep = end-1, int(au.start), true
-					if b != '@' && b != '=' && b != ':' {
-						words++
+			if f := sepFlags[b]; f != 0 {
+				if f&sepTrigger != 0 {
+					if end := sc.scan.atSep(i); end > 0 && a.skipFinding(sc, end) {
+						i, st, prevSep = end-1, int(au.start), true
+						if b != '@' && b != '=' && b != ':' {
+							words++
+						}
+						continue
 					}
-					continue
+				}
+				if f&(sepStop|sepClause) != 0 {
+					a.sentenceEnd(sc, s, i)
 				}
 			}
 			if prevSep {
@@ -276,13 +296,13 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 			}
 		}
 		e := delta[st+int(c)]
-		st = int(e & rowMask)
+		st = int(e&stateMask) << sh
 		if e&acceptBit == 0 {
 			continue
 		}
 		// A keyword ends here: keep those that end a word.
 		atEnd := i+1 == n || cls[s[i+1]] == classSep
-		state := st / nc
+		state := st >> sh
 		for _, id := range au.outIDs[au.outStart[state]:au.outStart[state+1]] {
 			if !atEnd && !a.c.kws[id].prefix {
 				continue
@@ -343,10 +363,46 @@ func (a *Analyzer) skipFinding(sc *scratch, end int) bool {
 	return true
 }
 
-var trigSep, trigWord = func() (sep, word [256]bool) {
-	for _, c := range []byte("@=:+(-") {
-		sep[c] = true
+// sentenceEnd records the end of a sentence or clause at s[i] as a match
+// of the stop or clause keyword. A sentence ends at ';', a line break, and
+// '.', '!' or '?' before a space or the end of the text; a clause at ','.
+// Nothing is recorded before the first match or right after another end.
+func (a *Analyzer) sentenceEnd(sc *scratch, s string, i int) {
+	m := sc.matches
+	if len(m) == 0 || m[len(m)-1].kw == a.c.stopKW {
+		return
 	}
+	kw := a.c.stopKW
+	switch s[i] {
+	case ',':
+		if m[len(m)-1].kw == a.c.clauseKW {
+			return
+		}
+		kw = a.c.clauseKW
+	case '.', '!', '?':
+		if i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\n' && s[i+1] != '\r' && s[i+1] != '\t' {
+			return
+		}
+	}
+	sc.matches = append(m, kwMatch{kw: kw, endWord: m[len(m)-1].endWord, endByte: int32(i)})
+}
+
+// The flags of sepFlags: a byte that can begin or anchor a finding, and a
+// byte that can end a sentence.
+const (
+	sepTrigger = 1 << iota
+	sepStop
+	sepClause
+)
+
+var sepFlags, trigWord = func() (sep [256]uint8, word [256]bool) {
+	for _, c := range []byte("@=:+(-") {
+		sep[c] |= sepTrigger
+	}
+	for _, c := range []byte(".!?;\n") {
+		sep[c] |= sepStop
+	}
+	sep[','] |= sepClause
 	for c := '0'; c <= '9'; c++ {
 		word[c] = true
 	}
@@ -371,6 +427,8 @@ const (
 	confMultiGroup = 75 // the top event from a rule of several groups
 	confStep       = 10 // per further keyword of the top event
 	confCeiling    = 95
+	confDoubt      = 20 // a negated keyword or a rule stopped by an unless word
+	confLoose      = 15 // an event keyword that completed no rule
 )
 
 // Priority thresholds of the urgency levels: at or above urgentPriority a
@@ -385,15 +443,20 @@ const (
 // evaluate turns keyword matches into event types, keywords, attributes,
 // priority, domain, urgency and confidence, in five stages.
 func (a *Analyzer) evaluate(sc *scratch, r *Result) {
-	a.suppressNested(sc)
-	nearMiss := a.fireRules(sc, r)
+	doubt, loose := false, false
+	if len(sc.matches) > 0 {
+		a.suppressNested(sc)
+		doubt, loose = a.fireRules(sc, r)
+	} else {
+		clear(sc.evFired)
+	}
 	top := a.rankEvents(sc, r)
 	conf := confRoutine
-	if nearMiss {
+	if doubt || loose {
 		conf = confNearMiss
 	}
 	if top >= 0 {
-		conf = a.collectKeywords(sc, r, top)
+		conf = a.collectKeywords(sc, r, doubt)
 	}
 	r.Confidence = float64(conf) / 100
 	r.EnrichmentAdvised = conf < a.c.enrichBelow
@@ -401,7 +464,7 @@ func (a *Analyzer) evaluate(sc *scratch, r *Result) {
 }
 
 // suppressNested marks in sc.suppressed each keyword match that lies inside
-// a longer matched keyword ("fire" in "fire drill").
+// a longer matched keyword ("fire" in "fire drill"; "火" in "火灾").
 func (a *Analyzer) suppressNested(sc *scratch) {
 	c := a.c
 	m := sc.matches
@@ -410,67 +473,142 @@ func (a *Analyzer) suppressNested(sc *scratch) {
 		sup = append(sup, false)
 	}
 	sc.suppressed = sup
+	const ends = roleStop | roleClause
 	for x := range m {
 		kx := &c.kws[m[x].kw]
+		if !kx.nested || kx.roles&ends != 0 {
+			continue
+		}
 		startX := m[x].endWord - int32(kx.nWords) + 1
-		for y := x + 1; y < len(m) && m[y].endWord-m[x].endWord < int32(c.maxWords); y++ {
+		byteX := m[x].endByte - int32(len(kx.text))
+		for y := x + 1; y < len(m) && m[y].endWord-m[x].endWord < int32(c.maxWords) && m[y].endByte-m[x].endByte <= int32(c.maxSpan); y++ {
 			ky := &c.kws[m[y].kw]
+			if ky.roles&ends != 0 || !ky.hides {
+				continue
+			}
 			startY := m[y].endWord - int32(ky.nWords) + 1
-			if ky.nWords > kx.nWords && startY <= startX {
+			if ky.nWords > kx.nWords && startY <= startX ||
+				len(ky.text) > len(kx.text) && m[y].endByte-int32(len(ky.text)) <= byteX {
 				sup[x] = true
 				break
 			}
 		}
-		for y := x - 1; y >= 0 && m[x].endWord-m[y].endWord < int32(c.maxWords) && !sup[x]; y-- {
+		for y := x - 1; y >= 0 && m[y].endByte == m[x].endByte && !sup[x]; y-- {
 			// Same end, longer pattern reported earlier at this byte.
 			ky := &c.kws[m[y].kw]
-			if m[y].endWord == m[x].endWord && ky.nWords > kx.nWords {
+			if ky.hides && m[y].endByte == m[x].endByte && len(ky.text) > len(kx.text) {
 				sup[x] = true
 			}
 		}
 	}
 }
 
-// fireRules walks the unsuppressed matches in order, sets the attributes
-// their roles imply, and marks in sc.fired and sc.evFired the rules whose
-// groups all occurred within the rule's window. It reports whether any
-// event keyword occurred, complete rule or not.
-func (a *Analyzer) fireRules(sc *scratch, r *Result) (nearMiss bool) {
+// fireRules walks the unsuppressed matches in order, one sentence at a
+// time, and sets the attributes their roles imply. A rule matches in a
+// sentence when its groups all occurred in it within the rule's window,
+// and counts (sc.fired, sc.evFired) unless the sentence holds one of its
+// unless words. A keyword within the reach of a negation word is marked
+// suppressed and counts for nothing. It reports doubt, a negated keyword
+// or a rule stopped by an unless word, and evidence: whether a keyword of
+// the first group of a rule, which hints at its event on its own,
+// occurred (the rule matched or not).
+func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	c := a.c
 	clear(sc.fired)
 	clear(sc.evFired)
-	for k := range sc.lastPos {
-		sc.lastPos[k] = -1 << 30
+	sc.pending = sc.pending[:0]
+	// Sentences are numbered on from the previous analysis with this
+	// scratch, so the per-group and per-rule sentence marks left by it
+	// never equal a current one and need no clearing.
+	if sc.nextSent > math.MaxInt32-int32(len(sc.matches))-2 {
+		clear(sc.lastSent)
+		clear(sc.vetoSent)
+		clear(sc.pendMark)
+		sc.nextSent = 0
 	}
+	sent := sc.nextSent + 1
+	negWord, negSent := int32(0), int32(-1)
 	for x, mt := range sc.matches {
 		if sc.suppressed[x] {
 			continue
 		}
 		kw := &c.kws[mt.kw]
-		r.Attributes.HasUrgency = r.Attributes.HasUrgency || kw.roles&roleUrgency != 0
-		r.Attributes.HasLocation = r.Attributes.HasLocation || kw.roles&roleLocation != 0
-		r.Attributes.HasTimestamp = r.Attributes.HasTimestamp || kw.roles&roleTimestamp != 0
+		if kw.roles != 0 {
+			r.Attributes.HasUrgency = r.Attributes.HasUrgency || kw.roles&roleUrgency != 0
+			r.Attributes.HasLocation = r.Attributes.HasLocation || kw.roles&roleLocation != 0
+			r.Attributes.HasTimestamp = r.Attributes.HasTimestamp || kw.roles&roleTimestamp != 0
+			switch {
+			case kw.roles&roleStop != 0:
+				doubt = a.commitSentence(sc, sent) || doubt
+				sent++
+				continue
+			case kw.roles&roleClause != 0:
+				negSent = -1
+				continue
+			case kw.roles&roleNegation != 0:
+				negWord, negSent = mt.endWord, sent
+				if len(kw.members) == 0 {
+					continue
+				}
+			}
+		}
+		if len(kw.members) == 0 && len(kw.vetoes) == 0 {
+			continue
+		}
+		negated := false
+		if start := mt.endWord - int32(kw.nWords) + 1; negSent == sent && kw.roles&roleNegation == 0 && start-negWord <= int32(c.negWindow) {
+			negated = true
+			sc.suppressed[x] = true // listed only if a rule ignoring negation uses it
+		} else {
+			for _, rule := range kw.vetoes {
+				sc.vetoSent[rule] = sent
+			}
+		}
 		for _, mb := range kw.members {
-			nearMiss = true
 			rule := &c.rules[mb.rule]
-			sc.lastPos[rule.base+int(mb.group)] = mt.endWord
-			if sc.fired[mb.rule] {
+			if negated {
+				if rule.negatable {
+					doubt = true
+					continue
+				}
+				sc.suppressed[x] = false
+			}
+			evidence = evidence || mb.group == 0
+			g := rule.base + int(mb.group)
+			sc.lastPos[g], sc.lastSent[g] = mt.endWord, sent
+			if sc.pendMark[mb.rule] == sent+1 {
 				continue
 			}
 			ok := true
-			for g := 0; g < rule.groups; g++ {
-				if sc.lastPos[rule.base+g] < mt.endWord-int32(rule.window) {
+			for g := rule.base; g < rule.base+rule.groups; g++ {
+				if sc.lastSent[g] != sent || sc.lastPos[g] < mt.endWord-int32(rule.window) {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				sc.fired[mb.rule] = true
-				sc.evFired[rule.event] = true
+				sc.pendMark[mb.rule] = sent + 1
+				sc.pending = append(sc.pending, mb.rule)
 			}
 		}
 	}
-	return nearMiss
+	sc.nextSent = sent + 1
+	return a.commitSentence(sc, sent) || doubt, evidence
+}
+
+// commitSentence counts the rules that matched in sentence sent, except
+// those stopped by an unless word in it; it reports whether one was.
+func (a *Analyzer) commitSentence(sc *scratch, sent int32) (vetoed bool) {
+	for _, rule := range sc.pending {
+		if sc.vetoSent[rule] == sent {
+			vetoed = true
+			continue
+		}
+		sc.fired[rule] = true
+		sc.evFired[a.c.rules[rule].event] = true
+	}
+	sc.pending = sc.pending[:0]
+	return vetoed
 }
 
 // rankEvents lists the fired event types highest priority first and sets
@@ -511,33 +649,57 @@ func (a *Analyzer) rankEvents(sc *scratch, r *Result) (top int) {
 }
 
 // collectKeywords lists the keywords of fired rules in order of first
-// occurrence and returns the confidence (in hundredths) of the top event
-// from its evidence: how many distinct keywords support it and whether a
-// rule of several groups did.
-func (a *Analyzer) collectKeywords(sc *scratch, r *Result, top int) int {
+// occurrence and returns the confidence (in hundredths) of the event set:
+// that of its least supported event, from how many distinct keywords
+// support it and whether a rule of several groups did, lowered by doubt
+// (a negated keyword, a rule stopped by an unless word) and by a word of
+// the first group of a rule of an event that did not fire.
+func (a *Analyzer) collectKeywords(sc *scratch, r *Result, doubt bool) int {
 	c := a.c
 	m := sc.matches
-	nk, topKw, multi := 0, 0, false
+	clear(sc.evKw)
+	clear(sc.evMulti)
 	clear(sc.seen)
+	nk, loose := 0, false
 	for x, mt := range m {
 		if sc.suppressed[x] || sc.seen[mt.kw] {
 			continue
 		}
-		used, forTop := false, false
-		for _, mb := range c.kws[mt.kw].members {
-			if sc.fired[mb.rule] {
-				used = true
-				if c.rules[mb.rule].event == top {
-					forTop = true
-					multi = multi || c.rules[mb.rule].groups > 1
+		members := c.kws[mt.kw].members
+		used := false
+		for k, mb := range members {
+			if !sc.fired[mb.rule] {
+				continue
+			}
+			used = true
+			ev := c.rules[mb.rule].event
+			if c.rules[mb.rule].groups > 1 {
+				sc.evMulti[ev] = true
+			}
+			// Count the keyword once per event.
+			counted := false
+			for _, prev := range members[:k] {
+				if sc.fired[prev.rule] && c.rules[prev.rule].event == ev {
+					counted = true
+					break
 				}
+			}
+			if !counted {
+				sc.evKw[ev]++
 			}
 		}
 		if used {
 			sc.seen[mt.kw] = true
 			nk++
-			if forTop {
-				topKw++
+			continue
+		}
+		// The words of a rule's first group hint at its event on their
+		// own ("heating", "suitcase", "clogged"); one of an event that did
+		// not fire is a sign the event may have been missed.
+		for _, mb := range members {
+			if mb.group == 0 && !sc.evFired[c.rules[mb.rule].event] {
+				loose = true
+				break
 			}
 		}
 	}
@@ -555,11 +717,24 @@ func (a *Analyzer) collectKeywords(sc *scratch, r *Result, top int) int {
 			}
 		}
 	}
-	conf := confSingle
-	if multi {
-		conf = confMultiGroup
+	conf := confCeiling
+	for ev, fired := range sc.evFired {
+		if !fired {
+			continue
+		}
+		e := confSingle
+		if sc.evMulti[ev] {
+			e = confMultiGroup
+		}
+		conf = min(conf, e+confStep*(max(1, sc.evKw[ev])-1))
 	}
-	return min(confCeiling, conf+confStep*(topKw-1))
+	if doubt {
+		conf -= confDoubt
+	}
+	if loose {
+		conf -= confLoose
+	}
+	return conf
 }
 
 // urgencyOf maps a priority to an urgency level, one level higher (up to

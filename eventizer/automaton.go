@@ -1,6 +1,10 @@
 package eventizer
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // isWordByte reports whether c is part of a word: an ASCII letter or digit,
 // '_', or any byte of a multi-byte UTF-8 sequence.
@@ -24,25 +28,57 @@ var wordTable = func() (t [256]bool) {
 const (
 	classSep   = 0       // any non-word byte; runs collapse to one
 	classOther = 1       // a word byte that occurs in no keyword
-	acceptBit  = 1 << 31 // in a delta entry: the next state has outputs
-	rowMask    = acceptBit - 1
+	acceptBit  = 1 << 15 // in a delta entry: the next state has outputs
+	stateMask  = acceptBit - 1
 	maxStates  = 0x7fff
 )
 
 // automaton is an Aho-Corasick matcher compiled to a full DFA over byte
-// classes. Every pattern is a keyword with a leading separator, so a match
-// always starts at a word boundary; the end boundary is checked at match
-// time (except for prefix keywords).
+// classes. A pattern is a keyword with a leading separator, so a match
+// starts at a word boundary (an infix keyword has none and matches inside
+// a word); the end boundary is checked at match time (except for prefix
+// keywords). A keyword with accented capitals has a pattern for each way
+// of writing them (see caseVariants).
 type automaton struct {
 	class  [256]uint8
 	nclass int
-	// delta maps row+class to the next state's row | acceptBit, where a
-	// state's row is state*nclass: the scan adds the class to the row it
+	// delta maps row+class to the next state | acceptBit, where a state's
+	// row is state<<shift (rows are a power of two wide, so the scan
+	// shifts instead of multiplying); entries are 16 bits, to keep the
+	// table, which a large pack makes megabytes long, half as large:
 	// holds, with no multiplication between one byte and the next.
-	delta    []uint32
+	delta    []uint16
+	shift    uint
 	outStart []int32 // per state: outputs are outIDs[outStart[s]:outStart[s+1]]
 	outIDs   []int32
 	start    uint32 // the row of the state after the leading separator
+}
+
+// caseVariants returns the ways the automaton matches text, a keyword
+// lowercased by normalizeKeyword: as it is, with every letter of
+// U+00E0-U+00FE in capitals, and with such a letter in capitals where it
+// starts a word (ASCII letters fold through the byte classes).
+func caseVariants(text string) []string {
+	vs := []string{text}
+	if !strings.Contains(text, "\xc3") {
+		return vs
+	}
+	upper := []byte(text)
+	title := []byte(text)
+	for i := 0; i+1 < len(upper); i++ {
+		if upper[i] == 0xC3 && upper[i+1] >= 0xA0 && upper[i+1] <= 0xBE && upper[i+1] != 0xB7 {
+			upper[i+1] -= 0x20
+			if i == 0 || text[i-1] == ' ' {
+				title[i+1] -= 0x20
+			}
+		}
+	}
+	for _, v := range []string{string(upper), string(title)} {
+		if !slices.Contains(vs, v) {
+			vs = append(vs, v)
+		}
+	}
+	return vs
 }
 
 func (a *automaton) build(kws []keyword) error {
@@ -56,14 +92,18 @@ func (a *automaton) build(kws []keyword) error {
 	}
 	a.nclass = 2
 	var seen [256]uint8
-	for _, k := range kws {
-		for i := 0; i < len(k.text); i++ {
-			b := k.text[i]
-			if b == ' ' || seen[b] != 0 {
-				continue
+	variants := make([][]string, len(kws))
+	for id, k := range kws {
+		variants[id] = caseVariants(k.text)
+		for _, v := range variants[id] {
+			for i := 0; i < len(v); i++ {
+				b := v[i]
+				if b == ' ' || seen[b] != 0 {
+					continue
+				}
+				seen[b] = uint8(a.nclass)
+				a.nclass++
 			}
-			seen[b] = uint8(a.nclass)
-			a.nclass++
 		}
 	}
 	if a.nclass > 255 {
@@ -75,6 +115,9 @@ func (a *automaton) build(kws []keyword) error {
 		}
 	}
 	nc := a.nclass
+	for 1<<a.shift < nc {
+		a.shift++
+	}
 	// Trie.
 	type node struct {
 		next []int32
@@ -90,28 +133,35 @@ func (a *automaton) build(kws []keyword) error {
 	}
 	nodes := []node{newNode()}
 	for id, k := range kws {
-		cur := int32(0)
-		step := func(cl int) {
-			if nodes[cur].next[cl] < 0 {
-				nodes[cur].next[cl] = int32(len(nodes))
-				nodes = append(nodes, newNode())
+		for _, v := range variants[id] {
+			cur := int32(0)
+			step := func(cl int) {
+				if nodes[cur].next[cl] < 0 {
+					nodes[cur].next[cl] = int32(len(nodes))
+					nodes = append(nodes, newNode())
+				}
+				cur = nodes[cur].next[cl]
 			}
-			cur = nodes[cur].next[cl]
-		}
-		step(classSep)
-		for i := 0; i < len(k.text); i++ {
-			if k.text[i] == ' ' {
+			if !k.infix {
 				step(classSep)
-			} else {
-				step(int(a.class[k.text[i]]))
 			}
+			for i := 0; i < len(v); i++ {
+				if v[i] == ' ' {
+					step(classSep)
+				} else {
+					step(int(a.class[v[i]]))
+				}
+			}
+			nodes[cur].out = append(nodes[cur].out, int32(id))
 		}
-		nodes[cur].out = append(nodes[cur].out, int32(id))
 	}
 	if len(nodes) > maxStates {
 		return fmt.Errorf("keyword automaton has %d states, more than %d", len(nodes), maxStates)
 	}
-	// Failure links by breadth-first search, completing the DFA.
+	// Failure links by breadth-first search, completing the DFA. The
+	// states are then numbered in that order, so the shallow states, which
+	// most bytes of a text visit, sit together in the table.
+	order := make([]int32, 1, len(nodes))
 	queue := make([]int32, 0, len(nodes))
 	for cl := 0; cl < nc; cl++ {
 		if n := nodes[0].next[cl]; n >= 0 {
@@ -124,6 +174,7 @@ func (a *automaton) build(kws []keyword) error {
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
+		order = append(order, s)
 		f := nodes[s].fail
 		nodes[s].out = append(nodes[s].out, nodes[f].out...)
 		for cl := 0; cl < nc; cl++ {
@@ -136,23 +187,27 @@ func (a *automaton) build(kws []keyword) error {
 			}
 		}
 	}
-	a.delta = make([]uint32, len(nodes)*nc)
+	number := make([]int32, len(nodes))
+	for i, s := range order {
+		number[s] = int32(i)
+	}
+	a.delta = make([]uint16, len(nodes)<<a.shift)
 	a.outStart = make([]int32, len(nodes)+1)
-	for s, n := range nodes {
-		a.outStart[s] = int32(len(a.outIDs))
-		a.outIDs = append(a.outIDs, n.out...)
+	for i, s := range order {
+		a.outStart[i] = int32(len(a.outIDs))
+		a.outIDs = append(a.outIDs, nodes[s].out...)
 	}
 	a.outStart[len(nodes)] = int32(len(a.outIDs))
-	for s, n := range nodes {
+	for i, s := range order {
 		for cl := 0; cl < nc; cl++ {
-			t := n.next[cl]
-			v := uint32(int(t) * nc)
+			t := nodes[s].next[cl]
+			v := uint16(number[t])
 			if len(nodes[t].out) > 0 {
 				v |= acceptBit
 			}
-			a.delta[s*nc+cl] = v
+			a.delta[i<<a.shift+cl] = v
 		}
 	}
-	a.start = a.delta[classSep] & rowMask
+	a.start = uint32(a.delta[classSep]&stateMask) << a.shift
 	return nil
 }

@@ -71,11 +71,27 @@
 //
 // Event rules are data: a [Pack] of event types with priorities, optional
 // domains and rules that match any of a list of keywords or several
-// keyword groups within a window of words, in any order. [DefaultPack] is
-// the built-in pack (embedded JSON); [ParsePack] validates a user's own.
-// Every matched event type is reported (an emergency raises the priority
-// and keeps the other tags); the priority is the highest, the domain that
-// of the highest-priority event type naming one.
+// keyword groups within a window of words, in any order. Rules are
+// evaluated one sentence at a time, so the words of one sentence never
+// combine with another's; a negation word ("no", "sin", "kein", "没有")
+// takes the keywords shortly after it out of play ("no known allergies",
+// "not an emergency"), and a rule's unless words stop it in a sentence
+// that holds one ("fire" with "drill"). Keywords match whole words, word
+// beginnings ("leak*"), parts of compound words ("*heizung*") and, in
+// Chinese, Japanese and Korean, anywhere. [DefaultPack] is the built-in
+// pack (embedded JSON) in English, Spanish, French, German, Italian,
+// Portuguese, Dutch, Japanese and Chinese; [ParsePack] validates a user's
+// own. Every matched event type is reported (an emergency raises the
+// priority and keeps the other tags); the priority is the highest, the
+// domain that of the highest-priority event type naming one.
+//
+// Result.Confidence is that of the least supported event type found (more
+// distinct keywords, or a rule of several groups, raise it), lowered when
+// a keyword was negated or a rule stopped, and when words that hint at
+// an event on their own occurred without it being found; a text with no
+// event words at all is routine at 0.6. TestEventSet reports, for the
+// labelled sets, the share of texts at confidence 0.8 or more whose event
+// types are exactly right; EnrichmentAdvised marks the uncertain ones.
 //
 // # Speed
 //
@@ -104,7 +120,11 @@
 //
 // # Limits
 //
-// Keyword matching folds ASCII case only. An unseparated run of ten digits
+// Keyword matching folds ASCII case, and the accented Latin capitals of
+// U+00C0-U+00DE only when a whole word or its first letter is capitalised.
+// Keywords match words, not meanings: phrasings the pack does not list are
+// missed, and the texts it tags with low confidence are the ones to
+// enrich. An unseparated run of ten digits
 // is taken for a phone number only right after a phone cue ("tel",
 // "phone", "call", "电话", ...), since order and booking numbers look the
 // same; national numbers without a "+" outside North America likewise.

@@ -5,8 +5,14 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 )
+
+// defaultNegationWindow is the default Pack.NegationWindow.
+const defaultNegationWindow = 3
 
 //go:embed rules/default.json
 var defaultPackJSON []byte
@@ -15,14 +21,27 @@ var defaultPackJSON []byte
 // word lists behind the attributes. It is data: [DefaultPack] returns the
 // built-in pack, [ParsePack] reads a user's own from JSON.
 //
-// Keywords are matched case-insensitively (ASCII letters) on whole words.
-// Punctuation and spaces between words are interchangeable ("break in"
-// matches "break-in" and "break  in"), and an apostrophe is a word break,
-// so "can't" is written "can t". A trailing "*" matches any word ending
-// ("leak*" matches "leak", "leaks", "leaking"). A keyword that lies inside a
-// longer matched keyword is ignored there: "fire" in "fire drill" does not
-// count when "fire drill" is a keyword (the Neutral list holds such phrases
-// when they belong to no event).
+// Keywords are matched case-insensitively on whole words: ASCII letters,
+// and the accented Latin letters of U+00C0-U+00DE written all in capitals
+// or as the first letter ("ÜBUNG" and "Übung" match "übung"). Punctuation
+// and spaces between words are interchangeable ("break in" matches
+// "break-in" and "break  in"), and an apostrophe is a word break, so
+// "can't" is written "can t". A trailing "*" matches any word ending
+// ("leak*" matches "leak", "leaks", "leaking"); a leading "*" any word
+// beginning, for the parts of compound words ("*heizung*" matches
+// "Zentralheizung" and "Heizungsausfall"). A keyword holding a Chinese,
+// Japanese or Korean character matches anywhere, since those scripts do
+// not separate words. A keyword that lies inside a longer matched keyword
+// is ignored there: "fire" in "fire drill" does not count when "fire
+// drill" is a keyword (the Neutral list holds such phrases when they
+// belong to no event); Unless words hide nothing.
+//
+// Rules are evaluated one sentence at a time: a sentence ends at '.', '!'
+// or '?' followed by a space, at a line break, at ';' or at '。', and the
+// groups of an All rule must all occur in one sentence. A keyword preceded
+// within NegationWindow words of its sentence by a negation word ("no
+// allergies", "kein Notfall") counts for no rule, and a rule does not
+// match in a sentence holding one of its Unless words ("fire" with "drill").
 type Pack struct {
 	// Version must be 1.
 	Version int `json:"version"`
@@ -43,6 +62,13 @@ type Pack struct {
 	// Neutral phrases belong to no event; they only hide the shorter
 	// keywords inside them.
 	Neutral []string `json:"neutral"`
+	// Negation lists, per language (an ISO 639 code such as "en"), the
+	// words that negate the keywords after them in the same sentence. All
+	// lists apply to every text.
+	Negation map[string][]string `json:"negation,omitempty"`
+	// NegationWindow is how many words after a negation word it reaches
+	// (counted to the keyword's first word). Default 3.
+	NegationWindow int `json:"negation_window,omitempty"`
 	// Events are the event types. Names are unique, of [a-z0-9_].
 	Events []EventType `json:"events"`
 }
@@ -71,6 +97,16 @@ type Rule struct {
 	// Window is the span in words for All (counted from the last word of
 	// each keyword). Default 6.
 	Window int `json:"window,omitempty"`
+	// Unless lists words that stop the rule from matching in a sentence
+	// that holds one of them, before or after its keywords.
+	Unless []string `json:"unless,omitempty"`
+	// IgnoreNegation lets negated keywords count for this rule: for a rule
+	// whose words are often negated in earnest ("no nuts", "sin gluten").
+	IgnoreNegation bool `json:"ignore_negation,omitempty"`
+	// Lang, when set, names the language of the rule's keywords (an ISO
+	// 639 code such as "de"). It documents the pack and is validated; it
+	// does not restrict where the rule applies.
+	Lang string `json:"lang,omitempty"`
 }
 
 // DefaultPack returns a fresh copy of the built-in rule pack: emergency
@@ -79,26 +115,49 @@ type Rule struct {
 // routine (2); allergen, vip, privacy, hvac_fault and luggage_custody imply
 // the domain "hotel_ops".
 func DefaultPack() *Pack {
-	p, err := ParsePack(defaultPackJSON)
+	// The built-in pack is validated when it is first compiled (see
+	// defaultCompiled) and by the tests; decoding alone spares each call
+	// the tens of milliseconds a compilation of it takes.
+	p, err := decodePack(defaultPackJSON)
 	if err != nil {
 		panic("eventizer: built-in rule pack is invalid: " + err.Error())
 	}
 	return p
 }
 
-// ParsePack reads and validates a rule pack from JSON. Unknown fields are
-// rejected. Errors wrap [ErrInvalidPack] and name the offending field.
-func ParsePack(data []byte) (*Pack, error) {
+// defaultCompiled is the built-in pack, compiled once for every
+// [Analyzer] built without a Pack: the compiled form is read-only.
+var defaultCompiled = sync.OnceValues(func() (*compiled, error) {
+	p, err := decodePack(defaultPackJSON)
+	if err != nil {
+		return nil, err
+	}
+	return compilePack(p)
+})
+
+// decodePack reads a pack from JSON without validating it. Unknown fields
+// are rejected.
+func decodePack(data []byte) (*Pack, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var p Pack
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPack, err)
 	}
-	if _, err := compilePack(&p); err != nil {
+	return &p, nil
+}
+
+// ParsePack reads and validates a rule pack from JSON. Unknown fields are
+// rejected. Errors wrap [ErrInvalidPack] and name the offending field.
+func ParsePack(data []byte) (*Pack, error) {
+	p, err := decodePack(data)
+	if err != nil {
 		return nil, err
 	}
-	return &p, nil
+	if _, err := compilePack(p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // kwRole flags what a keyword means besides its rule memberships.
@@ -108,6 +167,18 @@ const (
 	roleUrgency kwRole = 1 << iota
 	roleLocation
 	roleTimestamp
+	roleNegation // a negation word
+	roleStop     // a sentence end
+	roleClause   // a clause end: it ends the reach of a negation word
+	roleNeutral  // a neutral phrase
+)
+
+// The sentence and clause ends that are word bytes to the automaton are
+// matched as keywords; the ASCII ones are found by the scan, which records
+// them as matches of these keywords (see sentenceEnd).
+const (
+	sentenceStop = "。"
+	clauseStop   = "、"
 )
 
 type membership struct {
@@ -116,18 +187,23 @@ type membership struct {
 }
 
 type keyword struct {
-	text    string // normalised, without the trailing '*'
-	prefix  bool
+	text    string // normalised, without the leading and trailing '*'
+	prefix  bool   // may end inside a word
+	infix   bool   // may start inside a word
 	nWords  int
 	roles   kwRole
 	members []membership
+	vetoes  []int32 // rules this keyword stops in its sentence
+	hides   bool    // a match hides the shorter keywords inside it
+	nested  bool    // it lies inside a longer keyword that hides, so a match may be hidden
 }
 
 type compiledRule struct {
-	event  int
-	groups int
-	window int
-	base   int // offset of this rule's groups in the per-analysis lastPos table
+	event     int
+	negatable bool // a negated keyword does not count
+	groups    int
+	window    int
+	base      int // offset of this rule's groups in the per-analysis lastPos table
 }
 
 type compiledEvent struct {
@@ -144,6 +220,10 @@ type compiled struct {
 	byRank      []int // event indexes, highest priority first
 	totalGroups int
 	maxWords    int
+	maxSpan     int // bytes: twice the longest keyword, the furthest a longer match can end past a shorter one inside it
+	negWindow   int
+	stopKW      int32 // the keyword id standing for a sentence end
+	clauseKW    int32 // the keyword id standing for a clause end
 	defDomain   string
 	defPrio     int
 	enrichBelow int // hundredths
@@ -154,20 +234,33 @@ func packErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidPack}, args...)...)
 }
 
-// normalizeKeyword lowercases ASCII letters, turns runs of non-word bytes
-// into one space and trims; it reports a trailing '*'.
-func normalizeKeyword(raw string) (text string, prefix bool, err error) {
+// normalizeKeyword lowercases letters (ASCII and U+00C0-U+00DE), turns
+// runs of non-word bytes into one space and trims; it reports a trailing
+// '*' (prefix) and a leading one (infix). A keyword holding a CJK
+// character is both.
+func normalizeKeyword(raw string) (text string, prefix, infix bool, err error) {
 	s := strings.TrimSpace(raw)
 	if strings.HasSuffix(s, "*") {
 		prefix = true
 		s = strings.TrimSuffix(s, "*")
+	}
+	if strings.HasPrefix(s, "*") {
+		infix = true
+		s = strings.TrimPrefix(s, "*")
+	}
+	s = lowerLatin1(s)
+	for _, r := range s {
+		if isCJKRune(r) {
+			infix, prefix = true, true
+			break
+		}
 	}
 	var b strings.Builder
 	sep := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '*' {
-			return "", false, fmt.Errorf("%q: '*' is only allowed at the end", raw)
+			return "", false, false, fmt.Errorf("%q: '*' is only allowed at the start and the end", raw)
 		}
 		if isWordByte(c) {
 			if sep && b.Len() > 0 {
@@ -180,9 +273,68 @@ func normalizeKeyword(raw string) (text string, prefix bool, err error) {
 		sep = true
 	}
 	if b.Len() == 0 {
-		return "", false, fmt.Errorf("%q: no word characters", raw)
+		return "", false, false, fmt.Errorf("%q: no word characters", raw)
 	}
-	return b.String(), prefix, nil
+	return b.String(), prefix, infix, nil
+}
+
+// markNested sets keyword.nested on every keyword that may lie inside a
+// match of a longer hiding keyword, so the analysis looks for a hiding
+// match only around those: a whole-word keyword that is a run of whole
+// words of a longer one, and every keyword that matches inside words or
+// ends inside one (it is rare, and checking it is not worth the time).
+func markNested(kws []keyword) {
+	index := make(map[string]int, len(kws))
+	for i, k := range kws {
+		if k.infix || k.prefix {
+			kws[i].nested = true
+			continue
+		}
+		index[k.text] = i
+	}
+	for _, o := range kws {
+		if !o.hides || o.nWords < 2 && !o.infix && !o.prefix {
+			continue
+		}
+		words := strings.Split(o.text, " ")
+		for a := range words {
+			for b := a + 1; b <= len(words); b++ {
+				if i, ok := index[strings.Join(words[a:b], " ")]; ok && len(kws[i].text) < len(o.text) {
+					kws[i].nested = true
+				}
+			}
+		}
+	}
+}
+
+// lowerLatin1 lowercases the capitals U+00C0-U+00DE (except U+00D7, the
+// multiplication sign).
+func lowerLatin1(s string) string {
+	if !strings.Contains(s, "\xc3") {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == 0xC3 && b[i+1] >= 0x80 && b[i+1] <= 0x9E && b[i+1] != 0x97 {
+			b[i+1] += 0x20
+		}
+	}
+	return string(b)
+}
+
+// isCJKRune reports whether r is a Han, kana or Hangul character or CJK
+// punctuation.
+func isCJKRune(r rune) bool {
+	return r >= 0x3000 && r <= 0x9FFF || r >= 0xAC00 && r <= 0xD7AF || r >= 0xF900 && r <= 0xFAFF || r >= 0xFF00 && r <= 0xFFEF
+}
+
+// validLang reports whether s looks like an ISO 639 code: two or three
+// lowercase ASCII letters.
+func validLang(s string) bool {
+	if len(s) < 2 || len(s) > 3 {
+		return false
+	}
+	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz") == ""
 }
 
 func compilePack(p *Pack) (*compiled, error) {
@@ -204,14 +356,21 @@ func compilePack(p *Pack) (*compiled, error) {
 	if len(p.Events) == 0 {
 		return nil, packErr("no events")
 	}
+	if p.NegationWindow < 0 {
+		return nil, packErr("negation_window %d is negative", p.NegationWindow)
+	}
 	c := &compiled{
 		defDomain:   p.DefaultDomain,
 		defPrio:     p.DefaultPriority,
 		enrichBelow: int(p.EnrichBelow*100 + 0.5),
+		negWindow:   p.NegationWindow,
+	}
+	if c.negWindow == 0 {
+		c.negWindow = defaultNegationWindow
 	}
 	index := map[string]int{}
 	intern := func(where, raw string) (int, error) {
-		text, prefix, err := normalizeKeyword(raw)
+		text, prefix, infix, err := normalizeKeyword(raw)
 		if err != nil {
 			return 0, packErr("%s: %w", where, err)
 		}
@@ -219,13 +378,45 @@ func compilePack(p *Pack) (*compiled, error) {
 		if prefix {
 			key += "*"
 		}
+		if infix {
+			key = "*" + key
+		}
 		if id, ok := index[key]; ok {
 			return id, nil
 		}
 		id := len(c.kws)
 		index[key] = id
-		c.kws = append(c.kws, keyword{text: text, prefix: prefix, nWords: strings.Count(text, " ") + 1})
+		c.kws = append(c.kws, keyword{text: text, prefix: prefix, infix: infix, nWords: strings.Count(text, " ") + 1})
 		return id, nil
+	}
+	for _, stop := range []struct {
+		text string
+		role kwRole
+		id   *int32
+	}{{sentenceStop, roleStop, &c.stopKW}, {clauseStop, roleClause, &c.clauseKW}} {
+		id, err := intern("sentence stop", stop.text)
+		if err != nil {
+			return nil, err
+		}
+		c.kws[id].roles |= stop.role
+		*stop.id = int32(id)
+	}
+	langs := make([]string, 0, len(p.Negation))
+	for lang := range p.Negation {
+		langs = append(langs, lang)
+	}
+	sort.Strings(langs)
+	for _, lang := range langs {
+		if !validLang(lang) {
+			return nil, packErr("negation: language %q: want an ISO 639 code of two or three lowercase letters", lang)
+		}
+		for i, w := range p.Negation[lang] {
+			id, err := intern(fmt.Sprintf("negation[%s][%d]", lang, i), w)
+			if err != nil {
+				return nil, err
+			}
+			c.kws[id].roles |= roleNegation
+		}
 	}
 	for _, list := range []struct {
 		name  string
@@ -235,7 +426,7 @@ func compilePack(p *Pack) (*compiled, error) {
 		{"urgency", p.Urgency, roleUrgency},
 		{"location", p.Location, roleLocation},
 		{"timestamp", p.Timestamp, roleTimestamp},
-		{"neutral", p.Neutral, 0},
+		{"neutral", p.Neutral, roleNeutral},
 	} {
 		for i, w := range list.words {
 			id, err := intern(fmt.Sprintf("%s[%d]", list.name, i), w)
@@ -264,6 +455,9 @@ func compilePack(p *Pack) (*compiled, error) {
 		c.events = append(c.events, compiledEvent{name: ev.Type, priority: ev.Priority, domain: ev.Domain})
 		for ri, r := range ev.Rules {
 			rwhere := fmt.Sprintf("%s.rules[%d]", where, ri)
+			if r.Lang != "" && !validLang(r.Lang) {
+				return nil, packErr("%s.lang %q: want an ISO 639 code of two or three lowercase letters", rwhere, r.Lang)
+			}
 			var groups [][]string
 			window := 0
 			switch {
@@ -289,7 +483,7 @@ func compilePack(p *Pack) (*compiled, error) {
 			default:
 				return nil, packErr("%s: neither any nor all is set", rwhere)
 			}
-			rule := compiledRule{event: ei, groups: len(groups), window: window, base: c.totalGroups}
+			rule := compiledRule{event: ei, negatable: !r.IgnoreNegation, groups: len(groups), window: window, base: c.totalGroups}
 			ruleID := int32(len(c.rules))
 			c.rules = append(c.rules, rule)
 			c.totalGroups += len(groups)
@@ -313,11 +507,30 @@ func compilePack(p *Pack) (*compiled, error) {
 					c.kws[id].members = append(c.kws[id].members, membership{rule: ruleID, group: int32(gi)})
 				}
 			}
+			for ui, w := range r.Unless {
+				id, err := intern(fmt.Sprintf("%s.unless[%d]", rwhere, ui), w)
+				if err != nil {
+					return nil, err
+				}
+				if _, ok := seen[id]; ok {
+					return nil, packErr("%s: keyword %q is both a keyword and an unless word", rwhere, w)
+				}
+				if !slices.Contains(c.kws[id].vetoes, ruleID) {
+					c.kws[id].vetoes = append(c.kws[id].vetoes, ruleID)
+				}
+			}
 		}
 	}
-	for _, k := range c.kws {
+	for i := range c.kws {
+		k := &c.kws[i]
+		// A word that only stops rules hides no shorter keyword inside
+		// it: "real fire" among the unless words of one rule must not hide
+		// "fire" from another.
+		k.hides = k.roles != 0 || len(k.members) > 0
 		c.maxWords = max(c.maxWords, k.nWords)
+		c.maxSpan = max(c.maxSpan, 2*len(k.text))
 	}
+	markNested(c.kws)
 	// Rank events: priority descending, then pack order.
 	c.byRank = make([]int, len(c.events))
 	for i := range c.byRank {
