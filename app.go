@@ -30,6 +30,9 @@ var (
 	// ErrNoTransactions is returned by [App.EnqueueTx] when the App's store
 	// is not PostgreSQL.
 	ErrNoTransactions = errors.New("seedcore: transactional enqueue needs the PostgreSQL store")
+	// ErrNoQueueState is returned by [App.Queues] and [App.SetQueuePaused]
+	// when the App's store keeps no queue state (no store.QueueManager).
+	ErrNoQueueState = errors.New("seedcore: the store keeps no queue state")
 	// ErrShutdown is wrapped by the error [App.Serve] returns after
 	// [App.Shutdown]; it also wraps suture.ErrDoNotRestart, so a caller's
 	// suture tree does not restart a shut-down App. [App.Enqueue] and
@@ -71,8 +74,13 @@ type Config struct {
 	// Default "/ui".
 	DashboardPrefix string
 	// Concurrency is how many tasks run at once in this process. Default
-	// taskqueue.DefaultConcurrency (100).
+	// taskqueue.DefaultConcurrency (100). With Queues, it is the default
+	// of each queue's own concurrency.
 	Concurrency int
+	// Queues are the named queues this process's workers serve, each with
+	// its own concurrency (see taskqueue.PoolConfig.Queues), so a slow
+	// queue cannot starve another. Default: the default queue alone.
+	Queues map[string]taskqueue.QueueConfig
 	// DatabaseURL selects the PostgreSQL store (a lib/pq URL or key=value
 	// string). The App opens and closes the pool. Each connection attempt
 	// gives up after pgstore.DefaultConnectTimeout (10s) unless the URL
@@ -402,12 +410,15 @@ func (a *App) wire() error {
 	a.pool, err = taskqueue.NewPool(taskqueue.PoolConfig{
 		Concurrency: cfg.Concurrency, Dispatcher: cfg.Dispatcher, DrainTimeout: cfg.DrainTimeout,
 		Lease: cfg.Lease, Logger: a.log, Member: a.member, Notifier: a.notifier, Observer: observer,
-		PollInterval: cfg.PollInterval, Queue: a.backend,
+		PollInterval: cfg.PollInterval, Queue: a.backend, Queues: cfg.Queues,
 		Redactor: outcomeRedactor{a: a.analyzer, opt: cfg.Redact}, RetryPolicy: cfg.RetryPolicy,
 		Timeout: cfg.TaskTimeout, Tracer: cfg.Tracer, WorkerName: name,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if cfg.Metrics != nil {
+		cfg.Metrics.DeclareQueues(a.pool.Queues()...)
 	}
 	rescuer, err := taskqueue.NewRescuer(taskqueue.RescuerConfig{Queue: a.backend, Interval: cfg.RescueInterval, Logger: a.log, OnRescue: onRescue})
 	if err != nil {
@@ -664,4 +675,26 @@ func (a *App) afterCreate(task store.Task, res eventizer.Result) {
 	if a.enrich != nil && res.EnrichmentAdvised {
 		a.enrich.submit(task.ID, res)
 	}
+}
+
+// Queues returns every queue with tasks or state, with its task counts by
+// status and whether it is paused (see store.QueueManager). It is an
+// error wrapping ErrNoQueueState when the backend keeps no queue state.
+func (a *App) Queues(ctx context.Context) ([]store.QueueInfo, error) {
+	qm, ok := a.backend.(store.QueueManager)
+	if !ok {
+		return nil, ErrNoQueueState
+	}
+	return qm.Queues(ctx)
+}
+
+// SetQueuePaused pauses or resumes the queue name in every process on the
+// App's store (see store.QueueManager): a paused queue's tasks stay queued
+// until it is resumed.
+func (a *App) SetQueuePaused(ctx context.Context, name string, paused bool) error {
+	qm, ok := a.backend.(store.QueueManager)
+	if !ok {
+		return ErrNoQueueState
+	}
+	return qm.SetQueuePaused(ctx, name, paused)
 }

@@ -99,6 +99,11 @@ func (a *App) prepare(t store.NewTask) (prepared, error) {
 	if t.Priority == 0 && !t.KeepPriority {
 		t.Priority = res.Priority
 	}
+	if t.Queue == "" {
+		if hc, ok := taskqueue.HandlerConfigOf(a.cfg.Dispatcher, t.Type); ok {
+			t.Queue = hc.Queue
+		}
+	}
 	if t.Domain == "" && store.ValidName(res.Domain) {
 		// A rule pack's domain that is not a name is not the caller's
 		// fault: the task is stored without one rather than refused.

@@ -59,3 +59,40 @@ func TestAppsWithDifferentHandlersShareADatabase(t *testing.T) {
 	require.Equal(t, store.StatusQueued, got.Status)
 	require.Zero(t, got.Attempts)
 }
+
+// TestHandlerDefaultQueue: a task enqueued without a queue goes to the
+// queue its handler declares (WithQueue); one that names a queue keeps
+// it. An App serving both queues runs both, synchronously too (Drain).
+func TestHandlerDefaultQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mux := taskqueue.NewMux()
+	noop := taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) { return nil, nil })
+	require.NoError(t, mux.Handle("resize", noop, taskqueue.WithQueue("images")))
+	require.NoError(t, mux.Handle("mail", noop))
+	app := seedcoretest.New(t, seedcore.Config{Dispatcher: mux,
+		Queues: map[string]taskqueue.QueueConfig{"images": {Concurrency: 2}, store.DefaultQueue: {}}})
+	resize, _, err := app.Enqueue(ctx, store.NewTask{Type: "resize"})
+	require.NoError(t, err)
+	require.Equal(t, "images", resize.Queue)
+	mail, _, err := app.Enqueue(ctx, store.NewTask{Type: "mail"})
+	require.NoError(t, err)
+	require.Equal(t, store.DefaultQueue, mail.Queue)
+	named, _, err := app.Enqueue(ctx, store.NewTask{Type: "resize", Queue: "default"})
+	require.NoError(t, err)
+	require.Equal(t, store.DefaultQueue, named.Queue)
+	elsewhere, _, err := app.Enqueue(ctx, store.NewTask{Type: "resize", Queue: "elsewhere"})
+	require.NoError(t, err)
+
+	n, err := seedcoretest.Drain(ctx, app)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	for _, id := range []string{resize.ID, mail.ID, named.ID} {
+		got, err := app.Store().Get(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, store.StatusCompleted, got.Status)
+	}
+	got, err := app.Store().Get(ctx, elsewhere.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusQueued, got.Status, "a queue no pool serves is not claimed")
+}

@@ -46,6 +46,8 @@
 //
 //	tasks{status}                        tasks in the store by status
 //	store_up                             1 when that read succeeded
+//	queue_tasks{queue,status}            tasks of each declared queue by status (a store.QueueManager)
+//	queue_paused{queue}                  1 while the declared queue is paused
 //
 // A task created and cancelled before any claim is counted by tasks{status}
 // only: the counters above count what workers do.
@@ -59,6 +61,9 @@
 // so made-up types can neither appear nor crowd out real ones. Declared
 // types and service names are capped by [Options.MaxLabelValues] (100 by
 // default; later ones, and values that are not valid UTF-8, count as
-// "other"), and status, kind, class and reason come from fixed sets. No
+// "other"), and status, kind, class and reason come from fixed sets. A
+// queue is a label only when declared ([Options.Queues],
+// [Metrics.DeclareQueues]; a seedcore App declares the queues its workers
+// serve), every other queue counting as "other". No
 // label ever holds a task id or any text.
 package metrics

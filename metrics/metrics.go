@@ -61,6 +61,12 @@ type Options struct {
 	// label values; later ones are counted under [OtherLabel]. Default
 	// [DefaultMaxLabelValues] (100).
 	MaxLabelValues int
+	// Queues are the queues to label by name in seedcore_queue_tasks and
+	// seedcore_queue_paused, besides the default queue (a seedcore App
+	// declares the queues its workers serve, see [Metrics.DeclareQueues]).
+	// Every other queue counts as [OtherLabel]: a queue a client named
+	// never becomes a label. At most MaxLabelValues are kept.
+	Queues []string
 	// Store, when set, is tracked as by [Metrics.TrackStore]. Default nil.
 	Store store.Store
 	// Types are task types to label by name. The types a
@@ -109,7 +115,8 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	analysis prometheus.Histogram
 
-	depth *depthCollector
+	depth  *depthCollector
+	queues *queueCollector
 }
 
 var _ taskqueue.Observer = (*Metrics)(nil)
@@ -183,7 +190,8 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 			Buckets: opts.AttemptBuckets}, []string{"type"}),
 		analysis: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "eventizer_analysis_duration_seconds",
 			Help: "How long the eventizer took to analyse one description.", Buckets: opts.AnalysisBuckets}),
-		depth: newDepthCollector(opts.CountsTimeout),
+		depth:  newDepthCollector(opts.CountsTimeout),
+		queues: newQueueCollector(opts.CountsTimeout, opts.MaxLabelValues, opts.Queues),
 	}
 	// Every finding kind and dispatcher class is present from the start, so
 	// a rate over them is defined before the first event.
@@ -202,7 +210,7 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	cs := []prometheus.Collector{
 		m.created, m.claimed, m.completed, m.failed, m.retried, m.cancelled, m.released, m.rescued,
 		m.rescuedLost, m.leaderChanges, m.leader, m.dispatchErrors, m.restarts, m.backoffs, m.findings, m.analyses,
-		m.attempt, m.latency, m.analysis, m.depth,
+		m.attempt, m.latency, m.analysis, m.depth, m.queues,
 	}
 	for i, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -222,7 +230,19 @@ func (m *Metrics) addKnown(handles func(string) bool) { m.types.add(handles) }
 // s.Counts at each scrape (bounded by Options.CountsTimeout), along with
 // seedcore_store_up (1 when Counts answered, 0 when it failed). A later
 // call replaces the tracked store; nil stops tracking.
-func (m *Metrics) TrackStore(s store.Store) { m.depth.track(s) }
+//
+// When s keeps queue state (store.QueueManager), seedcore_queue_tasks
+// {queue, status} and seedcore_queue_paused{queue} report each declared
+// queue too.
+func (m *Metrics) TrackStore(s store.Store) {
+	m.depth.track(s)
+	m.queues.store.Store(s)
+}
+
+// DeclareQueues adds queue names to label by name in the queue gauges
+// (see Options.Queues). A seedcore App declares the queues its workers
+// serve.
+func (m *Metrics) DeclareQueues(names ...string) { m.queues.declare(names...) }
 
 // Created counts a task that was created (not one returned again for a
 // repeated idempotency key). Call it after store.Store.Create reports

@@ -573,3 +573,39 @@ func TestDefaultBucketsAreCopies(t *testing.T) {
 		require.Equal(t, want, f(), name)
 	}
 }
+
+func TestQueueGauges(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	ms := memstore.New(memstore.Options{})
+	m, err := metrics.New(reg, metrics.Options{Store: ms, Queues: []string{"mail", "not a queue"}})
+	require.NoError(t, err)
+	m.DeclareQueues("images")
+	ctx := context.Background()
+	for _, q := range []string{"mail", "mail", "", "client-made-up-1", "client-made-up-2"} {
+		_, _, err := ms.Create(ctx, store.NewTask{Type: "t", Queue: q})
+		require.NoError(t, err)
+	}
+	require.NoError(t, ms.SetQueuePaused(ctx, "mail", true))
+	require.NoError(t, ms.SetQueuePaused(ctx, "client-made-up-3", true))
+	values := func(name string) map[string]float64 {
+		out := map[string]float64{}
+		fam := scrape(t, reg)[name]
+		require.NotNil(t, fam, name)
+		for _, mt := range fam.GetMetric() {
+			key := ""
+			for _, l := range mt.GetLabel() {
+				key += l.GetValue() + "/"
+			}
+			out[key] = mt.GetGauge().GetValue()
+		}
+		return out
+	}
+	tasks := values("seedcore_queue_tasks")
+	require.Len(t, tasks, 4*len(store.Statuses()), "default, mail, images and other: %v", tasks)
+	require.Equal(t, 2.0, tasks["mail/queued/"])
+	require.Equal(t, 2.0, tasks["other/queued/"])
+	require.Equal(t, 1.0, tasks["default/queued/"])
+	require.Equal(t, 0.0, tasks["images/queued/"])
+	require.Equal(t, map[string]float64{"default/": 0, "images/": 0, "mail/": 1}, values("seedcore_queue_paused"))
+}

@@ -26,6 +26,9 @@ var (
 	ErrInvalidTransition = errors.New("store: invalid status transition")
 	// ErrInvalidTask is returned when a NewTask fails validation.
 	ErrInvalidTask = errors.New("store: invalid task")
+	// ErrInvalidQueue is returned for a queue name that is not one
+	// ([ValidQueueName]).
+	ErrInvalidQueue = errors.New("store: invalid queue name")
 	// ErrInvalidStatus is returned for an unknown status name.
 	ErrInvalidStatus = errors.New("store: invalid status")
 	// ErrInvalidCursor is returned by List for a cursor it did not issue.

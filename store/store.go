@@ -83,6 +83,10 @@ type Filter struct {
 	Type string
 	// Domain, when set, keeps tasks of exactly this domain.
 	Domain string
+	// Queue, when set, keeps tasks of exactly this queue.
+	Queue string
+	// Partition, when set, keeps tasks of exactly this partition.
+	Partition string
 	// CreatedAfter, when set, keeps tasks created at or after it.
 	CreatedAfter time.Time
 	// CreatedBefore, when set, keeps tasks created strictly before it.
@@ -166,13 +170,15 @@ func (f BulkFilter) Filter() Filter {
 }
 
 // Match reports whether t is selected by f's filter fields (Statuses,
-// Type, Domain, CreatedAfter, CreatedBefore); Limit, Cursor and MaxBytes
-// play no part. Backends that filter in memory use it.
+// Type, Domain, Queue, Partition, CreatedAfter, CreatedBefore); Limit,
+// Cursor and MaxBytes play no part. Backends that filter in memory use it.
 func (f Filter) Match(t *Task) bool {
 	switch {
 	case len(f.Statuses) > 0 && !slices.Contains(f.Statuses, t.Status),
 		f.Type != "" && t.Type != f.Type,
 		f.Domain != "" && t.Domain != f.Domain,
+		f.Queue != "" && t.Queue != f.Queue,
+		f.Partition != "" && t.Partition != f.Partition,
 		!f.CreatedAfter.IsZero() && t.CreatedAt.Before(f.CreatedAfter),
 		!f.CreatedBefore.IsZero() && !t.CreatedAt.Before(f.CreatedBefore):
 		return false
@@ -253,7 +259,7 @@ func (f Filter) Normalize() (Filter, *Cursor, error) {
 	}
 	// What no task can hold is refused rather than sent to a backend that
 	// might fail on it (PostgreSQL's text and timestamptz would).
-	for _, c := range []struct{ name, v string }{{"type", f.Type}, {"domain", f.Domain}} {
+	for _, c := range []struct{ name, v string }{{"type", f.Type}, {"domain", f.Domain}, {"queue", f.Queue}, {"partition", f.Partition}} {
 		if why := checkText(c.v); why != "" {
 			return f, nil, fmt.Errorf("%w: filter %s %s", ErrInvalidTask, c.name, why)
 		}

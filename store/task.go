@@ -124,6 +124,12 @@ type Task struct {
 	DescriptionTruncated bool `db:"-" json:"description_truncated,omitempty"`
 	// Domain is the business domain, given by the caller or inferred.
 	Domain string `db:"domain" json:"domain"`
+	// Queue is the named queue the task waits in ([DefaultQueue] unless
+	// given). Worker pools serve queues; see [ValidQueueName].
+	Queue string `db:"queue" json:"queue"`
+	// Partition is the task's partition key within its queue (a tenant or
+	// customer id, say), or empty for none. See [NewTask.Partition].
+	Partition string `db:"partition" json:"partition,omitempty"`
 	// Params is the task's input as a JSON object.
 	Params json.RawMessage `db:"params" json:"params"`
 	// Result is the dispatcher's JSON result once completed (or null).
@@ -193,7 +199,7 @@ const taskFixedBytes = 512
 // description takes six bytes in JSON, one here). List pages
 // ([Filter.MaxBytes]) and the in-memory store's byte cap count it.
 func (t *Task) SizeEstimate() int {
-	return taskFixedBytes + len(t.Type) + len(t.Description) + len(t.Domain) + len(t.Params) +
+	return taskFixedBytes + len(t.Type) + len(t.Description) + len(t.Domain) + len(t.Queue) + len(t.Partition) + len(t.Params) +
 		len(t.Result) + len(t.Error) + len(t.IdempotencyKey) + len(t.Events) + len(t.Enrichment) +
 		traceContextBytes(t.TraceContext) + attemptHistoryBytes(t.AttemptHistory)
 }
@@ -223,6 +229,15 @@ type NewTask struct {
 	Description string
 	// Domain is optional: empty, or a name as [ValidName] defines it.
 	Domain string
+	// Queue is optional: empty means [DefaultQueue] (a seedcore App
+	// first takes the default queue its handler declares, see
+	// taskqueue.WithQueue); otherwise a queue name ([ValidQueueName]).
+	Queue string
+	// Partition is optional: empty, or a name as [ValidName] defines it,
+	// such as a customer id. Within a queue, claims take turns across
+	// the partitions that have work, so one partition's backlog does not
+	// hold back another's tasks.
+	Partition string
 	// Params must be a JSON object when set ([CheckJSON], at most
 	// MaxParamsBytes); empty means {}.
 	Params json.RawMessage
@@ -264,6 +279,8 @@ type NewTask struct {
 //   - id: empty, or a UUID.
 //   - type: required, [ValidName].
 //   - domain: empty, or [ValidName].
+//   - queue: empty ([DefaultQueue]), or [ValidQueueName].
+//   - partition: empty, or [ValidName].
 //   - description: valid UTF-8 without NUL, at most MaxDescriptionBytes.
 //   - idempotency_key: valid UTF-8 without control characters, at most
 //     MaxIdempotencyKeyLen bytes.
@@ -299,6 +316,12 @@ func (t NewTask) Normalize() (NewTask, error) {
 		return bad("domain", "is longer than "+strconv.Itoa(MaxDomainLen)+" bytes")
 	case t.Domain != "" && !ValidName(t.Domain):
 		return bad("domain", nameRule)
+	case t.Queue != "" && !ValidQueueName(t.Queue):
+		return bad("queue", queueRule)
+	case len(t.Partition) > MaxTypeLen:
+		return bad("partition", "is longer than "+strconv.Itoa(MaxTypeLen)+" bytes")
+	case t.Partition != "" && !ValidName(t.Partition):
+		return bad("partition", nameRule)
 	case len(t.Description) > MaxDescriptionBytes:
 		return bad("description", "is longer than "+strconv.Itoa(MaxDescriptionBytes)+" bytes")
 	case t.Priority < MinPriority || t.Priority > MaxPriority:
@@ -316,6 +339,9 @@ func (t NewTask) Normalize() (NewTask, error) {
 	}
 	if t.MaxAttempts == 0 {
 		t.MaxAttempts = DefaultMaxAttempts
+	}
+	if t.Queue == "" {
+		t.Queue = DefaultQueue
 	}
 	if len(t.Params) == 0 {
 		t.Params = json.RawMessage(`{}`)
@@ -344,6 +370,9 @@ func (t NewTask) Normalize() (NewTask, error) {
 
 // nameRule is the reason given for a type or domain that is not a name.
 const nameRule = "must be ASCII letters, digits and _ . - : /, starting with a letter or digit"
+
+// queueRule is the reason given for a queue that is not a queue name.
+const queueRule = "must be 1 to 64 ASCII letters, digits and _ . -, starting with a letter or digit"
 
 // isJSONObject reports whether b's first non-space byte opens an object
 // (CheckJSON checks the rest).

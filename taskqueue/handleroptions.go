@@ -63,3 +63,25 @@ func (m *Mux) Config(taskType string) (HandlerConfig, bool) {
 	h, ok := m.handlers[taskType]
 	return h.cfg, ok
 }
+
+// HandlerConfigOf returns the configuration of taskType's handler in d:
+// d, or a dispatcher it wraps (seen through an Unwrap() Dispatcher
+// method, as the metrics package's wrapper has), must have a Config
+// method like [Mux.Config]. ok is false when none has, or taskType has no
+// handler. A seedcore App uses it to give a task without a queue its
+// handler's default queue ([WithQueue]).
+func HandlerConfigOf(d Dispatcher, taskType string) (HandlerConfig, bool) {
+	for d != nil {
+		switch v := d.(type) {
+		case interface {
+			Config(string) (HandlerConfig, bool)
+		}:
+			return v.Config(taskType)
+		case interface{ Unwrap() Dispatcher }:
+			d = v.Unwrap()
+		default:
+			return HandlerConfig{}, false
+		}
+	}
+	return HandlerConfig{}, false
+}

@@ -37,6 +37,7 @@ const (
 // PoolConfig configures a [Pool]. Only Queue and Dispatcher are required.
 type PoolConfig struct {
 	// Concurrency is how many tasks run at once. Default DefaultConcurrency.
+	// With Queues, it is the default of each queue's own concurrency.
 	Concurrency int
 	// Dispatcher runs the tasks. Required. The pool claims only the task
 	// types it declares (see [TypedDispatcher]; a [Mux] declares its
@@ -103,6 +104,13 @@ type PoolConfig struct {
 	PollInterval time.Duration
 	// Queue is the backend. Required.
 	Queue Queue
+	// Queues are the named queues the pool serves, each with its own
+	// concurrency in this pool: each queue is claimed and run apart (its
+	// own claims, prefetch and workers), so a slow or backlogged queue
+	// never takes the places of another. Default: the default queue
+	// (store.DefaultQueue) with Concurrency. Names must be queue names
+	// (store.ValidQueueName).
+	Queues map[string]QueueConfig
 	// Redactor, when set, rewrites each attempt's result and error text
 	// (and a dispatcher's panic value before it is logged) as soon as the
 	// dispatcher returns, so that what it removes never reaches the
@@ -181,6 +189,11 @@ func (c PoolConfig) withDefaults() (PoolConfig, error) {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	queues, err := checkQueues(c)
+	if err != nil {
+		return c, err
+	}
+	c.Queues = queues
 	switch {
 	case c.Prefetch == 0:
 		c.Prefetch = DefaultPrefetch
@@ -258,6 +271,11 @@ type Pool struct {
 	cfg PoolConfig
 	log *slog.Logger
 
+	// queue is the one queue the pool claims from, or "" when it serves
+	// several: then queues holds a pool per queue and does all the work.
+	queue  string
+	queues []*Pool
+
 	running atomic.Bool
 	healthy atomic.Bool
 
@@ -308,7 +326,15 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.Queues) > 1 {
+		return newQueuesPool(cfg)
+	}
+	var queue string
+	for name, qc := range cfg.Queues {
+		queue, cfg.Concurrency = name, qc.Concurrency
+	}
 	p := &Pool{
+		queue:     queue,
 		cfg:       cfg,
 		log:       cfg.Logger.With(slog.String("worker", cfg.WorkerName)),
 		held:      make(map[string]*heldTask),
@@ -352,7 +378,17 @@ func (p *Pool) WorkerName() string { return p.cfg.WorkerName }
 
 // Ready reports whether the pool is serving, has not stopped claiming, and
 // its last claim and heartbeat reached the backend.
-func (p *Pool) Ready() bool { return p.running.Load() && p.healthy.Load() && !p.claimingStopped() }
+func (p *Pool) Ready() bool {
+	if p.queues != nil {
+		for _, qp := range p.queues {
+			if !qp.Ready() {
+				return false
+			}
+		}
+		return p.running.Load() && !p.claimingStopped()
+	}
+	return p.running.Load() && p.healthy.Load() && !p.claimingStopped()
+}
 
 // StopClaiming makes the pool stop claiming at once and begin the graceful
 // stop [Pool.Serve] describes, as if Serve's context had ended: in-flight
@@ -361,7 +397,12 @@ func (p *Pool) Ready() bool { return p.running.Load() && p.healthy.Load() && !p.
 // if it is served again. A process calls it when a stop begins, so no task
 // starts while the rest of the process (an HTTP server draining) winds
 // down. It is safe to call at any time, more than once.
-func (p *Pool) StopClaiming() { p.quitOnce.Do(func() { close(p.quit) }) }
+func (p *Pool) StopClaiming() {
+	p.quitOnce.Do(func() { close(p.quit) })
+	for _, qp := range p.queues {
+		qp.StopClaiming()
+	}
+}
 
 func (p *Pool) claimingStopped() bool {
 	select {
@@ -378,6 +419,13 @@ func (p *Pool) String() string { return "taskqueue.Pool(" + p.cfg.WorkerName + "
 // Running returns how many claimed attempts have not ended: running, or
 // waiting for a slot.
 func (p *Pool) Running() int {
+	if p.queues != nil {
+		n := 0
+		for _, qp := range p.queues {
+			n += qp.Running()
+		}
+		return n
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.inflight
@@ -391,6 +439,9 @@ func (p *Pool) Running() int {
 // written within FlushTimeout. [Pool.StopClaiming] starts the same stop
 // before ctx ends. Serve returns only after ctx ends, with ctx.Err().
 func (p *Pool) Serve(ctx context.Context) error {
+	if p.queues != nil {
+		return p.serveQueues(ctx)
+	}
 	if !p.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("%w: pool %s is already serving", ErrInvalidConfig, p.cfg.WorkerName)
 	}
@@ -609,9 +660,9 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 func (p *Pool) claimFilter() (f store.ClaimFilter, ok bool) {
 	types, any, _ := ClaimTypes(p.cfg.Dispatcher)
 	if any {
-		return store.ClaimFilter{}, true
+		return store.ClaimFilter{Queue: p.queue}, true
 	}
-	return store.ClaimFilter{Types: types}, len(types) > 0
+	return store.ClaimFilter{Queue: p.queue, Types: types}, len(types) > 0
 }
 
 // pending is a claimed task on its way to a worker.

@@ -33,6 +33,9 @@ var ErrPoolBusy = errors.New("taskqueue: pool is already running")
 // RunDue going until ctx ends. While the pool serves, RunDue returns an
 // error wrapping [ErrPoolBusy], and Serve refuses to start during RunDue.
 func (p *Pool) RunDue(ctx context.Context) (int, error) {
+	if p.queues != nil {
+		return p.runDueQueues(ctx)
+	}
 	if !p.running.CompareAndSwap(false, true) {
 		return 0, fmt.Errorf("%w: pool %s", ErrPoolBusy, p.cfg.WorkerName)
 	}

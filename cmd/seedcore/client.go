@@ -31,6 +31,8 @@ type client interface {
 	Delete(ctx context.Context, id string) error
 	RetryMatching(ctx context.Context, f store.BulkFilter) (int, error)
 	DeleteMatching(ctx context.Context, f store.BulkFilter) (int, error)
+	Queues(ctx context.Context) ([]store.QueueInfo, error)
+	SetQueuePaused(ctx context.Context, name string, paused bool) error
 	Close() error
 }
 
@@ -102,6 +104,14 @@ func (c *dbClient) Cancel(ctx context.Context, id string) (store.Task, error) {
 
 func (c *dbClient) Run(ctx context.Context, id string) (store.Task, error) {
 	return c.app.Store().Run(ctx, id)
+}
+
+func (c *dbClient) Queues(ctx context.Context) ([]store.QueueInfo, error) {
+	return c.app.Queues(ctx)
+}
+
+func (c *dbClient) SetQueuePaused(ctx context.Context, name string, paused bool) error {
+	return c.app.SetQueuePaused(ctx, name, paused)
 }
 
 func (c *dbClient) Close() error { return c.app.Shutdown(context.Background()) }
@@ -187,6 +197,12 @@ func (c *apiClient) Enqueue(ctx context.Context, t store.NewTask) (store.Task, b
 	if t.Domain != "" {
 		body["domain"] = t.Domain
 	}
+	if t.Queue != "" {
+		body["queue"] = t.Queue
+	}
+	if t.Partition != "" {
+		body["partition"] = t.Partition
+	}
 	if len(t.Params) > 0 {
 		body["params"] = t.Params
 	}
@@ -236,6 +252,8 @@ func (c *apiClient) List(ctx context.Context, f store.Filter) (store.Page, error
 	}
 	set("type", f.Type)
 	set("domain", f.Domain)
+	set("queue", f.Queue)
+	set("partition", f.Partition)
 	set("cursor", f.Cursor)
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
@@ -270,6 +288,30 @@ func (c *apiClient) Run(ctx context.Context, id string) (store.Task, error) {
 	return task, err
 }
 
+func (c *apiClient) Queues(ctx context.Context) ([]store.QueueInfo, error) {
+	var list struct {
+		Queues []store.QueueInfo `json:"queues"`
+	}
+	status, err := c.do(ctx, http.MethodGet, "/queues", nil, &list)
+	if status == http.StatusNotFound {
+		err = c.noAPI()
+	}
+	return list.Queues, err
+}
+
+func (c *apiClient) SetQueuePaused(ctx context.Context, name string, paused bool) error {
+	op := "/resume"
+	if paused {
+		op = "/pause"
+	}
+	var state struct{}
+	status, err := c.do(ctx, http.MethodPost, "/queues/"+url.PathEscape(name)+op, nil, &state)
+	if status == http.StatusNotFound {
+		err = c.noAPI()
+	}
+	return err
+}
+
 func (c *apiClient) Close() error {
 	c.http.CloseIdleConnections()
 	return nil
@@ -284,7 +326,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ue),
 		errors.Is(err, store.ErrInvalidID), errors.Is(err, store.ErrInvalidTask), errors.Is(err, store.ErrTooMany),
-		errors.Is(err, store.ErrInvalidStatus), errors.Is(err, store.ErrInvalidCursor):
+		errors.Is(err, store.ErrInvalidStatus), errors.Is(err, store.ErrInvalidCursor),
+		errors.Is(err, store.ErrInvalidQueue):
 		return exitUsage
 	case errors.Is(err, store.ErrNotFound):
 		return exitNotFound

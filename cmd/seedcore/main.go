@@ -102,6 +102,9 @@ func init() {
 		"delete":    {"delete a finished task (or every one a filter selects)", runDelete},
 		"processes": {"list the live processes sharing the database, and which one leads", runProcesses},
 		"bench":     {"measure burn-down throughput and pickup latency of the library alone", runBench},
+		"queues":    {"list the queues with their task counts and whether they are paused", runQueues},
+		"pause":     {"pause a queue in every process: its tasks stay queued until it is resumed", runPause},
+		"resume":    {"resume a paused queue", runResume},
 	}
 }
 

@@ -144,6 +144,9 @@ func TestCommandExitCodes(t *testing.T) {
 		"retry":     {"0", "1", "2", "3", "4"},
 		"delete":    {"0", "1", "2", "3", "4"},
 		"processes": {"0", "1", "2"},
+		"queues":    {"0", "1", "2"},
+		"pause":     {"0", "1", "2"},
+		"resume":    {"0", "1", "2"},
 	}
 	require.Len(t, want, len(commands), "every command is listed here")
 	codeLine := regexp.MustCompile(`^  (\d)  \S`)
@@ -247,7 +250,7 @@ func taskCommands(t *testing.T, flags []string) {
 	r = runCmd(t, cmd("list", "-limit", "1")...).requireCode(t, exitOK)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 2)
-	require.Regexp(t, `^ID\s+STATUS\s+TYPE`, lines[0])
+	require.Regexp(t, `^ID\s+STATUS\s+QUEUE\s+TYPE`, lines[0])
 	require.Contains(t, lines[1], b.ID)
 	require.Contains(t, r.stderr, "1 of 2 tasks")
 	cursor := regexp.MustCompile(`-cursor (\S+)`).FindStringSubmatch(r.stderr)
@@ -325,6 +328,34 @@ func taskCommands(t *testing.T, flags []string) {
 	r = runCmd(t, cmd("delete", "-type", "other", "-confirm", "1")...).requireCode(t, exitOK)
 	require.JSONEq(t, `{"deleted":1}`, r.stdout)
 	runCmd(t, cmd("get", b.ID)...).requireCode(t, exitNotFound)
+	// queues: a task in a named queue, pause, list, resume.
+	m := runCmd(t, cmd("enqueue", "-type", "other", "-queue", "mail", "-partition", "c1", "-hold")...).requireCode(t, exitOK).task(t)
+	require.Equal(t, "mail", m.Queue)
+	require.Equal(t, "c1", m.Partition)
+	r = runCmd(t, cmd("list", "-json", "-queue", "mail", "-partition", "c1")...).requireCode(t, exitOK)
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &page))
+	require.Equal(t, 1, page.Total)
+	require.Equal(t, m.ID, page.Tasks[0].ID)
+	r = runCmd(t, cmd("pause", "mail")...).requireCode(t, exitOK)
+	require.JSONEq(t, `{"name":"mail","paused":true}`, r.stdout)
+	var queues []store.QueueInfo
+	r = runCmd(t, cmd("queues", "-json")...).requireCode(t, exitOK)
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &queues))
+	byName := map[string]store.QueueInfo{}
+	for _, q := range queues {
+		byName[q.Name] = q
+	}
+	require.True(t, byName["mail"].Paused)
+	require.Equal(t, 1, byName["mail"].Counts[store.StatusCreated])
+	require.False(t, byName[store.DefaultQueue].Paused)
+	r = runCmd(t, cmd("queues")...).requireCode(t, exitOK)
+	require.Regexp(t, `(?m)^mail\s+true\s+1\s`, r.stdout)
+	runCmd(t, cmd("resume", "mail")...).requireCode(t, exitOK)
+	r = runCmd(t, cmd("queues", "-json")...).requireCode(t, exitOK)
+	require.NotContains(t, r.stdout, `"paused": true`)
+	runCmd(t, cmd("pause", "a/b")...).requireCode(t, exitUsage)
+	runCmd(t, cmd("pause")...).requireCode(t, exitUsage)
+	runCmd(t, cmd("enqueue", "-type", "x", "-queue", "a b")...).requireCode(t, exitUsage)
 }
 
 func TestTaskCommandsDatabase(t *testing.T) {

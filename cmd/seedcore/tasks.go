@@ -30,6 +30,8 @@ prints the existing task (and says so on stderr).`)
 	fs.StringVar(&nt.Type, "type", "", "task type (required)")
 	fs.StringVar(&nt.Description, "description", "", "task description (free text; PII is redacted)")
 	fs.StringVar(&nt.Domain, "domain", "", "business domain (default: inferred from the description)")
+	fs.StringVar(&nt.Queue, "queue", "", "queue (default: the one the type's handler declares, else \"default\")")
+	fs.StringVar(&nt.Partition, "partition", "", "partition key within the queue, such as a customer id")
 	fs.StringVar(&params, "params", "", "task params as a JSON object (PII and secrets are redacted)")
 	fs.IntVar(&nt.Priority, "priority", 0, "priority 0-100, higher first (default: from the description's analysis)")
 	fs.IntVar(&nt.MaxAttempts, "max-attempts", 0, "attempts before the task fails for good (default 5)")
@@ -148,6 +150,8 @@ count and the cursor of the next page go to stderr.`)
 	fs.StringVar(&status, "status", "", "keep these statuses (comma-separated: "+statusNames()+")")
 	fs.StringVar(&f.Type, "type", "", "keep this task type")
 	fs.StringVar(&f.Domain, "domain", "", "keep this domain")
+	fs.StringVar(&f.Queue, "queue", "", "keep this queue")
+	fs.StringVar(&f.Partition, "partition", "", "keep this partition")
 	fs.StringVar(&after, "after", "", "keep tasks created at or after this RFC 3339 time, or this long ago (such as 1h)")
 	fs.StringVar(&before, "before", "", "keep tasks created before this RFC 3339 time, or this long ago")
 	fs.IntVar(&f.Limit, "limit", store.DefaultListLimit, fmt.Sprintf("page size (at most %d)", store.MaxListLimit))
@@ -180,9 +184,9 @@ count and the cursor of the next page go to stderr.`)
 			return printJSON(stdout, page)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tTYPE\tPRIORITY\tATTEMPTS\tCREATED")
+		fmt.Fprintln(tw, "ID\tSTATUS\tQUEUE\tTYPE\tPRIORITY\tATTEMPTS\tCREATED")
 		for _, t := range page.Tasks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d/%d\t%s\n", t.ID, t.Status, t.Type, t.Priority,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d/%d\t%s\n", t.ID, t.Status, t.Queue, t.Type, t.Priority,
 				t.Attempts, t.MaxAttempts, t.CreatedAt.UTC().Format(time.RFC3339))
 		}
 		if err := tw.Flush(); err != nil {

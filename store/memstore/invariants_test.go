@@ -56,6 +56,19 @@ func checkInvariants(t *testing.T, s *Store) {
 	for _, st := range store.Statuses() {
 		require.Equal(t, counts[st], s.counts[st], "count of %s", st)
 	}
+	byQueue := map[string]map[store.Status]int{}
+	for _, e := range s.tasks {
+		if byQueue[e.t.Queue] == nil {
+			byQueue[e.t.Queue] = map[store.Status]int{}
+		}
+		byQueue[e.t.Queue][e.t.Status]++
+	}
+	require.Len(t, s.queueCounts, len(byQueue), "queues counted")
+	for q, c := range byQueue {
+		for _, st := range store.Statuses() {
+			require.Equal(t, c[st], s.queueCounts[q][st], "count of %s in queue %s", st, q)
+		}
+	}
 	held := 0
 	for _, m := range s.workers {
 		require.NotEmpty(t, m, "empty worker index kept")
@@ -63,10 +76,12 @@ func checkInvariants(t *testing.T, s *Store) {
 	}
 	require.Equal(t, running, held)
 	heaps := []*taskHeap{&s.delayed, &s.leases, &s.finished}
-	for typ, h := range s.ready.heaps {
+	for k, h := range s.ready.heaps {
 		for _, e := range h.items {
-			require.Equal(t, typ, e.t.Type, "task in the ready heap of another type")
+			require.Equal(t, k.typ, e.t.Type, "task in the ready heap of another type")
+			require.Equal(t, k.queue, e.t.Queue, "task in the ready heap of another queue")
 		}
+		require.Same(t, h, s.ready.types[k.queue][k.typ])
 		heaps = append(heaps, h)
 	}
 	for _, h := range heaps {

@@ -19,7 +19,7 @@ func TestMaxBytes(t *testing.T) {
 	ctx := t.Context()
 	clock := newFakeClock()
 	params := json.RawMessage(`{"blob":"` + strings.Repeat("x", 10_000) + `"}`)
-	size := int64((&store.Task{Type: "t", Params: params}).SizeEstimate())
+	size := int64((&store.Task{Type: "t", Queue: store.DefaultQueue, Params: params}).SizeEstimate())
 	s := New(Options{Now: clock.Now, MaxBytes: 3 * size})
 
 	for range 3 {

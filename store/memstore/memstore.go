@@ -57,13 +57,17 @@ type Store struct {
 	tasks  map[string]*entry
 	keys   map[string]*entry // by idempotency key
 	counts map[store.Status]int
+	// queueCounts counts the tasks of each queue by status; paused holds
+	// the paused queues.
+	queueCounts map[string]map[store.Status]int
+	paused      map[string]bool
 	// byID and byCreated hold every entry sorted by ID and by
 	// (CreatedAt, ID); deleted entries stay (dead) until compaction.
 	byID      []*entry
 	byCreated []*entry
 	dead      int
 	// An entry is in at most one heap, chosen by its status.
-	ready    readySet // queued or retry, due: by type, priority desc, run_after, id
+	ready    readySet // queued or retry, due: by queue and type, priority desc, run_after, id
 	delayed  taskHeap // queued or retry, not due yet: run_after
 	leases   taskHeap // running: lease_expires_at
 	finished taskHeap // terminal: finished_at
@@ -106,15 +110,17 @@ func setTime(p **time.Time, field *time.Time, v time.Time) {
 // New returns an empty store configured by opts.
 func New(opts Options) *Store {
 	s := &Store{
-		now:      opts.Now,
-		tasks:    make(map[string]*entry),
-		keys:     make(map[string]*entry),
-		counts:   make(map[store.Status]int, len(store.Statuses())),
-		delayed:  taskHeap{less: delayedLess},
-		leases:   taskHeap{less: leaseLess},
-		finished: taskHeap{less: finishedLess},
-		workers:  make(map[string]map[*entry]struct{}),
-		maxBytes: max(opts.MaxBytes, 0),
+		now:         opts.Now,
+		tasks:       make(map[string]*entry),
+		keys:        make(map[string]*entry),
+		counts:      make(map[store.Status]int, len(store.Statuses())),
+		queueCounts: make(map[string]map[store.Status]int),
+		paused:      make(map[string]bool),
+		delayed:     taskHeap{less: delayedLess},
+		leases:      taskHeap{less: leaseLess},
+		finished:    taskHeap{less: finishedLess},
+		workers:     make(map[string]map[*entry]struct{}),
+		maxBytes:    max(opts.MaxBytes, 0),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -169,6 +175,9 @@ func (e *entry) snapshot() store.Task {
 func (s *Store) setStatus(e *entry, st store.Status) {
 	s.counts[e.t.Status]--
 	s.counts[st]++
+	qc := s.queueCounts[e.t.Queue]
+	qc[e.t.Status]--
+	qc[st]++
 	e.t.Status = st
 }
 
@@ -226,6 +235,8 @@ func (s *Store) insert(nt store.NewTask, now time.Time) *entry {
 		Type:           nt.Type,
 		Description:    nt.Description,
 		Domain:         nt.Domain,
+		Queue:          nt.Queue,
+		Partition:      nt.Partition,
 		Params:         cloneJSON(nt.Params),
 		Status:         store.StatusQueued,
 		Priority:       nt.Priority,
@@ -251,6 +262,12 @@ func (s *Store) insert(nt store.NewTask, now time.Time) *entry {
 		s.keys[t.IdempotencyKey] = e
 	}
 	s.counts[t.Status]++
+	qc := s.queueCounts[t.Queue]
+	if qc == nil {
+		qc = make(map[store.Status]int, len(store.Statuses()))
+		s.queueCounts[t.Queue] = qc
+	}
+	qc[t.Status]++
 	s.byID = insertSorted(s.byID, e, idCmp)
 	s.byCreated = insertSorted(s.byCreated, e, createdCmp)
 	s.resize(e)
@@ -267,7 +284,8 @@ func (s *Store) resize(e *entry) {
 
 // newTaskSize is the SizeEstimate of the task nt will be once stored.
 func newTaskSize(nt *store.NewTask) int64 {
-	t := store.Task{Type: nt.Type, Description: nt.Description, Domain: nt.Domain, Params: nt.Params,
+	t := store.Task{Type: nt.Type, Description: nt.Description, Domain: nt.Domain, Queue: nt.Queue,
+		Partition: nt.Partition, Params: nt.Params,
 		IdempotencyKey: nt.IdempotencyKey, Events: nt.Events, TraceContext: nt.TraceContext}
 	return int64(t.SizeEstimate())
 }
@@ -291,6 +309,12 @@ func (s *Store) remove(e *entry) {
 		delete(s.keys, k)
 	}
 	s.counts[e.t.Status]--
+	if qc := s.queueCounts[e.t.Queue]; qc != nil {
+		qc[e.t.Status]--
+		if emptyCounts(qc) {
+			delete(s.queueCounts, e.t.Queue)
+		}
+	}
 	s.bytes -= e.size
 	e.size = 0
 	e.dead = true

@@ -50,6 +50,10 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	}
 	ev := s.events.batch()
 	s.mu.Lock()
+	if s.paused[f.QueueName()] {
+		s.mu.Unlock()
+		return nil, nil
+	}
 	now := s.clock()
 	s.promote(now)
 	var buf [8]*taskHeap

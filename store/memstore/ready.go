@@ -2,48 +2,69 @@ package memstore
 
 import "github.com/seedcore/seedcore/store"
 
-// readySet holds the due claimable tasks in one heap per task type, so a
-// claim restricted to some types reads only their heaps: tasks of types
-// no claimer runs cost those claims nothing.
+// readyKey names one ready heap: a queue and a task type.
+type readyKey struct{ queue, typ string }
+
+// readySet holds the due claimable tasks in one heap per queue and task
+// type, so a claim, which reads one queue and maybe some types, reads only
+// their heaps: tasks of other queues, and of types no claimer runs, cost
+// it nothing.
 type readySet struct {
-	heaps map[string]*taskHeap
+	heaps map[readyKey]*taskHeap
+	// types lists, per queue, the types that have a heap.
+	types map[string]map[string]*taskHeap
 }
 
-// add inserts e into the heap of its type.
+// add inserts e into the heap of its queue and type.
 func (r *readySet) add(e *entry) {
-	h := r.heaps[e.t.Type]
+	k := readyKey{e.t.Queue, e.t.Type}
+	h := r.heaps[k]
 	if h == nil {
 		if r.heaps == nil {
-			r.heaps = make(map[string]*taskHeap)
+			r.heaps = make(map[readyKey]*taskHeap)
+			r.types = make(map[string]map[string]*taskHeap)
 		}
 		h = &taskHeap{less: readyLess}
-		r.heaps[e.t.Type] = h
+		r.heaps[k] = h
+		byType := r.types[k.queue]
+		if byType == nil {
+			byType = make(map[string]*taskHeap)
+			r.types[k.queue] = byType
+		}
+		byType[k.typ] = h
 	}
 	h.add(e)
 }
 
-// holds reports whether e is in the set, in the heap of its type.
+// holds reports whether e is in the set, in the heap of its queue and
+// type.
 func (r *readySet) holds(e *entry) bool {
-	return e.heap != nil && r.heaps[e.t.Type] == e.heap
+	return e.heap != nil && r.heaps[readyKey{e.t.Queue, e.t.Type}] == e.heap
 }
 
 // matching returns the non-empty heaps whose tasks f matches, and drops
-// empty heaps from the set.
+// the queue's empty heaps from the set.
 func (r *readySet) matching(f store.ClaimFilter, buf []*taskHeap) []*taskHeap {
+	queue := f.QueueName()
 	if len(f.Types) > 0 {
 		for _, t := range f.Types {
-			if h := r.heaps[t]; h != nil && h.Len() > 0 {
+			if h := r.heaps[readyKey{queue, t}]; h != nil && h.Len() > 0 {
 				buf = append(buf, h)
 			}
 		}
 		return buf
 	}
-	for t, h := range r.heaps {
+	byType := r.types[queue]
+	for t, h := range byType {
 		if h.Len() == 0 {
-			delete(r.heaps, t)
+			delete(byType, t)
+			delete(r.heaps, readyKey{queue, t})
 			continue
 		}
 		buf = append(buf, h)
+	}
+	if len(byType) == 0 {
+		delete(r.types, queue)
 	}
 	return buf
 }

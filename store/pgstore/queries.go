@@ -15,19 +15,21 @@ type queries struct {
 	byID, byPrefix, byKey, statusOf        string
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
+	pauseQueue, resumeQueue                string
+	queueCounts, pausedQueues              string
 	// notify sends the notifications of statements that commit without
 	// them (finish, claim), outside their durable commit.
 	notify string
 	// claimSettings precede claim in the same implicit transaction.
 	claimSettings string
-	// claimWith returns the claim with its three values (SQL literals) in
-	// place of claim's $1 (worker), $2 (limit) and $3 (lease in
-	// microseconds), for Store.Claim's one simple-protocol message; cond,
-	// when not empty, is a further SQL condition on the ready rows (see
-	// claimCond).
-	claimWith func(worker, limit, leaseUS, cond string) string
+	// claimWith returns the claim with its four values (SQL literals) in
+	// place of claim's $1 (worker), $2 (limit), $3 (lease in
+	// microseconds) and $4 (queue), for Store.Claim's one simple-protocol
+	// message; cond, when not empty, is a further SQL condition on the
+	// ready rows (see claimCond).
+	claimWith func(worker, limit, leaseUS, queue, cond string) string
 	// claimTyped is the claim of the tasks whose type is in the text array
-	// $4, as Store.ClaimMatching sends it for a filter with types.
+	// $5, as Store.ClaimMatching sends it for a filter with types.
 	claimTyped string
 }
 
@@ -105,9 +107,9 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// inserts/s that way against 3,200-3,600/s this way.
 	q.insert = notifyWrap(`INSERT INTO `+tbl+` AS t
 	(id, type, description, domain, params, status, priority, max_attempts,
-	 run_after, idempotency_key, events, trace_context)
+	 run_after, idempotency_key, events, trace_context, queue, partition)
 	VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8,
-	 coalesce($9::timestamptz, now()), nullif($10, ''), $11::jsonb, $12::jsonb)
+	 coalesce($9::timestamptz, now()), nullif($10, ''), $11::jsonb, $12::jsonb, $13, $14)
 	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 	RETURNING t.*`, taskCols,
 		[]string{note(`'r'`, ` FROM upd WHERE status = 'queued' AND run_after <= now()`)})
@@ -131,13 +133,14 @@ func buildQueries(schema string, statusNotify bool) queries {
 	unnestInsert := func(cols string) string {
 		return `INSERT INTO ` + tbl + ` AS t
 	(id, type, description, domain, params, status, priority, max_attempts,
-	 run_after, idempotency_key, events, trace_context)
+	 run_after, idempotency_key, events, trace_context, queue, partition)
 	SELECT id, type, description, domain, params::jsonb, status, priority, max_attempts,
 	 coalesce(nullif(run_after, '')::timestamptz, now()), nullif(key, ''), nullif(events, '')::jsonb,
-	 nullif(trace, '')::jsonb
+	 nullif(trace, '')::jsonb, queue, partition
 	FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-	            $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[])
-	     WITH ORDINALITY AS n(id, type, description, domain, params, status, priority, max_attempts, run_after, key, events, trace, ord)
+	            $7::int[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+	     WITH ORDINALITY AS n(id, type, description, domain, params, status, priority, max_attempts, run_after, key, events, trace,
+	                          queue, partition, ord)
 	ORDER BY key, ord
 	ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 	RETURNING ` + cols
@@ -173,10 +176,21 @@ func buildQueries(schema string, statusNotify bool) queries {
 	RETURNING t.*`, taskCols, []string{cancelNote})
 
 	q.counts = `SELECT status, count(*) FROM ` + tbl + ` GROUP BY status`
+	queues := schema + ".queues"
+	q.pauseQueue = `INSERT INTO ` + queues + ` (name, paused) VALUES ($1, true)
+	ON CONFLICT (name) DO UPDATE SET paused = true, updated_at = now()`
+	// A resume wakes the pools when it unpaused the queue.
+	q.resumeQueue = `WITH upd AS (UPDATE ` + queues + ` SET paused = false, updated_at = now()
+	WHERE name = $1 AND paused RETURNING name)
+	SELECT count(pg_notify(` + ch + `, 'r')) FROM upd`
+	q.queueCounts = `SELECT queue, status, count(*) FROM ` + tbl + ` GROUP BY queue, status`
+	q.pausedQueues = `SELECT name FROM ` + queues + ` WHERE paused`
 	q.setEnrichment = `UPDATE ` + tbl + ` SET enrichment = $2::jsonb, updated_at = now() WHERE id = $1`
 
-	// The claim: the inner SELECT walks tasks_claim_idx in claim order and
-	// skips rows other claimers hold; its WHERE repeats the index predicate
+	// The claim: the inner SELECT walks the claim's queue in
+	// tasks_claim_idx in claim order and skips rows other claimers hold
+	// (nothing when the queue is paused: a one-time condition, checked
+	// before the scan); its WHERE repeats the index predicate
 	// literally so the planner can use the partial index. The picked ids
 	// come back as one array, so the update fetches exactly those rows by
 	// primary key (a join on a subquery of ids let the planner hash-join the
@@ -198,7 +212,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// ordered scan stops at LIMIT and marks the dead entries it passes.
 	q.claimSettings = `SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; ` +
 		`SET LOCAL synchronous_commit = off; `
-	q.claimWith = func(worker, limit, leaseUS, cond string) string {
+	q.claimWith = func(worker, limit, leaseUS, queue, cond string) string {
 		if cond != "" {
 			cond = ` AND ` + cond
 		}
@@ -211,14 +225,15 @@ func buildQueries(schema string, statusNotify bool) queries {
 	started_at = now(),
 	updated_at = now()
 	WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
-	      WHERE status IN ('queued', 'retry') AND run_after <= now()` + cond + `
+	      WHERE queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond + `
+	        AND NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND paused)
 	      ORDER BY priority DESC, run_after, id
 	      LIMIT ` + limit + `
 	      FOR UPDATE SKIP LOCKED))
 	RETURNING ` + claimedCols
 	}
-	q.claim = q.claimWith("$1", "$2", "$3", "")
-	q.claimTyped = q.claimWith("$1", "$2", "$3", claimCond("$4::text[]"))
+	q.claim = q.claimWith("$1", "$2", "$3", "$4", "")
+	q.claimTyped = q.claimWith("$1", "$2", "$3", "$4", claimCond("$5::text[]"))
 
 	// named is "the rows whose id is in the uuid array p", read by primary
 	// key. The array goes through an InitPlan, so the planner does not see

@@ -48,7 +48,7 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	// One simple-protocol message (no parameters): the settings and the
 	// claim run in one implicit transaction, in one round trip.
 	query := s.q.claimSettings + s.q.claimWith(pq.QuoteLiteral(worker),
-		strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10), cond)
+		strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10), pq.QuoteLiteral(f.QueueName()), cond)
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, errorf("pgstore: claim: %w", err)

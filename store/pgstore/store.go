@@ -85,7 +85,7 @@ func (s *Store) CreateTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (sto
 func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.Task, bool, error) {
 	args := []any{nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
 		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events),
-		nullJSON(traceJSON(nt.TraceContext))}
+		nullJSON(traceJSON(nt.TraceContext)), nt.Queue, nt.Partition}
 	var row scanner
 	if _, inTx := q.(*sqlx.Tx); inTx {
 		row = q.QueryRowContext(ctx, s.q.insert, args...)
@@ -121,7 +121,7 @@ func (s *Store) byIdempotencyKey(ctx context.Context, q querier, key string) (st
 
 // copyCols are the columns CreateMany copies into its staging table.
 var copyCols = []string{"id", "type", "description", "domain", "params", "status",
-	"priority", "max_attempts", "run_after", "idempotency_key", "events", "trace_context"}
+	"priority", "max_attempts", "run_after", "idempotency_key", "events", "trace_context", "queue", "partition"}
 
 // CreateMany stores many tasks in one transaction. From 1000 tasks on, the
 // rows are streamed with COPY into a temporary table and moved into the
@@ -172,10 +172,11 @@ func (s *Store) insertMany(ctx context.Context, tasks []store.NewTask) (int, err
 	return inserted, nil
 }
 
-// taskArrays returns normalized tasks as the twelve parameter arrays of
-// an unnest insert (one per column; empty strings stand for NULL).
+// taskArrays returns normalized tasks as the fourteen parameter arrays of
+// an unnest insert (one per column; empty strings stand for NULL where
+// the column takes NULL).
 func taskArrays(tasks []store.NewTask) []any {
-	var text [10][]string // id, type, description, domain, params, status, run_after, key, events, trace
+	var text [12][]string // id, type, description, domain, params, status, run_after, key, events, trace, queue, partition
 	var ints [2][]int64   // priority, max_attempts
 	for _, t := range tasks {
 		runAfter := ""
@@ -183,7 +184,7 @@ func taskArrays(tasks []store.NewTask) []any {
 			runAfter = t.RunAfter.Format(time.RFC3339Nano)
 		}
 		for i, v := range []string{t.ID, t.Type, t.Description, t.Domain, string(t.Params),
-			string(newStatus(t)), runAfter, t.IdempotencyKey, string(t.Events), string(traceJSON(t.TraceContext))} {
+			string(newStatus(t)), runAfter, t.IdempotencyKey, string(t.Events), string(traceJSON(t.TraceContext)), t.Queue, t.Partition} {
 			text[i] = append(text[i], v)
 		}
 		ints[0] = append(ints[0], int64(t.Priority))
@@ -191,7 +192,8 @@ func taskArrays(tasks []store.NewTask) []any {
 	}
 	return []any{pq.StringArray(text[0]), pq.StringArray(text[1]), pq.StringArray(text[2]), pq.StringArray(text[3]),
 		pq.StringArray(text[4]), pq.StringArray(text[5]), pq.Int64Array(ints[0]), pq.Int64Array(ints[1]),
-		pq.StringArray(text[6]), pq.StringArray(text[7]), pq.StringArray(text[8]), pq.StringArray(text[9])}
+		pq.StringArray(text[6]), pq.StringArray(text[7]), pq.StringArray(text[8]), pq.StringArray(text[9]),
+		pq.StringArray(text[10]), pq.StringArray(text[11])}
 }
 
 func conflictMany(err error) error {
@@ -211,7 +213,7 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE `+stage+` (
 		id uuid, type text, description text, domain text, params text, status text,
 		priority smallint, max_attempts integer, run_after timestamptz,
-		idempotency_key text, events text, trace_context text) ON COMMIT DROP`); err != nil {
+		idempotency_key text, events text, trace_context text, queue text, partition text) ON COMMIT DROP`); err != nil {
 		return 0, errorf("pgstore: create many: stage: %w", err)
 	}
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(stage, copyCols...))
@@ -225,7 +227,7 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 		}
 		if _, err := stmt.ExecContext(ctx, t.ID, t.Type, t.Description, t.Domain, string(t.Params),
 			string(newStatus(t)), t.Priority, t.MaxAttempts, nullTime(t.RunAfter), key, nullJSON(t.Events),
-			nullJSON(traceJSON(t.TraceContext))); err != nil {
+			nullJSON(traceJSON(t.TraceContext)), t.Queue, t.Partition); err != nil {
 			_ = stmt.Close()
 			return 0, errorf("pgstore: create many: copy: %w", err)
 		}
@@ -240,10 +242,10 @@ func (s *Store) copyMany(ctx context.Context, norm []store.NewTask) (int, error)
 	var inserted, ready int
 	err = tx.QueryRowContext(ctx, `WITH ins AS (
 		INSERT INTO `+s.schema+`.tasks (id, type, description, domain, params, status,
-			priority, max_attempts, run_after, idempotency_key, events, trace_context)
+			priority, max_attempts, run_after, idempotency_key, events, trace_context, queue, partition)
 		SELECT id, type, description, domain, params::jsonb, status,
 			priority, max_attempts, coalesce(run_after, now()), idempotency_key, events::jsonb,
-			trace_context::jsonb
+			trace_context::jsonb, queue, partition
 		FROM `+stage+`
 		ORDER BY idempotency_key, ctid -- key order, as the unnest insert; ctid is COPY's order
 		ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -374,6 +376,12 @@ func filterConds(f store.Filter, arg func(any) string) []string {
 	}
 	if f.Domain != "" {
 		where = append(where, "t.domain = "+arg(f.Domain))
+	}
+	if f.Queue != "" {
+		where = append(where, "t.queue = "+arg(f.Queue))
+	}
+	if f.Partition != "" {
+		where = append(where, "t.partition = "+arg(f.Partition))
 	}
 	if !f.CreatedAfter.IsZero() {
 		where = append(where, "t.created_at >= "+arg(f.CreatedAfter))

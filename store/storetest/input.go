@@ -69,6 +69,21 @@ func edgeInputs() []edgeInput {
 		{"domain space", store.NewTask{Type: "t", Domain: "has space"}, false},
 		{"domain NUL", store.NewTask{Type: "t", Domain: "\x00"}, false},
 		{"domain leading slash", store.NewTask{Type: "t", Domain: "/x"}, false},
+		// queue and partition
+		{"queue empty", store.NewTask{Type: "t", Queue: ""}, true},
+		{"queue name", store.NewTask{Type: "t", Queue: "mail.eu-1_b"}, true},
+		{"queue longest", store.NewTask{Type: "t", Queue: strings.Repeat("q", store.MaxQueueLen)}, true},
+		{"queue too long", store.NewTask{Type: "t", Queue: strings.Repeat("q", store.MaxQueueLen+1)}, false},
+		{"queue slash", store.NewTask{Type: "t", Queue: "a/b"}, false},
+		{"queue colon", store.NewTask{Type: "t", Queue: "a:b"}, false},
+		{"queue leading dash", store.NewTask{Type: "t", Queue: "-a"}, false},
+		{"queue space", store.NewTask{Type: "t", Queue: "a b"}, false},
+		{"queue NUL", store.NewTask{Type: "t", Queue: "\x00"}, false},
+		{"partition empty", store.NewTask{Type: "t", Partition: ""}, true},
+		{"partition name", store.NewTask{Type: "t", Partition: "customer:42/eu"}, true},
+		{"partition too long", store.NewTask{Type: "t", Partition: strings.Repeat("p", store.MaxTypeLen+1)}, false},
+		{"partition space", store.NewTask{Type: "t", Partition: "a b"}, false},
+		{"partition quote", store.NewTask{Type: "t", Partition: "it's"}, false},
 		// description
 		{"description unicode", store.NewTask{Type: "t", Description: "tab\tnew\nline ünï 😀 \u2028 \x1b[0m"}, true},
 		{"description NUL", store.NewTask{Type: "t", Description: "a\x00b"}, false},
@@ -235,6 +250,12 @@ func requireReadable(t *testing.T, ctx context.Context, b Backend, id string, nt
 	require.Equal(t, nt.Type, got.Type)
 	require.Equal(t, nt.Description, got.Description)
 	require.Equal(t, nt.Domain, got.Domain)
+	wantQueue := nt.Queue
+	if wantQueue == "" {
+		wantQueue = store.DefaultQueue
+	}
+	require.Equal(t, wantQueue, got.Queue)
+	require.Equal(t, nt.Partition, got.Partition)
 	require.Equal(t, nt.IdempotencyKey, got.IdempotencyKey)
 	if len(nt.Params) > 0 {
 		require.JSONEq(t, string(nt.Params), string(got.Params))

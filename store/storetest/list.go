@@ -46,7 +46,8 @@ func testList(t *testing.T, s *suite) {
 		ctx, b := s.fresh(t)
 		var all []store.Task
 		for i := range 12 {
-			nt := store.NewTask{Type: []string{"a", "b"}[i%2], Domain: []string{"x", "y", "z"}[i%3], Hold: i%4 == 0}
+			nt := store.NewTask{Type: []string{"a", "b"}[i%2], Domain: []string{"x", "y", "z"}[i%3], Hold: i%4 == 0,
+				Queue: []string{"", "q1", "q2", "q1"}[i%4], Partition: []string{"", "p1"}[i%2]}
 			all = append(all, mustCreate(t, ctx, b, nt))
 		}
 		cancelled, err := b.Cancel(ctx, all[1].ID)
@@ -72,6 +73,10 @@ func testList(t *testing.T, s *suite) {
 			{"type", store.Filter{Type: "a"}, func(x store.Task) bool { return x.Type == "a" }},
 			{"domain", store.Filter{Domain: "y"}, func(x store.Task) bool { return x.Domain == "y" }},
 			{"type and domain", store.Filter{Type: "b", Domain: "z"}, func(x store.Task) bool { return x.Type == "b" && x.Domain == "z" }},
+			{"queue", store.Filter{Queue: "q1"}, func(x store.Task) bool { return x.Queue == "q1" }},
+			{"default queue", store.Filter{Queue: store.DefaultQueue}, func(x store.Task) bool { return x.Queue == store.DefaultQueue }},
+			{"partition", store.Filter{Partition: "p1"}, func(x store.Task) bool { return x.Partition == "p1" }},
+			{"queue and partition", store.Filter{Queue: "q2", Partition: "p1"}, func(store.Task) bool { return false }},
 			{"created after", store.Filter{CreatedAfter: mid}, func(x store.Task) bool { return !x.CreatedAt.Before(mid) }},
 			{"created before", store.Filter{CreatedBefore: mid}, func(x store.Task) bool { return x.CreatedAt.Before(mid) }},
 			{"created range", store.Filter{CreatedAfter: all[2].CreatedAt, CreatedBefore: all[9].CreatedAt}, func(x store.Task) bool {

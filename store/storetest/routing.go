@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,82 @@ func testClaimMatching(t *testing.T, s *suite) {
 			require.Empty(t, claimed)
 		}
 		requireUnchanged(t, ctx, b, task)
+	})
+}
+
+// testQueues pins named queues: a claim reads one queue (the default one
+// unless it names another), and a paused queue's tasks stay queued in
+// every claim until it is resumed.
+func testQueues(t *testing.T, s *suite) {
+	t.Parallel()
+	t.Run("ClaimReadsOneQueue", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		def := mustCreate(t, ctx, b, store.NewTask{})
+		require.Equal(t, store.DefaultQueue, def.Queue)
+		mail := mustCreate(t, ctx, b, store.NewTask{Queue: "mail", Priority: 100, Partition: "c1"})
+		require.Equal(t, "mail", mail.Queue)
+		require.Equal(t, "c1", mail.Partition)
+		other := mustCreate(t, ctx, b, store.NewTask{Queue: "other", Priority: 100})
+
+		got, err := b.Claim(ctx, "w1", 10, time.Minute)
+		require.NoError(t, err)
+		require.Equal(t, []string{def.ID}, ids(got), "Claim reads the default queue")
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, store.ClaimFilter{Queue: "mail"})
+		require.NoError(t, err)
+		require.Equal(t, []string{mail.ID}, ids(got))
+		require.Equal(t, "mail", got[0].Queue)
+		require.Equal(t, "c1", got[0].Partition)
+		require.Equal(t, norm(got[0]), norm(mustGet(t, ctx, b, mail.ID)), "Claim returns the stored task")
+		requireUnchanged(t, ctx, b, other)
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, store.ClaimFilter{Queue: "other", Types: []string{"nope"}})
+		require.NoError(t, err)
+		require.Empty(t, got)
+		_, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, store.ClaimFilter{Queue: "no/slash"})
+		require.ErrorIs(t, err, store.ErrInvalidTask)
+	})
+
+	t.Run("PauseResume", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		qm, ok := b.(store.QueueManager)
+		if !ok {
+			t.Skip("backend is not a store.QueueManager")
+		}
+		mail := mustCreate(t, ctx, b, store.NewTask{Queue: "mail"})
+		def := mustCreate(t, ctx, b, store.NewTask{})
+		require.NoError(t, qm.SetQueuePaused(ctx, "mail", true))
+		require.NoError(t, qm.SetQueuePaused(ctx, "mail", true), "pausing twice")
+		require.NoError(t, qm.SetQueuePaused(ctx, "empty", true), "a queue without tasks")
+		got, err := b.ClaimMatching(ctx, "w1", 10, time.Minute, store.ClaimFilter{Queue: "mail"})
+		require.NoError(t, err)
+		require.Empty(t, got, "a paused queue's task was claimed")
+		requireUnchanged(t, ctx, b, mail)
+		require.Equal(t, def.ID, claimOne(t, ctx, b, "w1", time.Minute).ID, "another queue is not paused")
+
+		queues, err := qm.Queues(ctx)
+		require.NoError(t, err)
+		require.Len(t, queues, 3)
+		require.Equal(t, []string{store.DefaultQueue, "empty", "mail"}, []string{queues[0].Name, queues[1].Name, queues[2].Name})
+		require.False(t, queues[0].Paused)
+		require.Equal(t, 1, queues[0].Counts[store.StatusRunning])
+		require.True(t, queues[1].Paused)
+		require.Zero(t, queues[1].Counts[store.StatusQueued])
+		require.Len(t, queues[1].Counts, len(store.Statuses()), "every status is counted")
+		require.True(t, queues[2].Paused)
+		require.Equal(t, 1, queues[2].Counts[store.StatusQueued])
+
+		require.NoError(t, qm.SetQueuePaused(ctx, "mail", false))
+		require.NoError(t, qm.SetQueuePaused(ctx, "never-paused", false))
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, store.ClaimFilter{Queue: "mail"})
+		require.NoError(t, err)
+		require.Equal(t, []string{mail.ID}, ids(got))
+		queues, err = qm.Queues(ctx)
+		require.NoError(t, err)
+		for _, q := range queues {
+			require.Equal(t, q.Name == "empty", q.Paused, q.Name)
+		}
+
+		for _, bad := range []string{"", "a b", "a/b", "-x", strings.Repeat("q", store.MaxQueueLen+1)} {
+			require.ErrorIs(t, qm.SetQueuePaused(ctx, bad, true), store.ErrInvalidQueue, "queue %q", bad)
+		}
 	})
 }

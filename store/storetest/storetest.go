@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"Transitions", testTransitions},
 		{"Claim", testClaim},
 		{"ClaimMatching", testClaimMatching},
+		{"Queues", testQueues},
 		{"Heartbeat", testHeartbeat},
 		{"Finish", testFinish},
 		{"Fencing", testFencing},

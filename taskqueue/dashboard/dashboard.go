@@ -163,8 +163,8 @@ func (d *Dashboard) Prefix() string { return d.cfg.Prefix }
 // Handler returns the handler of every dashboard route, all under the
 // prefix:
 //
-//	GET  {prefix}/                   overview: counts by status, throughput and latency chart
-//	GET  {prefix}/tasks              task list (query: status, type, domain, cursor)
+//	GET  {prefix}/                   overview: counts by status, the queues, throughput and latency chart
+//	GET  {prefix}/tasks              task list (query: status, type, domain, queue, cursor)
 //	GET  {prefix}/tasks/{id}         one task (full id or unambiguous prefix)
 //	POST {prefix}/tasks/{id}/cancel  cancel the task (form with the CSRF token)
 //	POST {prefix}/tasks/{id}/run     release a created task (form with the CSRF token)
@@ -173,6 +173,8 @@ func (d *Dashboard) Prefix() string { return d.cfg.Prefix }
 //	POST {prefix}/tasks/retry        retry every task of one status a list filter selects (form with status,
 //	                                 type, domain and confirm, the count the list showed)
 //	POST {prefix}/tasks/delete       delete every task of one status a list filter selects (same form)
+//	POST {prefix}/queues/{name}/pause   pause a queue in every process (form with the CSRF token)
+//	POST {prefix}/queues/{name}/resume  resume it (form with the CSRF token)
 //	GET  {prefix}/static/...         the embedded CSS and JavaScript
 //
 // GET {prefix} redirects to {prefix}/. Mount it in a mux at "{prefix}/"
@@ -191,6 +193,8 @@ func (d *Dashboard) routes() http.Handler {
 	mux.HandleFunc("POST "+p+"/tasks/{id}/delete", d.action(actDelete))
 	mux.HandleFunc("POST "+p+"/tasks/retry", d.bulkAction(actRetry))
 	mux.HandleFunc("POST "+p+"/tasks/delete", d.bulkAction(actDelete))
+	mux.HandleFunc("POST "+p+"/queues/{name}/pause", d.queueAction(true))
+	mux.HandleFunc("POST "+p+"/queues/{name}/resume", d.queueAction(false))
 	mux.Handle("GET "+p+"/static/", d.static)
 	mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)

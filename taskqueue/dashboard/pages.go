@@ -67,18 +67,31 @@ type countView struct {
 	N      int
 }
 
+// queueView is one row of the overview's queue table.
+type queueView struct {
+	Name                   string
+	Paused                 bool
+	Queued, Retry, Running int
+}
+
+// maxQueueRows bounds the overview's queue table.
+const maxQueueRows = 50
+
 type overviewPage struct {
 	base
-	Counts []countView
-	Total  int
-	Chart  chartView
-	Tasks  []taskView
+	Queues     []queueView
+	MoreQueues int
+	Counts     []countView
+	Total      int
+	Chart      chartView
+	Tasks      []taskView
 }
 
 type listFilter struct {
 	Status string
 	Type   string
 	Domain string
+	Queue  string
 	Cursor string
 }
 
@@ -308,23 +321,42 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		data.Counts = append(data.Counts, countView{Status: s, N: counts[s]})
 		data.Total += counts[s]
 	}
+	if qm, ok := d.cfg.Store.(store.QueueManager); ok {
+		qs, err := qm.Queues(r.Context())
+		if err != nil {
+			d.storeFail(w, r, err)
+			return
+		}
+		for i, q := range qs {
+			if i == maxQueueRows {
+				data.MoreQueues = len(qs) - i
+				break
+			}
+			data.Queues = append(data.Queues, queueView{Name: q.Name, Paused: q.Paused,
+				Queued: q.Counts[store.StatusQueued], Retry: q.Counts[store.StatusRetry], Running: q.Counts[store.StatusRunning]})
+		}
+	}
 	d.render(w, r, http.StatusOK, "overview", data)
 }
 
 // listQuery are the query parameters of the task list.
-var listQuery = map[string]bool{"status": true, "type": true, "domain": true, "cursor": true}
+var listQuery = map[string]bool{"status": true, "type": true, "domain": true, "queue": true, "cursor": true}
 
 func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 	csrf := d.token(d.session(w, r))
 	q := r.URL.Query()
 	for name := range q {
 		if !listQuery[name] {
-			d.fail(w, r, http.StatusBadRequest, "The list takes only the status, type, domain and cursor parameters.", nil)
+			d.fail(w, r, http.StatusBadRequest, "The list takes only the status, type, domain, queue and cursor parameters.", nil)
 			return
 		}
 	}
-	lf := listFilter{Status: q.Get("status"), Type: q.Get("type"), Domain: q.Get("domain"), Cursor: q.Get("cursor")}
-	f := store.Filter{Type: lf.Type, Domain: lf.Domain, Cursor: lf.Cursor, Limit: d.cfg.PageSize}
+	lf := listFilter{Status: q.Get("status"), Type: q.Get("type"), Domain: q.Get("domain"), Queue: q.Get("queue"), Cursor: q.Get("cursor")}
+	f := store.Filter{Type: lf.Type, Domain: lf.Domain, Queue: lf.Queue, Cursor: lf.Cursor, Limit: d.cfg.PageSize}
+	if lf.Queue != "" && !store.ValidQueueName(lf.Queue) {
+		d.fail(w, r, http.StatusBadRequest, "A queue name is ASCII letters, digits and _ . -, starting with a letter or digit.", nil)
+		return
+	}
 	if lf.Status != "" {
 		st, err := store.ParseStatus(lf.Status)
 		if err != nil {
@@ -360,7 +392,7 @@ func (d *Dashboard) list(w http.ResponseWriter, r *http.Request) {
 // listURL is the address of the list with the filter lf at cursor.
 func (d *Dashboard) listURL(lf listFilter, cursor string) string {
 	v := url.Values{}
-	for _, kv := range [][2]string{{"status", lf.Status}, {"type", lf.Type}, {"domain", lf.Domain}, {"cursor", cursor}} {
+	for _, kv := range [][2]string{{"status", lf.Status}, {"type", lf.Type}, {"domain", lf.Domain}, {"queue", lf.Queue}, {"cursor", cursor}} {
 		if kv[1] != "" {
 			v.Set(kv[0], kv[1])
 		}
@@ -520,5 +552,32 @@ func (d *Dashboard) bulkAction(kind actionKind) http.HandlerFunc {
 		// are seen running and ending, deleted ones gone.
 		lf.Status = ""
 		http.Redirect(w, r, d.listURL(lf, ""), http.StatusSeeOther)
+	}
+}
+
+// queueAction returns the handler of a queue's pause or resume form: it
+// checks the CSRF defence, sets the queue's state in the store (so every
+// process sees it) and redirects (303) to the overview.
+func (d *Dashboard) queueAction(pause bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !d.checkForm(w, r) {
+			return
+		}
+		name := r.PathValue("name")
+		if !store.ValidQueueName(name) {
+			d.fail(w, r, http.StatusBadRequest, "A queue name is ASCII letters, digits and _ . -, starting with a letter or digit.", nil)
+			return
+		}
+		qm, ok := d.cfg.Store.(store.QueueManager)
+		if !ok {
+			d.fail(w, r, http.StatusNotImplemented, "The task store keeps no queue state.", nil)
+			return
+		}
+		if err := qm.SetQueuePaused(r.Context(), name, pause); err != nil {
+			d.storeFail(w, r, err)
+			return
+		}
+		d.cfg.Logger.Info("dashboard: queue "+map[bool]string{true: "paused", false: "resumed"}[pause], slog.String("queue", name))
+		http.Redirect(w, r, d.cfg.Prefix+"/", http.StatusSeeOther)
 	}
 }

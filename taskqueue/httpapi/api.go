@@ -230,6 +230,9 @@ func (a *API) routes() http.Handler {
 		{p + "/tasks/{id}/cancel", map[string]http.HandlerFunc{http.MethodPost: a.cancelTask}, false},
 		{p + "/tasks/{id}/run", map[string]http.HandlerFunc{http.MethodPost: a.runTask}, false},
 		{p + "/tasks/{id}/events", map[string]http.HandlerFunc{http.MethodGet: a.taskEvents}, false},
+		{p + "/queues", map[string]http.HandlerFunc{http.MethodGet: a.listQueues}, false},
+		{p + "/queues/{name}/pause", map[string]http.HandlerFunc{http.MethodPost: a.pauseQueue}, false},
+		{p + "/queues/{name}/resume", map[string]http.HandlerFunc{http.MethodPost: a.resumeQueue}, false},
 	}
 	if a.cfg.Processes != nil {
 		routes = append(routes, route{p + "/processes", map[string]http.HandlerFunc{http.MethodGet: a.listProcesses}, false})

@@ -197,6 +197,10 @@ func decodeCreate(fields []field, headerKey string, maxParams int) (store.NewTas
 			nt.Description, err = jsonString(v, null)
 		case "domain":
 			nt.Domain, err = jsonString(v, null)
+		case "queue":
+			nt.Queue, err = jsonString(v, null)
+		case "partition":
+			nt.Partition, err = jsonString(v, null)
 		case "idempotency_key":
 			nt.IdempotencyKey, err = jsonString(v, null)
 		case "params":

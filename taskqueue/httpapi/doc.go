@@ -32,7 +32,7 @@
 // The body of POST {prefix}/tasks is one JSON object:
 //
 //	{"type": "email.send", "description": "...", "domain": "billing",
-//	 "params": {"to": 42}, "priority": 10, "keep_priority": false, "max_attempts": 3,
+//	 "queue": "mail", "partition": "customer-42", "params": {"to": 42}, "priority": 10, "keep_priority": false, "max_attempts": 3,
 //	 "run_after": "2030-01-02T15:04:05Z", "run_immediately": true,
 //	 "idempotency_key": "order-42"}
 //
@@ -43,6 +43,10 @@
 //   - type: 1 to 128 ASCII letters, digits and "_ . - : /", starting with
 //     a letter or digit (store.ValidName); no spaces, controls or escapes.
 //   - domain: empty (inferred), or a name like type.
+//   - queue: empty (the default queue its handler declares, else
+//     "default"), or 1 to 64 ASCII letters, digits and "_ . -", starting
+//     with a letter or digit (store.ValidQueueName).
+//   - partition: empty, or a name like type (a tenant or customer id, say).
 //   - description: valid UTF-8 without \u0000, at most
 //     store.MaxDescriptionBytes.
 //   - idempotency_key (or the Idempotency-Key header): valid UTF-8 without
@@ -79,7 +83,8 @@
 // GET {prefix}/tasks takes
 //
 //   - status: known status names, repeatable or comma-separated;
-//   - type, domain: a name, with the charset of the create body;
+//   - type, domain, partition: a name, with the charset of the create body;
+//   - queue: a queue name;
 //   - created_after, created_before: RFC 3339, years 1 to 9999;
 //   - limit: decimal digits without sign or leading zero, 1 to 1000
 //     (default 50);
@@ -123,6 +128,21 @@
 // selects failed and cancelled tasks and a bulk delete completed, failed
 // and cancelled ones; another status is 400. At most store.MaxBulk
 // (10,000) tasks are changed at once: a larger selection is 400 too_many.
+//
+// # Queues
+//
+// GET {prefix}/queues lists every queue that holds tasks or has state set
+// (at most store.MaxQueues), by name:
+//
+//	{"queues": [{"name": "default", "paused": false,
+//	  "counts": {"created": 0, "queued": 12, "running": 3, ...}}]}
+//
+// POST {prefix}/queues/{name}/pause and .../resume pause and resume the
+// queue in every process on the store, and answer {"name", "paused"}. A
+// paused queue's tasks stay queued until it is resumed; the state is
+// kept by the store (across restarts, on PostgreSQL). A name that is not
+// a queue name is 400; a store that keeps no queue state (no
+// store.QueueManager) answers 501 not_implemented.
 //
 // # Rendering
 //

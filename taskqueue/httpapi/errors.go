@@ -48,6 +48,7 @@ const (
 	CodeTooManyStreams       = "too_many_streams"       // 503: Config.MaxStreams event streams are open; with Retry-After.
 	CodeUnavailable          = "unavailable"            // 503: the store is unreachable, closed or timed out, or the request was abandoned; with Retry-After.
 	CodeInternal             = "internal"               // 500: anything else; logged with the request id.
+	CodeNotImplemented       = "not_implemented"        // 501: the store keeps no queue state (no store.QueueManager).
 )
 
 // ErrorBody is the JSON body of every error response:
@@ -109,6 +110,8 @@ func storeError(err error) *apiError {
 		return newError(http.StatusConflict, CodeConflict, "the task conflicts with an existing task")
 	case errors.Is(err, store.ErrInvalidCursor):
 		return badRequest(CodeInvalidRequest, "invalid cursor")
+	case errors.Is(err, store.ErrInvalidQueue):
+		return badRequest(CodeInvalidRequest, "invalid queue name")
 	case errors.Is(err, store.ErrInvalidStatus):
 		return badRequest(CodeInvalidRequest, "invalid status")
 	case errors.Is(err, store.ErrInvalidTask):

@@ -52,7 +52,7 @@ func (a *API) createTask(w http.ResponseWriter, r *http.Request) {
 
 // listParams are the query parameters GET /tasks accepts.
 var listParams = map[string]bool{
-	"status": true, "type": true, "domain": true, "created_after": true,
+	"status": true, "type": true, "domain": true, "queue": true, "partition": true, "created_after": true,
 	"created_before": true, "limit": true, "cursor": true,
 }
 
@@ -61,7 +61,8 @@ var listParams = map[string]bool{
 // the parameter (never a guess at what was meant):
 //
 //   - status: known status names, comma-separated and/or repeated.
-//   - type, domain: a name as store.ValidName defines it.
+//   - type, domain, partition: a name as store.ValidName defines it.
+//   - queue: a queue name (store.ValidQueueName).
 //   - created_after, created_before: RFC 3339, years 1 to 9999.
 //   - limit: decimal digits without sign or leading zero, 1 to
 //     store.MaxListLimit.
@@ -98,7 +99,12 @@ func parseFilter(q url.Values) (store.Filter, error) {
 	}
 	f.Type = q.Get("type")
 	f.Domain = q.Get("domain")
-	for _, p := range []struct{ name, v string }{{"type", f.Type}, {"domain", f.Domain}} {
+	f.Queue = q.Get("queue")
+	f.Partition = q.Get("partition")
+	if f.Queue != "" && !store.ValidQueueName(f.Queue) {
+		return f, badRequest(CodeInvalidRequest, "queue must be 1 to "+strconv.Itoa(store.MaxQueueLen)+" ASCII letters, digits and _ . -, starting with a letter or digit")
+	}
+	for _, p := range []struct{ name, v string }{{"type", f.Type}, {"domain", f.Domain}, {"partition", f.Partition}} {
 		if p.v != "" && !store.ValidName(p.v) {
 			return f, badRequest(CodeInvalidRequest, p.name+" must be ASCII letters, digits and _ . - : /, starting with a letter or digit, at most "+strconv.Itoa(store.MaxTypeLen)+" bytes")
 		}

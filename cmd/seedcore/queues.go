@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("queues", "[flags]", `
+List the queues that hold tasks or are paused, with their task counts by
+status, as a table (or as JSON with -json).`)
+	var c conn
+	c.register(fs)
+	var asJSON bool
+	fs.BoolVar(&asJSON, "json", false, "print the queues as JSON")
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		return fail(stderr, "queues", usagef("unexpected argument %q", pos[0]))
+	}
+	return withClient(ctx, c, "queues", stderr, func(ctx context.Context, cl client) error {
+		qs, err := cl.Queues(ctx)
+		if err != nil {
+			return err
+		}
+		if qs == nil {
+			qs = []store.QueueInfo{}
+		}
+		if asJSON {
+			return printJSON(stdout, qs)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprint(tw, "QUEUE\tPAUSED")
+		for _, st := range store.Statuses() {
+			fmt.Fprintf(tw, "\t%s", st)
+		}
+		fmt.Fprintln(tw)
+		for _, q := range qs {
+			fmt.Fprintf(tw, "%s\t%t", q.Name, q.Paused)
+			for _, st := range store.Statuses() {
+				fmt.Fprintf(tw, "\t%d", q.Counts[st])
+			}
+			fmt.Fprintln(tw)
+		}
+		return tw.Flush()
+	})
+}
+
+func runPause(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runSetPaused(ctx, args, stdout, stderr, "pause", true, `
+Pause the queue NAME in every process on the database: its tasks stay
+queued, claimed by no process, until it is resumed. Tasks already running
+finish. The state is kept in the database, across restarts.`)
+}
+
+func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runSetPaused(ctx, args, stdout, stderr, "resume", false, `
+Resume the queue NAME: every process claims its tasks again at once.`)
+}
+
+func runSetPaused(ctx context.Context, args []string, stdout, stderr io.Writer, name string, paused bool, help string) int {
+	fs := newFlags(name, "[flags] NAME", help)
+	var c conn
+	c.register(fs)
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		return fail(stderr, name, usagef("give one queue name"))
+	}
+	if err := store.CheckQueueName(pos[0]); err != nil {
+		return fail(stderr, name, usagef("%v", err))
+	}
+	return withClient(ctx, c, name, stderr, func(ctx context.Context, cl client) error {
+		if err := cl.SetQueuePaused(ctx, pos[0], paused); err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]any{"name": pos[0], "paused": paused})
+	})
+}

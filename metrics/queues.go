@@ -1,0 +1,120 @@
+package metrics
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/seedcore/seedcore/store"
+)
+
+// queueCollector reports, at scrape time, the tasks of each declared
+// queue by status and whether it is paused, from a store that keeps queue
+// state (store.QueueManager). Queues are labelled by name only when
+// declared (Options.Queues, [Metrics.DeclareQueues]): a queue named by a
+// client alone counts under [OtherLabel], so the label set stays the
+// operator's.
+type queueCollector struct {
+	timeout time.Duration
+	store   atomicStore
+	max     int
+
+	mu       sync.RWMutex
+	declared map[string]bool
+
+	tasks, paused *prometheus.Desc
+}
+
+func newQueueCollector(timeout time.Duration, max int, queues []string) *queueCollector {
+	c := &queueCollector{
+		timeout:  timeout,
+		max:      max,
+		declared: map[string]bool{store.DefaultQueue: true},
+		tasks: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "queue_tasks"),
+			"Tasks in each declared queue (others under \"other\"), by status, read at scrape time.", []string{"queue", "status"}, nil),
+		paused: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "queue_paused"),
+			"1 while the declared queue is paused (no process claims its tasks), else 0.", []string{"queue"}, nil),
+	}
+	c.declare(queues...)
+	return c
+}
+
+// declare adds queue names to label by name, up to max of them; names
+// that are not queue names are ignored.
+func (c *queueCollector) declare(names ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range names {
+		if len(c.declared) >= c.max {
+			return
+		}
+		if store.ValidQueueName(n) {
+			c.declared[n] = true
+		}
+	}
+}
+
+func (c *queueCollector) label(name string) string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.declared[name] {
+		return name
+	}
+	return OtherLabel
+}
+
+// Describe implements prometheus.Collector.
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.tasks
+	ch <- c.paused
+}
+
+// Collect implements prometheus.Collector. Without a tracked store that
+// keeps queue state, or when the store does not answer, it reports
+// nothing (seedcore_store_up says whether the store answers).
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	qm, ok := c.store.Load().(store.QueueManager)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	qs, err := qm.Queues(ctx)
+	if err != nil {
+		return
+	}
+	counts := map[string]map[store.Status]int{}
+	paused := map[string]bool{}
+	c.mu.RLock()
+	for name := range c.declared {
+		counts[name] = map[store.Status]int{}
+		paused[name] = false
+	}
+	c.mu.RUnlock()
+	for _, q := range qs {
+		l := c.label(q.Name)
+		if counts[l] == nil {
+			counts[l] = map[store.Status]int{}
+		}
+		for st, n := range q.Counts {
+			counts[l][st] += n
+		}
+		if l != OtherLabel {
+			paused[l] = q.Paused
+		}
+	}
+	for name, byStatus := range counts {
+		for _, st := range store.Statuses() {
+			ch <- prometheus.MustNewConstMetric(c.tasks, prometheus.GaugeValue, float64(byStatus[st]), name, string(st))
+		}
+	}
+	for name, p := range paused {
+		v := 0.0
+		if p {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, v, name)
+	}
+}

@@ -1,0 +1,59 @@
+package dashboard_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue/dashboard"
+)
+
+func TestQueuesPauseResume(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	task := b.create(t, store.NewTask{Queue: "mail"})
+	b.create(t, store.NewTask{})
+	cookie, token := b.session(t, "/ui/")
+	body := b.get(t, "/ui/")
+	require.Contains(t, body, `<a href="/ui/tasks?queue=mail">mail</a>`)
+	require.Contains(t, body, `action="/ui/queues/mail/pause"`)
+	require.Contains(t, body, `action="/ui/queues/default/pause"`)
+
+	form := url.Values{dashboard.CSRFField: {token}}
+	w := b.do(t, http.MethodPost, "/ui/queues/mail/pause", form, []*http.Cookie{cookie})
+	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+	require.Equal(t, "/ui/", w.Header().Get("Location"))
+	queues, err := b.store.Queues(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "mail", queues[1].Name)
+	require.True(t, queues[1].Paused)
+	body = b.get(t, "/ui/")
+	require.Contains(t, body, `action="/ui/queues/mail/resume"`)
+	require.Contains(t, body, "paused")
+
+	w = b.do(t, http.MethodPost, "/ui/queues/mail/resume", form, []*http.Cookie{cookie})
+	require.Equal(t, http.StatusSeeOther, w.Code, w.Body.String())
+	queues, err = b.store.Queues(context.Background())
+	require.NoError(t, err)
+	require.False(t, queues[1].Paused)
+
+	// No CSRF token: refused, nothing changes.
+	w = b.do(t, http.MethodPost, "/ui/queues/mail/pause", url.Values{}, []*http.Cookie{cookie})
+	require.Equal(t, http.StatusForbidden, w.Code)
+	queues, err = b.store.Queues(context.Background())
+	require.NoError(t, err)
+	require.False(t, queues[1].Paused)
+	w = b.do(t, http.MethodPost, "/ui/queues/a:b/pause", form, []*http.Cookie{cookie})
+	require.Equal(t, http.StatusBadRequest, w.Code)
+
+	// The list filters by queue.
+	body = b.get(t, "/ui/tasks?queue=mail")
+	require.Contains(t, body, task.ID)
+	require.Contains(t, body, `1</span> matching task`)
+	w = b.do(t, http.MethodGet, "/ui/tasks?queue=a%20b", nil, nil)
+	require.Equal(t, http.StatusBadRequest, w.Code)
+}
