@@ -76,9 +76,12 @@ func errorClass(ctx context.Context, err error) string {
 	if ctx.Err() != nil {
 		cause = context.Cause(ctx)
 	}
+	var snooze *taskqueue.SnoozeError
 	switch {
 	case errors.Is(cause, taskqueue.ErrLeaseLost), errors.Is(cause, taskqueue.ErrStopping):
 		return ""
+	case cause == nil && errors.As(err, &snooze):
+		return "" // put off, not failed: counted as snoozed when it is written
 	case errors.Is(cause, taskqueue.ErrCancelled), errors.Is(err, taskqueue.ErrCancelled):
 		return ClassCancelled
 	case errors.Is(cause, taskqueue.ErrTimeout), errors.Is(err, taskqueue.ErrTimeout):

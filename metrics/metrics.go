@@ -100,6 +100,7 @@ type Metrics struct {
 	services *limiter
 
 	created, claimed, completed, failed, retried, cancelled *prometheus.CounterVec
+	snoozed                                                 *prometheus.CounterVec
 	released                                                *prometheus.CounterVec
 	rescued                                                 prometheus.Counter
 	rescuedLost                                             prometheus.Counter
@@ -162,6 +163,7 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 		failed:    counter("tasks_failed_total", "Attempts that failed the task for good, by task type.", "type"),
 		retried:   counter("tasks_retried_total", "Attempts that failed and scheduled a retry, by task type.", "type"),
 		cancelled: counter("tasks_cancelled_total", "Attempts that ended the task cancelled, by task type.", "type"),
+		snoozed:   counter("tasks_snoozed_total", "Attempts that put their task off without spending an attempt (taskqueue.Snooze), by task type.", "type"),
 		released: counter("tasks_released_total",
 			"Attempts given back uncounted at a hard stop, or abandoned after a lost lease, by task type and reason (stopping, lease_lost).",
 			"type", "reason"),
@@ -208,7 +210,7 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	}
 
 	cs := []prometheus.Collector{
-		m.created, m.claimed, m.completed, m.failed, m.retried, m.cancelled, m.released, m.rescued,
+		m.created, m.claimed, m.completed, m.failed, m.retried, m.cancelled, m.snoozed, m.released, m.rescued,
 		m.rescuedLost, m.leaderChanges, m.leader, m.dispatchErrors, m.restarts, m.backoffs, m.findings, m.analyses,
 		m.attempt, m.latency, m.analysis, m.depth, m.queues,
 	}
@@ -294,6 +296,8 @@ func (m *Metrics) Finished(t *store.Task, kind store.OutcomeKind, ran time.Durat
 		m.cancelled.WithLabelValues(typ).Inc()
 	case store.OutcomeRelease:
 		m.released.WithLabelValues(typ, "stopping").Inc()
+	case store.OutcomeSnooze:
+		m.snoozed.WithLabelValues(typ).Inc()
 	}
 }
 

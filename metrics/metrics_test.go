@@ -277,6 +277,24 @@ func TestLeaseLostAndStopping(t *testing.T) {
 	}
 }
 
+func TestSnoozed(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{Types: []string{"t"}})
+	require.NoError(t, err)
+	// A dispatcher's snooze is no dispatcher error; its written outcome is
+	// counted as snoozed.
+	d := m.Dispatcher(taskqueue.Typed(taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) {
+		return nil, taskqueue.Snooze(time.Minute)
+	}), "t"))
+	_, err = d.Dispatch(context.Background(), &store.Task{Type: "t"})
+	require.ErrorAs(t, err, new(*taskqueue.SnoozeError))
+	m.Finished(&store.Task{Type: "t"}, store.OutcomeSnooze, time.Millisecond, nil)
+	fams := scrape(t, reg)
+	require.Equal(t, float64(1), value(fams, "seedcore_tasks_snoozed_total", map[string]string{"type": "t"}))
+	require.Equal(t, float64(0), value(fams, "seedcore_dispatcher_errors_total", map[string]string{"class": metrics.ClassRetry}))
+}
+
 func TestStartLatencyUsesStoreTimes(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()

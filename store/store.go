@@ -327,6 +327,10 @@ const (
 	// OutcomeRelease gives the lease back without counting the attempt: the
 	// task returns to queued, claimable at once (used at hard stop).
 	OutcomeRelease OutcomeKind = "release"
+	// OutcomeSnooze puts the task off for RetryIn without counting the
+	// attempt: it returns to queued, claimable after RetryIn, its error
+	// unchanged and its Snoozes raised by one.
+	OutcomeSnooze OutcomeKind = "snooze"
 )
 
 // Outcome is the end of one attempt, written by the worker that holds the
@@ -342,8 +346,8 @@ type Outcome struct {
 	Result json.RawMessage
 	// Error is the attempt's error text for retry, fail and cancel.
 	Error string
-	// RetryIn delays the next claim of a retried task, measured on the
-	// backend's clock.
+	// RetryIn delays the next claim of a retried or snoozed task,
+	// measured on the backend's clock.
 	RetryIn time.Duration
 }
 

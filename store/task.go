@@ -165,6 +165,9 @@ type Task struct {
 	// TraceContext is the trace context of the request that enqueued the
 	// task (see [NewTask.TraceContext]), or nil.
 	TraceContext map[string]string `db:"-" json:"trace_context,omitempty"`
+	// Snoozes counts the times a running handler put the task off without
+	// spending an attempt (taskqueue.Snooze).
+	Snoozes int `db:"snoozes" json:"snoozes,omitempty"`
 	// AttemptHistory holds the task's latest ended attempts, oldest first
 	// (at most MaxAttemptHistory): when each started and ended, on which
 	// worker, how it ended and its error. An operator's retry keeps it.

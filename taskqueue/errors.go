@@ -79,3 +79,20 @@ func (e *RetryAfterError) Error() string {
 
 // Unwrap returns the wrapped reason.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// SnoozeError asks for the task to be put off for Delay without spending
+// an attempt. Return one with [Snooze]; find one with errors.As.
+type SnoozeError struct {
+	// Delay is how long to put the task off.
+	Delay time.Duration
+}
+
+// Snooze returns an error that puts the running task off for d (zero or
+// less: claimable again at once) without counting the attempt: the task
+// goes back to queued, keeps its error, and its Snoozes count rises by
+// one. A task snoozes at most PoolConfig.MaxSnoozes times; beyond, a
+// snooze counts as an attempt (as [RetryAfter] does), so a task that
+// snoozes forever still ends once its attempts are spent.
+func Snooze(d time.Duration) error { return &SnoozeError{Delay: d} }
+
+func (e *SnoozeError) Error() string { return fmt.Sprintf("snooze for %s", e.Delay) }

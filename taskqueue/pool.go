@@ -28,6 +28,8 @@ const (
 	DefaultFinishBatch  = 1000
 	DefaultFlushTimeout = 5 * time.Second
 	DefaultPrefetch     = 1000
+	// DefaultMaxSnoozes is the default PoolConfig.MaxSnoozes.
+	DefaultMaxSnoozes = 100
 	// PrefetchHorizon is how much work, at the recent pace, a pool keeps
 	// claimed ahead of its workers (see PoolConfig.Prefetch).
 	PrefetchHorizon = 50 * time.Millisecond
@@ -99,6 +101,12 @@ type PoolConfig struct {
 	// stop they are released at once. Default DefaultPrefetch; negative
 	// means none.
 	Prefetch int
+	// MaxSnoozes bounds how many times a task may be put off with
+	// [Snooze] without spending an attempt: once its Snoozes count reaches
+	// it, a snooze counts as an attempt (retried after the snooze's
+	// delay). Default DefaultMaxSnoozes; negative means every snooze
+	// counts.
+	MaxSnoozes int
 	// PollInterval is how often the pool looks for work when no notification
 	// arrives. Default DefaultPollInterval.
 	PollInterval time.Duration
@@ -199,6 +207,12 @@ func (c PoolConfig) withDefaults() (PoolConfig, error) {
 		c.Prefetch = DefaultPrefetch
 	case c.Prefetch < 0:
 		c.Prefetch = 0
+	}
+	switch {
+	case c.MaxSnoozes == 0:
+		c.MaxSnoozes = DefaultMaxSnoozes
+	case c.MaxSnoozes < 0:
+		c.MaxSnoozes = 0
 	}
 	if c.FinishBatch == 0 {
 		c.FinishBatch = DefaultFinishBatch
@@ -871,6 +885,14 @@ func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause e
 		}
 		out.Kind, out.Result = store.OutcomeComplete, result
 		return out, true
+	}
+	var snooze *SnoozeError
+	if errors.As(err, &snooze) && cause == nil {
+		if t.Snoozes < p.cfg.MaxSnoozes {
+			out.Kind, out.RetryIn = store.OutcomeSnooze, max(snooze.Delay, 0)
+			return out, true
+		}
+		err = RetryAfter(snooze.Delay, fmt.Errorf("snoozed %d times, the limit (PoolConfig.MaxSnoozes): this snooze counts as an attempt", t.Snoozes))
 	}
 	msg := err.Error()
 	if errors.Is(cause, ErrTimeout) && !errors.Is(err, ErrTimeout) {

@@ -165,7 +165,8 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) ([]error, 
 		}
 		ids[i] = id
 		switch o.Kind {
-		case store.OutcomeComplete, store.OutcomeRetry, store.OutcomeFail, store.OutcomeCancel, store.OutcomeRelease:
+		case store.OutcomeComplete, store.OutcomeRetry, store.OutcomeFail, store.OutcomeCancel, store.OutcomeRelease,
+			store.OutcomeSnooze:
 		default:
 			return nil, fmt.Errorf("memstore: outcome %d: %w: unknown kind %q", i, store.ErrInvalidTask, o.Kind)
 		}
@@ -191,7 +192,7 @@ func (s *Store) finish(o store.Outcome, now time.Time, ev *eventBatch) error {
 	if e == nil || e.t.Status != store.StatusRunning || e.t.LockedBy != o.Worker || e.t.Attempts != o.Attempt {
 		return fmt.Errorf("%w: task %s, worker %q, attempt %d", store.ErrLeaseLost, o.TaskID, o.Worker, o.Attempt)
 	}
-	if o.Error != "" {
+	if o.Error != "" && o.Kind != store.OutcomeSnooze {
 		e.t.Error = o.Error
 	}
 	var st store.Status
@@ -215,8 +216,13 @@ func (s *Store) finish(o store.Outcome, now time.Time, ev *eventBatch) error {
 		st = store.StatusQueued
 		e.t.Attempts--
 		e.t.RunAfter = now
+	case o.Kind == store.OutcomeSnooze:
+		st = store.StatusQueued
+		e.t.Attempts--
+		e.t.Snoozes++
+		e.t.RunAfter = now.Add(o.RetryIn).Truncate(time.Microsecond)
 	}
-	if st != store.StatusQueued { // a release does not count as an attempt
+	if st != store.StatusQueued { // a release or a snooze does not count as an attempt
 		s.recordAttempt(e, st, o.Error, now)
 	}
 	if s.end(e, st, now) {

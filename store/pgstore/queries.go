@@ -272,9 +272,12 @@ func buildQueries(schema string, statusNotify bool) queries {
 	    WHEN t.cancel_requested OR o.kind = 'cancel' THEN 'cancelled'
 	    WHEN o.kind = 'complete' THEN 'completed'
 	    WHEN o.kind = 'fail' THEN 'failed'
-	    WHEN o.kind = 'release' THEN 'queued'
+	    WHEN o.kind IN ('release', 'snooze') THEN 'queued'
 	    WHEN t.attempts >= t.max_attempts THEN 'failed'
 	    ELSE 'retry' END`
+	// uncounted is true for an outcome whose attempt does not count: a
+	// release or a snooze of a task not asked to cancel.
+	const uncounted = `o.kind IN ('release', 'snooze') AND NOT t.cancel_requested`
 	// Finish joins the outcomes to their rows by primary key. "id =
 	// locked($1)" lets the planner fetch exactly those rows (and locks
 	// them in id order first); comparing the worker with IS NOT DISTINCT
@@ -285,14 +288,14 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// whether its task is due again at once.
 	q.finish = `UPDATE ` + tbl + ` t SET
 	status = ` + newStatus + `,
-	attempt_history = CASE WHEN o.kind = 'release' AND NOT t.cancel_requested THEN t.attempt_history
+	attempt_history = CASE WHEN ` + uncounted + ` THEN t.attempt_history
 	    ELSE ` + appendAttempt(newStatus, `o.error`) + ` END,
+	snoozes = t.snoozes + CASE WHEN o.kind = 'snooze' AND NOT t.cancel_requested THEN 1 ELSE 0 END,
 	result = CASE WHEN o.kind = 'complete' AND NOT t.cancel_requested THEN nullif(o.result, '')::jsonb ELSE t.result END,
-	error = CASE WHEN o.kind = 'release' THEN t.error ELSE o.error END,
-	attempts = CASE WHEN o.kind = 'release' AND NOT t.cancel_requested
-	    THEN t.attempts - 1 ELSE t.attempts END,
+	error = CASE WHEN o.kind IN ('release', 'snooze') THEN t.error ELSE o.error END,
+	attempts = CASE WHEN ` + uncounted + ` THEN t.attempts - 1 ELSE t.attempts END,
 	run_after = CASE ` + newStatus + `
-	    WHEN 'queued' THEN now()
+	    WHEN 'queued' THEN now() + CASE WHEN o.kind = 'snooze' THEN o.retry_us * interval '1 microsecond' ELSE interval '0' END
 	    WHEN 'retry' THEN now() + o.retry_us * interval '1 microsecond'
 	    ELSE t.run_after END,
 	finished_at = CASE WHEN ` + newStatus + ` IN ` + terminalList + ` THEN now() END,

@@ -194,7 +194,8 @@ func newFinishBatch(outcomes []store.Outcome) (*finishBatch, error) {
 	}
 	for i, o := range outcomes {
 		switch o.Kind {
-		case store.OutcomeComplete, store.OutcomeRetry, store.OutcomeFail, store.OutcomeCancel, store.OutcomeRelease:
+		case store.OutcomeComplete, store.OutcomeRetry, store.OutcomeFail, store.OutcomeCancel, store.OutcomeRelease,
+			store.OutcomeSnooze:
 		default:
 			return nil, fmt.Errorf("%w: outcome %d: unknown kind %q", store.ErrInvalidTask, i, o.Kind)
 		}

@@ -14,7 +14,7 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.queue, t.partition, t
 	t.status, t.priority, t.attempts, t.max_attempts, t.run_after,
 	coalesce(t.locked_by, ''), t.lease_expires_at, t.last_heartbeat, t.cancel_requested,
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment,
-	t.created_at, t.updated_at, t.started_at, t.finished_at, t.trace_context, t.attempt_history`
+	t.created_at, t.updated_at, t.started_at, t.finished_at, t.trace_context, t.attempt_history, t.snoozes`
 
 // claimedCols is the select list of a claim: the columns a claim does not
 // set, and the claim's now() once, from which scanClaimed derives the rest
@@ -24,7 +24,7 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.queue, t.partition, t
 const claimedCols = `t.id, t.type, t.description, t.domain, t.queue, t.partition, t.params, t.error,
 	t.priority, t.attempts, t.max_attempts, t.run_after, t.cancel_requested,
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment, t.created_at, t.started_at,
-	t.trace_context, t.attempt_history`
+	t.trace_context, t.attempt_history, t.snoozes`
 
 // scanClaimed reads the rows of a claim by worker with the given lease.
 func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Task, error) {
@@ -40,7 +40,7 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 		)
 		if err := rows.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &t.Queue, &t.Partition, &params, &t.Error,
 			&t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter, &t.CancelRequested,
-			&t.IdempotencyKey, &ev, &enr, &created, &start, &trace, &history); err != nil {
+			&t.IdempotencyKey, &ev, &enr, &created, &start, &trace, &history, &t.Snoozes); err != nil {
 			return nil, err
 		}
 		t.TraceContext = traceContext(&t, trace)
@@ -82,7 +82,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter,
 		&t.LockedBy, &lease, &beat, &t.CancelRequested,
 		&t.IdempotencyKey, &ev, &enr,
-		&created, &updated, &start, &finish, &trace, &history}, extra...)...)
+		&created, &updated, &start, &finish, &trace, &history, &t.Snoozes}, extra...)...)
 	if err != nil {
 		return store.Task{}, err
 	}

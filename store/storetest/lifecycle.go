@@ -126,6 +126,7 @@ var ops = []op{
 	finishOp(store.OutcomeRetry, store.StatusRetry),
 	finishOp(store.OutcomeCancel, store.StatusCancelled),
 	finishOp(store.OutcomeRelease, store.StatusQueued),
+	finishOp(store.OutcomeSnooze, store.StatusQueued),
 	{
 		name: "Rescue", to: store.StatusRetry, lease: 5 * time.Millisecond, from: isRunning,
 		do: func(t *testing.T, ctx context.Context, b Backend, task store.Task) bool {
@@ -190,7 +191,8 @@ func testCancel(t *testing.T, s *suite) {
 		})
 	}
 
-	for _, kind := range []store.OutcomeKind{store.OutcomeComplete, store.OutcomeFail, store.OutcomeRetry, store.OutcomeRelease, store.OutcomeCancel} {
+	for _, kind := range []store.OutcomeKind{store.OutcomeComplete, store.OutcomeFail, store.OutcomeRetry, store.OutcomeRelease,
+		store.OutcomeCancel, store.OutcomeSnooze} {
 		t.Run("Running/"+string(kind), func(t *testing.T) {
 			ctx, b := s.fresh(t)
 			task := into(t, ctx, b, store.StatusRunning, time.Minute)

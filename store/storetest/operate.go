@@ -288,3 +288,45 @@ func testAttemptHistory(t *testing.T, s *suite) {
 		require.Equal(t, store.StatusFailed, got.AttemptHistory[store.MaxAttemptHistory-1].Outcome)
 	})
 }
+
+func testSnooze(t *testing.T, s *suite) {
+	t.Parallel()
+	t.Run("Later", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		task := mustCreate(t, ctx, b, store.NewTask{MaxAttempts: 1})
+		first := claimID(t, ctx, b, task.ID, "w1", time.Minute)
+		o := outcome(first, store.OutcomeSnooze)
+		o.RetryIn = time.Hour
+		o.Error = "not shown"
+		require.NoError(t, finish(t, ctx, b, o))
+		got := mustGet(t, ctx, b, task.ID)
+		require.Equal(t, store.StatusQueued, got.Status)
+		require.Equal(t, 0, got.Attempts, "a snooze spends no attempt")
+		require.Equal(t, 1, got.Snoozes)
+		require.Empty(t, got.Error, "a snooze is no error")
+		require.Empty(t, got.AttemptHistory, "a snooze is not an attempt")
+		require.Nil(t, got.FinishedAt)
+		require.Empty(t, got.LockedBy)
+		require.True(t, got.RunAfter.After(time.Now().Add(50*time.Minute)), "due in an hour: %v", got.RunAfter)
+		claimed, err := b.Claim(ctx, "w2", 10, time.Minute)
+		require.NoError(t, err)
+		require.Empty(t, claimed, "a snoozed task is not due")
+	})
+	t.Run("Counted", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		task := mustCreate(t, ctx, b, store.NewTask{MaxAttempts: 1})
+		for i := range 3 {
+			running := claimID(t, ctx, b, task.ID, "w1", time.Minute)
+			require.Equal(t, 1, running.Attempts, "the only attempt, every time")
+			require.Equal(t, i, running.Snoozes, "a claimed task carries its snoozes")
+			require.NoError(t, finish(t, ctx, b, outcome(running, store.OutcomeSnooze)))
+		}
+		running := claimID(t, ctx, b, task.ID, "w1", time.Minute)
+		require.NoError(t, finish(t, ctx, b, outcome(running, store.OutcomeComplete)))
+		got := mustGet(t, ctx, b, task.ID)
+		require.Equal(t, store.StatusCompleted, got.Status)
+		require.Equal(t, 3, got.Snoozes)
+		require.Equal(t, 1, got.Attempts)
+		require.Len(t, got.AttemptHistory, 1)
+	})
+}

@@ -312,7 +312,8 @@ func testFinish(t *testing.T, s *suite) {
 // rescued and claimed by another worker, cannot write any outcome.
 func testFencing(t *testing.T, s *suite) {
 	t.Parallel()
-	kinds := []store.OutcomeKind{store.OutcomeComplete, store.OutcomeFail, store.OutcomeRetry, store.OutcomeRelease, store.OutcomeCancel}
+	kinds := []store.OutcomeKind{store.OutcomeComplete, store.OutcomeFail, store.OutcomeRetry, store.OutcomeRelease,
+		store.OutcomeCancel, store.OutcomeSnooze}
 	for _, kind := range kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			ctx, b := s.fresh(t)

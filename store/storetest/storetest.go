@@ -94,6 +94,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"Delete", testDelete},
 		{"Bulk", testBulk},
 		{"AttemptHistory", testAttemptHistory},
+		{"Snooze", testSnooze},
 		{"Rescue", testRescue},
 		{"DeleteFinished", testDeleteFinished},
 		{"CreateMany", testCreateMany},

@@ -92,3 +92,11 @@ func TestDetailAttemptHistory(t *testing.T) {
 	require.Contains(t, body, `<td>1</td><td><span class="status s-failed">failed</span></td><td class="mono">w1</td>`)
 	require.Contains(t, body, "boom &lt;b&gt;", "the error is escaped")
 }
+
+func TestDetailSnoozes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	task := b.create(t, store.NewTask{})
+	b.finish(t, task.ID, store.OutcomeSnooze)
+	require.Contains(t, b.get(t, "/ui/tasks/"+task.ID), `snoozed 1×`)
+}

@@ -107,7 +107,8 @@
 // task in ("retry", "failed", "completed", "cancelled") and its error,
 // redacted and cut to store.MaxAttemptErrorChars (a rescued attempt's
 // error is "lease expired"). A released attempt (at a stop) does not
-// count and is not recorded.
+// count and is not recorded, nor is a snooze (taskqueue.Snooze), which
+// "snoozes" counts instead.
 //
 // # Retrying and deleting
 //
