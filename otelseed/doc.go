@@ -16,6 +16,7 @@
 // and no ids) and has the kind consumer and these attributes:
 //
 //   - seedcore.task.type: the task's type
+//   - seedcore.task.queue: the task's queue
 //   - seedcore.task.id: the task's ID
 //   - seedcore.task.attempt: the attempt's number, from 1
 //   - seedcore.task.outcome: complete, retry, fail, cancel or release

@@ -26,6 +26,7 @@ const SpanName = "seedcore.attempt"
 // Attribute keys of the spans and the metrics.
 const (
 	AttrType    = attribute.Key("seedcore.task.type")
+	AttrQueue   = attribute.Key("seedcore.task.queue")
 	AttrID      = attribute.Key("seedcore.task.id")
 	AttrAttempt = attribute.Key("seedcore.task.attempt")
 	AttrOutcome = attribute.Key("seedcore.task.outcome")
@@ -152,14 +153,17 @@ func (tr *Tracer) StartAttempt(ctx context.Context, t *store.Task) (context.Cont
 	if len(t.TraceContext) > 0 {
 		ctx = tr.prop.Extract(ctx, propagation.MapCarrier(t.TraceContext))
 	}
+	attrs := []attribute.KeyValue{
+		attribute.String("messaging.system", "seedcore"),
+		AttrType.String(t.Type),
+		AttrID.String(t.ID),
+		AttrAttempt.Int(t.Attempts),
+	}
+	if t.Queue != "" {
+		attrs = append(attrs, AttrQueue.String(t.Queue))
+	}
 	ctx, span := tr.tracer.Start(ctx, SpanName,
-		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
-			attribute.String("messaging.system", "seedcore"),
-			AttrType.String(t.Type),
-			AttrID.String(t.ID),
-			AttrAttempt.Int(t.Attempts),
-		))
+		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
 	mtype := AttrType.String(tr.metricType(t.Type))
 	typ := metric.WithAttributeSet(attribute.NewSet(mtype))
 	tr.active.Add(ctx, 1, typ)

@@ -142,6 +142,7 @@ func TestHTTPTraceparentParentsAttempt(t *testing.T) {
 			require.Equal(t, traceID, span.SpanContext().TraceID().String(), "the attempt joins the caller's trace")
 			require.Equal(t, trace.SpanKindConsumer, span.SpanKind())
 			require.Equal(t, "1", attr(span.Attributes(), otelseed.AttrAttempt))
+			require.Equal(t, store.DefaultQueue, attr(span.Attributes(), otelseed.AttrQueue))
 			require.Equal(t, "complete", attr(span.Attributes(), otelseed.AttrOutcome))
 			require.Equal(t, task.ID, attr(span.Attributes(), otelseed.AttrID))
 			require.Equal(t, codes.Unset, span.Status().Code)
