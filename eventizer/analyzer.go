@@ -483,7 +483,7 @@ func (a *Analyzer) suppressNested(sc *scratch) {
 		byteX := m[x].endByte - int32(len(kx.text))
 		for y := x + 1; y < len(m) && m[y].endWord-m[x].endWord < int32(c.maxWords) && m[y].endByte-m[x].endByte <= int32(c.maxSpan); y++ {
 			ky := &c.kws[m[y].kw]
-			if ky.roles&ends != 0 || !ky.hides {
+			if ky.roles&ends != 0 || !hides(ky, kx) {
 				continue
 			}
 			startY := m[y].endWord - int32(ky.nWords) + 1
@@ -496,11 +496,17 @@ func (a *Analyzer) suppressNested(sc *scratch) {
 		for y := x - 1; y >= 0 && m[y].endByte == m[x].endByte && !sup[x]; y-- {
 			// Same end, longer pattern reported earlier at this byte.
 			ky := &c.kws[m[y].kw]
-			if ky.hides && m[y].endByte == m[x].endByte && len(ky.text) > len(kx.text) {
+			if hides(ky, kx) && m[y].endByte == m[x].endByte && len(ky.text) > len(kx.text) {
 				sup[x] = true
 			}
 		}
 	}
+}
+
+// hides reports whether a match of the longer keyword long hides a match
+// of short inside it.
+func hides(long, short *keyword) bool {
+	return long.hides || long.hidesNegation && short.roles&roleNegation != 0
 }
 
 // fireRules walks the unsuppressed matches in order, one sentence at a
@@ -527,7 +533,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 		sc.nextSent = 0
 	}
 	sent := sc.nextSent + 1
-	negWord, negSent := int32(0), int32(-1)
+	negWord, negEnd, negSent := int32(0), int32(0), int32(-1)
 	for x, mt := range sc.matches {
 		if sc.suppressed[x] {
 			continue
@@ -546,7 +552,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 				negSent = -1
 				continue
 			case kw.roles&roleNegation != 0:
-				negWord, negSent = mt.endWord, sent
+				negWord, negEnd, negSent = mt.endWord, mt.endByte, sent
 				if len(kw.members) == 0 {
 					continue
 				}
@@ -556,7 +562,10 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 			continue
 		}
 		negated := false
-		if start := mt.endWord - int32(kw.nWords) + 1; negSent == sent && kw.roles&roleNegation == 0 && start-negWord <= int32(c.negWindow) {
+		// A negation word reaches the keywords that start after it ("no"
+		// in "without a badge" negates nothing there).
+		if start := mt.endWord - int32(kw.nWords) + 1; negSent == sent && kw.roles&roleNegation == 0 &&
+			start-negWord <= int32(c.negWindow) && mt.endByte-int32(len(kw.text)) >= negEnd {
 			negated = true
 			sc.suppressed[x] = true // listed only if a rule ignoring negation uses it
 		} else {

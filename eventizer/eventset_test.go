@@ -14,8 +14,9 @@ import (
 
 // The event sets (testdata/events/*.tsv) label texts with the event types
 // the default pack must find, from the definitions of the types. The
-// tuning set is the one the pack is written against; the held-out set is
-// built from other sentences and only measured.
+// tuning set (tuning.tsv and extra.tsv) is the one the pack is written
+// against; the held-out set is built from other sentences and only
+// measured.
 
 type eventDoc struct {
 	line int
@@ -166,6 +167,7 @@ func TestEventSet(t *testing.T) {
 	a := newDefault(t)
 	tuning := readEventSet(t, "testdata/events/tuning.tsv")
 	require.GreaterOrEqual(t, len(tuning), 2000)
+	tuning = append(tuning, readEventSet(t, "testdata/events/extra.tsv")...)
 	s := scoreEventSet(t, a, tuning, testing.Verbose())
 	t.Log("tuning set:" + s.table())
 	for k, c := range s.perType {

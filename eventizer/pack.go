@@ -195,7 +195,9 @@ type keyword struct {
 	members []membership
 	vetoes  []int32 // rules this keyword stops in its sentence
 	hides   bool    // a match hides the shorter keywords inside it
-	nested  bool    // it lies inside a longer keyword that hides, so a match may be hidden
+	// hidesNegation: a match hides the shorter negation words inside it
+	hidesNegation bool
+	nested        bool // it lies inside a longer keyword that hides, so a match may be hidden
 }
 
 type compiledRule struct {
@@ -293,7 +295,7 @@ func markNested(kws []keyword) {
 		index[k.text] = i
 	}
 	for _, o := range kws {
-		if !o.hides || o.nWords < 2 && !o.infix && !o.prefix {
+		if !o.hides && !o.hidesNegation || o.nWords < 2 && !o.infix && !o.prefix {
 			continue
 		}
 		words := strings.Split(o.text, " ")
@@ -523,10 +525,19 @@ func compilePack(p *Pack) (*compiled, error) {
 	}
 	for i := range c.kws {
 		k := &c.kws[i]
-		// A word that only stops rules hides no shorter keyword inside
-		// it: "real fire" among the unless words of one rule must not hide
-		// "fire" from another.
-		k.hides = k.roles != 0 || len(k.members) > 0
+		// A neutral phrase, a word with a role and a keyword of an Any
+		// rule hide the shorter keywords inside them. A word of an All
+		// rule's group hides only negation words ("not working" is no
+		// negation): "with a knife" among the words of one rule must not
+		// hide "knife" from another. A word that only stops rules hides
+		// nothing.
+		k.hides = k.roles != 0
+		for _, mb := range k.members {
+			if c.rules[mb.rule].groups == 1 {
+				k.hides = true
+			}
+		}
+		k.hidesNegation = k.hides || len(k.members) > 0
 		c.maxWords = max(c.maxWords, k.nWords)
 		c.maxSpan = max(c.maxSpan, 2*len(k.text))
 	}
