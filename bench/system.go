@@ -49,7 +49,7 @@ type probe struct {
 	early     map[string]time.Time    // handler seen before the insert returned
 	lat       []time.Duration         // from the insert's return
 	fromCall  []time.Duration         // from the insert's call
-	nEarly    int // handlers that started before their insert returned
+	nEarly    int                     // handlers that started before their insert returned
 }
 
 func newProbe() *probe {

@@ -139,7 +139,7 @@ func pickup(ctx context.Context, s system, p *probe, pr params) (result, error) 
 		return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000
 	}
 	return result{"p50 ms": ms(lat, 0.50), "p90 ms": ms(lat, 0.90), "p99 ms": ms(lat, 0.99), "max ms": ms(lat, 1),
-		"early": float64(p.earlyCount()),
+		"early":            float64(p.earlyCount()),
 		"from call p50 ms": ms(fromCall, 0.50), "from call p99 ms": ms(fromCall, 0.99)}, nil
 }
 
