@@ -17,8 +17,9 @@
 //   - W2 pickup latency: single inserts (seedcore: App.Enqueue with a short
 //     description) at each -rate per second for -latency, an open loop,
 //     with the workers running; latency from the insert's commit (its call
-//     returned) to the handler's start, and how many handlers started
-//     before their insert returned (early).
+//     returned) to the handler's start, how many handlers started before
+//     their insert returned (early), and the latency from the insert's
+//     call.
 //   - W3 mixed: -producers goroutines insert single tasks as fast as they
 //     can for -mixed while the workers run: inserted/s, completed/s (as
 //     recorded by the database at the end of the window) and the backlog.
