@@ -175,6 +175,12 @@ type Config struct {
 	// RetryPolicy sets the delay before a failed task's next attempt.
 	// Default taskqueue.ExponentialBackoff{} (1s base, 1h cap, full jitter).
 	RetryPolicy taskqueue.RetryPolicy
+	// Schedules are periodic tasks: at each slot of a schedule's cron
+	// expression the leader creates its task once, whichever process leads
+	// and however the leadership changes (see taskqueue.Scheduler). Each
+	// schedule's next and last run are kept in the store and listed at
+	// GET {APIPrefix}/schedules. Default nil: none.
+	Schedules []taskqueue.Schedule
 	// Schema is the PostgreSQL schema of the tables (and the notification
 	// channel). Default "seedcore".
 	Schema string
@@ -218,6 +224,7 @@ type backend interface {
 	store.EnrichmentWriter
 	store.Membership
 	store.ProcessLister
+	store.ScheduleStore
 }
 
 // App is a complete task service: a store, the eventizer, a worker pool,
@@ -242,6 +249,7 @@ type App struct {
 	sup      *supervisor.Supervisor
 	pool     *taskqueue.Pool
 	member   *taskqueue.Member
+	sched    *taskqueue.Scheduler
 	served   []string // the task types the dispatcher declares
 	enrich   *enrichment
 	api      *httpapi.API
@@ -424,6 +432,12 @@ func (a *App) wire() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	a.sched, err = taskqueue.NewScheduler(taskqueue.SchedulerConfig{
+		Store: a.backend, Enqueue: a.Enqueue, Schedules: cfg.Schedules, Logger: a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
 	cleaner, err := taskqueue.NewRetentionCleaner(taskqueue.RetentionConfig{Cleaner: a.backend, Retention: cfg.Retention, Logger: a.log})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -438,6 +452,7 @@ func (a *App) wire() error {
 		// The leader alone sweeps expired leases and deletes old tasks.
 		{"rescuer", a.member.Lead(rescuer), true},
 		{"retention", a.member.Lead(cleaner), false},
+		{"scheduler", a.member.Lead(a.sched), false},
 	} {
 		var opts []supervisor.Option
 		if s.required {
@@ -460,7 +475,7 @@ func (a *App) wire() error {
 	a.api, err = httpapi.New(httpapi.Config{
 		Authorize: cfg.Authorize, Enqueuer: httpapi.EnqueuerFunc(a.Enqueue), Logger: a.log,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxParamsBytes: cfg.MaxParamsBytes, MaxStreams: cfg.MaxStreams, Notifier: a.notifier, PollInterval: cfg.PollInterval,
-		Prefix: cfg.apiPrefix(), Processes: a.backend, Ready: a.sup.Check, Store: a.backend,
+		Prefix: cfg.apiPrefix(), Processes: a.backend, Ready: a.sup.Check, Schedules: a.sched, Store: a.backend,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)

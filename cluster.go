@@ -32,6 +32,12 @@ func (a *App) Processes(ctx context.Context) ([]store.Process, error) {
 	return a.backend.Processes(ctx)
 }
 
+// Schedules lists the periodic schedules (Config.Schedules) with their
+// next and last runs as the store keeps them.
+func (a *App) Schedules(ctx context.Context) ([]store.ScheduleInfo, error) {
+	return a.sched.Schedules(ctx)
+}
+
 // processInfo describes this process for its registration.
 func processInfo(name string, served []string) store.ProcessInfo {
 	host, _ := os.Hostname()

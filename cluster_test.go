@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/seedcore/seedcore"
 	"github.com/seedcore/seedcore/seedcoretest"
 	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue"
 )
 
 // TestProcessesAndLeader: a serving App registers itself, leads (alone, or
@@ -81,4 +83,48 @@ func TestWorkerNameDefault(t *testing.T) {
 	a := seedcoretest.New(t, seedcore.Config{})
 	require.NotEmpty(t, a.WorkerName())
 	require.False(t, a.Leading(), "not serving")
+}
+
+// TestSchedules: the App's leader creates a schedule's task at every
+// slot, the workers run them, and GET /api/v1/schedules lists the
+// schedule with its next and last run.
+func TestSchedules(t *testing.T) {
+	for _, env := range appEnvs {
+		t.Run(env.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := env.cfg(t)
+			cfg.Dispatcher = echoMux(t)
+			cfg.Schedules = []taskqueue.Schedule{{Name: "tick", Spec: "@every 1s", Task: store.NewTask{Type: "test", Description: "tick"}}}
+			a := seedcoretest.New(t, cfg)
+			seedcoretest.Start(t, a)
+			ctx := context.Background()
+			var done []store.Task
+			waitFor(t, 15*time.Second, func() bool {
+				page, err := a.Store().List(ctx, store.Filter{Type: "test", Statuses: []store.Status{store.StatusCompleted}})
+				require.NoError(t, err)
+				done = page.Tasks
+				return len(done) >= 2
+			}, "the schedule's tasks never ran")
+			for _, task := range done {
+				require.True(t, strings.HasPrefix(task.IdempotencyKey, "schedule:tick:"), task.IdempotencyKey)
+			}
+
+			srv := httptest.NewServer(a.Handler())
+			defer srv.Close()
+			code, body := getBody(t, srv.URL+"/api/v1/schedules")
+			require.Equal(t, http.StatusOK, code, string(body))
+			var got struct {
+				Schedules []store.ScheduleInfo `json:"schedules"`
+			}
+			require.NoError(t, json.Unmarshal(body, &got))
+			require.Len(t, got.Schedules, 1)
+			s := got.Schedules[0]
+			require.Equal(t, "tick", s.Name)
+			require.Equal(t, "@every 1s", s.Spec)
+			require.Equal(t, "test", s.Type)
+			require.NotNil(t, s.NextRun)
+			require.NotNil(t, s.LastRun)
+			require.True(t, s.NextRun.After(*s.LastRun))
+		})
+	}
 }

@@ -12,6 +12,7 @@
 //	seedcore delete ID|PREFIX             delete a finished task
 //	seedcore delete [filters] [-confirm N] the same for every task the filters select
 //	seedcore processes                    list the live processes and the leader
+//	seedcore schedules -api URL           list a server's periodic schedules, next and last runs
 //	seedcore bench [-store memory|postgres]  measure burn-down throughput and pickup latency
 //	seedcore help [COMMAND]               show help
 //
@@ -101,6 +102,7 @@ func init() {
 		"retry":     {"put a failed or cancelled task (or every one a filter selects) back in the queue", runRetry},
 		"delete":    {"delete a finished task (or every one a filter selects)", runDelete},
 		"processes": {"list the live processes sharing the database, and which one leads", runProcesses},
+		"schedules": {"list a server's periodic schedules with their next and last runs (-api)", runSchedules},
 		"bench":     {"measure burn-down throughput and pickup latency of the library alone", runBench},
 		"queues":    {"list the queues with their task counts and whether they are paused", runQueues},
 		"pause":     {"pause a queue in every process: its tasks stay queued until it is resumed", runPause},

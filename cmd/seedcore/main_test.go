@@ -147,6 +147,7 @@ func TestCommandExitCodes(t *testing.T) {
 		"queues":    {"0", "1", "2"},
 		"pause":     {"0", "1", "2"},
 		"resume":    {"0", "1", "2"},
+		"schedules": {"0", "1", "2"},
 	}
 	require.Len(t, want, len(commands), "every command is listed here")
 	codeLine := regexp.MustCompile(`^  (\d)  \S`)
@@ -448,6 +449,8 @@ func TestServeAndAPI(t *testing.T) {
 		require.Contains(t, table.stdout, ps[0].Name)
 		require.Contains(t, table.stdout, "LEADER")
 	}
+	runCmd(t, "schedules", "-api", base, "-token", token).requireCode(t, exitOK)
+	runCmd(t, append([]string{"schedules"}, db...)...).requireCode(t, exitUsage)
 
 	cancel()
 	select {

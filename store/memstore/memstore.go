@@ -82,6 +82,8 @@ type Store struct {
 	procs    []*process
 	lastProc int64
 	leader   int64
+	// schedules are the periodic schedules' states, by name.
+	schedules map[string]*store.ScheduleState
 }
 
 // entry is one stored task and its place in the indexes. The task's time

@@ -45,3 +45,10 @@ func TestMembershipConformance(t *testing.T) {
 		b.(*memstore.Store).LoseSession(se.ID())
 	})
 }
+
+func TestScheduleStoreConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunScheduleStore(t, func(t *testing.T) store.ScheduleStore {
+		return memstore.New(memstore.Options{})
+	})
+}

@@ -31,3 +31,10 @@ func TestMembershipConformance(t *testing.T) {
 		require.Equal(t, 1, n, "the session's connection")
 	})
 }
+
+func TestScheduleStoreConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunScheduleStore(t, func(t *testing.T) store.ScheduleStore {
+		return setup(t, pgstore.Options{}).store
+	})
+}

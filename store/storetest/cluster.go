@@ -247,3 +247,51 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		require.Equal(t, again.ID(), ps[0].ID)
 	})
 }
+
+// RunScheduleStore checks the schedule-state capability
+// ([store.ScheduleStore]) of the backends open returns (each fresh).
+func RunScheduleStore(t *testing.T, open func(t *testing.T) store.ScheduleStore) {
+	t.Helper()
+	t.Run("States", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s := open(t)
+		before, err := s.Now(ctx)
+		require.NoError(t, err)
+		require.Equal(t, time.UTC, before.Location())
+		sts, err := s.ScheduleStates(ctx, []string{"a", "b"})
+		require.NoError(t, err)
+		require.Len(t, sts, 2)
+		byName := map[string]store.ScheduleState{}
+		for _, st := range sts {
+			byName[st.Name] = st
+			require.False(t, st.Since.Before(before.Add(-time.Second)))
+			require.Nil(t, st.LastRun)
+			require.Nil(t, st.NextRun)
+		}
+		first := byName["a"].Since
+
+		t1 := first.Add(time.Minute).Truncate(time.Second)
+		t2 := t1.Add(time.Minute)
+		require.NoError(t, s.AdvanceSchedule(ctx, "a", &t2, t2.Add(time.Minute)))
+		require.NoError(t, s.AdvanceSchedule(ctx, "a", &t1, t2.Add(2*time.Minute)), "an older last run is kept")
+		require.NoError(t, s.AdvanceSchedule(ctx, "b", nil, t1))
+		require.ErrorIs(t, s.AdvanceSchedule(ctx, "nope", nil, t1), store.ErrNotFound)
+
+		sts, err = s.ScheduleStates(ctx, []string{"a", "b", "c"})
+		require.NoError(t, err)
+		require.Len(t, sts, 3)
+		for _, st := range sts {
+			byName[st.Name] = st
+		}
+		a := byName["a"]
+		require.True(t, a.Since.Equal(first), "a schedule keeps its first Since")
+		require.NotNil(t, a.LastRun)
+		require.True(t, a.LastRun.Equal(t2), "LastRun never moves back")
+		require.True(t, a.NextRun.Equal(t2.Add(2*time.Minute)))
+		require.Nil(t, byName["b"].LastRun)
+		require.True(t, byName["b"].NextRun.Equal(t1))
+		require.Nil(t, byName["c"].NextRun)
+	})
+}

@@ -119,6 +119,10 @@ type Config struct {
 	// Processes, when set, serves GET {prefix}/processes: the live
 	// processes sharing the store. Default nil: the route is not served.
 	Processes store.ProcessLister
+	// Schedules, when set, serves GET {prefix}/schedules: the periodic
+	// schedules with their next and last runs. Default nil: the route is
+	// not served.
+	Schedules store.ScheduleLister
 	// Store serves the lookups, listings, cancels and runs. Required.
 	Store store.Store
 }
@@ -236,6 +240,9 @@ func (a *API) routes() http.Handler {
 	}
 	if a.cfg.Processes != nil {
 		routes = append(routes, route{p + "/processes", map[string]http.HandlerFunc{http.MethodGet: a.listProcesses}, false})
+	}
+	if a.cfg.Schedules != nil {
+		routes = append(routes, route{p + "/schedules", map[string]http.HandlerFunc{http.MethodGet: a.listSchedules}, false})
 	}
 	for _, rt := range routes {
 		guarded := rt.path != "/health"

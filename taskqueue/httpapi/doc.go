@@ -18,6 +18,7 @@
 //	DELETE {prefix}/tasks?…&confirm=n      {"deleted": n}: every finished task the filter selects, deleted
 //	GET  {prefix}/tasks/{id}/events    text/event-stream of the task's status changes
 //	GET  {prefix}/processes            {"processes": [...]}: the live processes sharing the store (with Config.Processes)
+//	GET  {prefix}/schedules            {"schedules": [...]}: the periodic schedules, next and last runs (with Config.Schedules)
 //
 // and at the root GET /health (200 {"status":"ok"} while the process
 // serves) and GET /readyz (200 while Config.Ready returns nil, 503

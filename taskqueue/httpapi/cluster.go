@@ -27,3 +27,26 @@ func (a *API) listProcesses(w http.ResponseWriter, r *http.Request) {
 	}
 	a.writeJSON(w, r, http.StatusOK, processList{Processes: ps})
 }
+
+// scheduleList is the body of GET {prefix}/schedules.
+type scheduleList struct {
+	Schedules []store.ScheduleInfo `json:"schedules"`
+}
+
+// listSchedules answers the periodic schedules and their next and last
+// runs.
+func (a *API) listSchedules(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.RawQuery) > 0 {
+		a.fail(w, r, newError(http.StatusBadRequest, CodeInvalidRequest, "schedules takes no parameters"))
+		return
+	}
+	ss, err := a.cfg.Schedules.Schedules(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if ss == nil {
+		ss = []store.ScheduleInfo{}
+	}
+	a.writeJSON(w, r, http.StatusOK, scheduleList{Schedules: ss})
+}
