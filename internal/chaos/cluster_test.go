@@ -30,10 +30,19 @@ type workerOpts struct {
 	durMin      time.Duration
 	durMax      time.Duration
 	poll        time.Duration
+	rescue      time.Duration // the lease sweep's interval; 0: the worker's default
+	noMember    bool          // run without taskqueue.Member: every worker sweeps, no leader
 }
 
 func (o workerOpts) args() []string {
-	return []string{
+	var extra []string
+	if o.rescue > 0 {
+		extra = append(extra, "-rescue", o.rescue.String())
+	}
+	if o.noMember {
+		extra = append(extra, "-member=false")
+	}
+	return append(extra,
 		"-concurrency", fmt.Sprint(o.concurrency),
 		"-lease", o.lease.String(),
 		"-drain", o.drain.String(),
@@ -41,7 +50,7 @@ func (o workerOpts) args() []string {
 		"-dur-min", o.durMin.String(),
 		"-dur-max", o.durMax.String(),
 		"-poll", o.poll.String(),
-	}
+	)
 }
 
 // proc is one worker process.

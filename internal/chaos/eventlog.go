@@ -38,6 +38,9 @@ const (
 	EvHeartbeatErr = "hb_err"
 	// EvRescue: the worker's rescuer moved task ID to status K.
 	EvRescue = "rescue"
+	// EvLeader: the worker became the leader (K "gained") or stopped
+	// being it (K "lost").
+	EvLeader = "leader"
 	// EvSignal: the process received signal Err.
 	EvSignal = "signal"
 	// EvExit: the process is about to exit with code N.

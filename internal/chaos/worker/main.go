@@ -1,6 +1,8 @@
 // Command worker is the worker process of the chaos harness
-// (internal/chaos). It runs a taskqueue.Pool, a taskqueue.Rescuer and a
-// pgstore.Listener under a supervisor against one PostgreSQL schema, and
+// (internal/chaos). It runs a taskqueue.Member (unless -member=false), a
+// taskqueue.Pool, a taskqueue.Rescuer (on the leader only, with the
+// member) and a pgstore.Listener under a supervisor against one PostgreSQL
+// schema, and
 // appends every claim, attempt and outcome to its event log (see
 // chaos.Log) so the harness can check what happened even after a SIGKILL.
 //
@@ -57,6 +59,8 @@ type config struct {
 	rescue      time.Duration
 	timeout     time.Duration
 	verbose     bool
+	member      bool
+	memberEvery time.Duration
 }
 
 func main() {
@@ -75,6 +79,8 @@ func main() {
 	flag.DurationVar(&c.rescue, "rescue", 250*time.Millisecond, "rescuer sweep interval")
 	flag.DurationVar(&c.timeout, "timeout", time.Minute, "per-attempt timeout")
 	flag.BoolVar(&c.verbose, "v", false, "log engine events to stderr at debug level")
+	flag.BoolVar(&c.member, "member", true, "join the processes (taskqueue.Member): the leader alone sweeps expired leases and returns lost processes' tasks at once; false: every worker sweeps, and a dead worker's tasks wait for their lease")
+	flag.DurationVar(&c.memberEvery, "member-interval", taskqueue.DefaultMemberInterval, "the member's check interval")
 	flag.Parse()
 	os.Exit(run(c))
 }
@@ -157,6 +163,24 @@ func serve(c config, logger *slog.Logger, events *chaos.Log) int {
 	now := func() time.Time { return time.Now().Add(c.offset) }
 
 	q := &loggingQueue{q: st, log: events}
+	var member *taskqueue.Member
+	if c.member {
+		member, err = taskqueue.NewMember(taskqueue.MemberConfig{
+			Membership: st, Info: store.ProcessInfo{Name: c.name, PID: os.Getpid()},
+			Interval: c.memberEvery, Logger: logger,
+			OnLeaderChange: func(leading bool) {
+				k := "lost"
+				if leading {
+					k = "gained"
+				}
+				events.Write(chaos.Record{Ev: chaos.EvLeader, K: k})
+			},
+		})
+		if err != nil {
+			logger.Error("member", slog.String("error", err.Error()))
+			return 1
+		}
+	}
 	listener := pgstore.NewListener(dsn, pgstore.ListenerOptions{Schema: c.schema, Logger: logger, PingInterval: time.Second})
 	pool, err := taskqueue.NewPool(taskqueue.PoolConfig{
 		Concurrency:  c.concurrency,
@@ -164,6 +188,7 @@ func serve(c config, logger *slog.Logger, events *chaos.Log) int {
 		DrainTimeout: c.drain,
 		Lease:        c.lease,
 		Logger:       logger,
+		Member:       member,
 		Notifier:     listener,
 		Now:          now,
 		PollInterval: c.poll,
@@ -192,10 +217,15 @@ func serve(c config, logger *slog.Logger, events *chaos.Log) int {
 		logger.Error("supervisor", slog.String("error", err.Error()))
 		return 1
 	}
-	for _, s := range []struct {
+	type service struct {
 		name string
 		svc  interface{ Serve(context.Context) error }
-	}{{"listener", listener}, {"pool", pool}, {"rescuer", rescuer}} {
+	}
+	services := []service{{"listener", listener}, {"pool", pool}, {"rescuer", rescuer}}
+	if member != nil {
+		services = []service{{"listener", listener}, {"member", member}, {"pool", pool}, {"rescuer", member.Lead(rescuer)}}
+	}
+	for _, s := range services {
 		if err := sup.Add(s.name, s.svc); err != nil {
 			logger.Error("supervisor add", slog.String("error", err.Error()))
 			return 1
