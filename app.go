@@ -449,8 +449,11 @@ func (a *App) wire() error {
 	}{
 		{"member", a.member, true},
 		{"workers", a.pool, true},
-		// The leader alone sweeps expired leases and deletes old tasks.
-		{"rescuer", a.member.Lead(rescuer), true},
+		// Every process sweeps expired leases: a leader that is stopped
+		// but keeps its connection holds its lock, and its own leases
+		// must still expire. The leader alone deletes old tasks and
+		// creates the schedules' tasks.
+		{"rescuer", rescuer, true},
 		{"retention", a.member.Lead(cleaner), false},
 		{"scheduler", a.member.Lead(a.sched), false},
 	} {

@@ -20,8 +20,9 @@ const modulePath = "github.com/seedcore/seedcore"
 func (a *App) WorkerName() string { return a.pool.WorkerName() }
 
 // Leading reports whether this process is the leader now: the one process
-// of those sharing the store that runs the maintenance services (rescue,
-// retention). An App on the in-memory store leads once it serves.
+// of those sharing the store that returns dead processes' tasks, deletes
+// old tasks and creates the schedules' tasks. An App on the in-memory
+// store leads once it serves.
 func (a *App) Leading() bool { return a.member.Leading() }
 
 // Processes lists the live processes sharing the App's store (see

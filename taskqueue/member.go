@@ -60,7 +60,7 @@ type MemberConfig struct {
 // The leader returns the running tasks of processes whose session ended
 // (killed, crashed, cut off) to the queue at once, without waiting for
 // their leases, and runs the services wrapped by [Member.Lead]
-// (rescue of expired leases, retention, schedules); the others stand by
+// (retention, schedules); the others stand by
 // and one of them takes over within about Interval once the leader's
 // session ends.
 //

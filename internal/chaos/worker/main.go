@@ -1,7 +1,6 @@
 // Command worker is the worker process of the chaos harness
 // (internal/chaos). It runs a taskqueue.Member (unless -member=false), a
-// taskqueue.Pool, a taskqueue.Rescuer (on the leader only, with the
-// member) and a pgstore.Listener under a supervisor against one PostgreSQL
+// taskqueue.Pool, a taskqueue.Rescuer and a pgstore.Listener under a supervisor against one PostgreSQL
 // schema, and
 // appends every claim, attempt and outcome to its event log (see
 // chaos.Log) so the harness can check what happened even after a SIGKILL.
@@ -223,7 +222,7 @@ func serve(c config, logger *slog.Logger, events *chaos.Log) int {
 	}
 	services := []service{{"listener", listener}, {"pool", pool}, {"rescuer", rescuer}}
 	if member != nil {
-		services = []service{{"listener", listener}, {"member", member}, {"pool", pool}, {"rescuer", member.Lead(rescuer)}}
+		services = []service{{"listener", listener}, {"member", member}, {"pool", pool}, {"rescuer", rescuer}}
 	}
 	for _, s := range services {
 		if err := sup.Add(s.name, s.svc); err != nil {
