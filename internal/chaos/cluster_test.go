@@ -32,6 +32,7 @@ type workerOpts struct {
 	poll        time.Duration
 	rescue      time.Duration // the lease sweep's interval; 0: the worker's default
 	noMember    bool          // run without taskqueue.Member: every worker sweeps, no leader
+	schedule    string        // cron spec of the leader's "tick" schedule; "" for none
 }
 
 func (o workerOpts) args() []string {
@@ -41,6 +42,9 @@ func (o workerOpts) args() []string {
 	}
 	if o.noMember {
 		extra = append(extra, "-member=false")
+	}
+	if o.schedule != "" {
+		extra = append(extra, "-schedule", o.schedule)
 	}
 	return append(extra,
 		"-concurrency", fmt.Sprint(o.concurrency),

@@ -60,6 +60,7 @@ type config struct {
 	verbose     bool
 	member      bool
 	memberEvery time.Duration
+	schedule    string
 }
 
 func main() {
@@ -80,6 +81,7 @@ func main() {
 	flag.BoolVar(&c.verbose, "v", false, "log engine events to stderr at debug level")
 	flag.BoolVar(&c.member, "member", true, "join the processes (taskqueue.Member): the leader alone sweeps expired leases and returns lost processes' tasks at once; false: every worker sweeps, and a dead worker's tasks wait for their lease")
 	flag.DurationVar(&c.memberEvery, "member-interval", taskqueue.DefaultMemberInterval, "the member's check interval")
+	flag.StringVar(&c.schedule, "schedule", "", "cron spec of a schedule \"tick\" creating tasks of type tick, run by the leader (needs -member)")
 	flag.Parse()
 	os.Exit(run(c))
 }
@@ -223,6 +225,17 @@ func serve(c config, logger *slog.Logger, events *chaos.Log) int {
 	services := []service{{"listener", listener}, {"pool", pool}, {"rescuer", rescuer}}
 	if member != nil {
 		services = []service{{"listener", listener}, {"member", member}, {"pool", pool}, {"rescuer", rescuer}}
+		if c.schedule != "" {
+			sched, err := taskqueue.NewScheduler(taskqueue.SchedulerConfig{
+				Store: st, Enqueue: st.Create, Logger: logger,
+				Schedules: []taskqueue.Schedule{{Name: "tick", Spec: c.schedule, Task: store.NewTask{Type: "tick"}}},
+			})
+			if err != nil {
+				logger.Error("scheduler", slog.String("error", err.Error()))
+				return 1
+			}
+			services = append(services, service{"scheduler", member.Lead(sched)})
+		}
 	}
 	for _, s := range services {
 		if err := sup.Add(s.name, s.svc); err != nil {
