@@ -19,7 +19,8 @@
 //   - seedcore.task.queue: the task's queue
 //   - seedcore.task.id: the task's ID
 //   - seedcore.task.attempt: the attempt's number, from 1
-//   - seedcore.task.outcome: complete, retry, fail, cancel or release
+//   - seedcore.task.outcome: complete, retry, fail, cancel, release or
+//     snooze
 //   - messaging.system: "seedcore"
 //
 // An attempt that is retried or fails, panics, or loses its lease ends

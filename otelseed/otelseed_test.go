@@ -243,6 +243,31 @@ func TestAttemptsSpansAndMetrics(t *testing.T) {
 	require.Equal(t, map[string]int64{"flaky": 0, "other": 0}, active, "every attempt that started ended")
 }
 
+// TestSnoozeIsNoError: a snoozed attempt ends with the outcome snooze
+// and no error status; the snoozed task's next attempt has a span of its
+// own.
+func TestSnoozeIsNoError(t *testing.T) {
+	t.Parallel()
+	mux := taskqueue.NewMux()
+	tm := newTelemetry(t, mux)
+	require.NoError(t, mux.Handle("later", taskqueue.DispatcherFunc(func(_ context.Context, task *store.Task) (json.RawMessage, error) {
+		if task.Snoozes == 0 {
+			return nil, taskqueue.Snooze(0)
+		}
+		return json.RawMessage(`1`), nil
+	})))
+	app := seedcoretest.New(t, seedcore.Config{Dispatcher: mux, Tracer: tm.tracer})
+	_, _, err := app.Enqueue(context.Background(), store.NewTask{Type: "later"})
+	require.NoError(t, err)
+	_, err = seedcoretest.Drain(context.Background(), app)
+	require.NoError(t, err)
+	spans := tm.attemptSpans("later")
+	require.Len(t, spans, 2)
+	require.Equal(t, "snooze", attr(spans[0].Attributes(), otelseed.AttrOutcome))
+	require.Equal(t, codes.Unset, spans[0].Status().Code)
+	require.Equal(t, "complete", attr(spans[1].Attributes(), otelseed.AttrOutcome))
+}
+
 // TestPropagatorFields: the carrier keys are the propagator's, in lower
 // case, and Inject and Extract round-trip a span context.
 func TestPropagatorFields(t *testing.T) {

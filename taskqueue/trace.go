@@ -49,7 +49,8 @@ type AttemptTracer interface {
 // [AttemptTracer.StartAttempt] returned. It holds no text of the task's.
 type AttemptEnd struct {
 	// Outcome is what the pool hands to the backend: complete, retry,
-	// fail, cancel, or release (the attempt is given back uncounted).
+	// fail, cancel, release (the attempt is given back uncounted) or
+	// snooze.
 	Outcome store.OutcomeKind
 	// Ran is how long the dispatcher ran.
 	Ran time.Duration
