@@ -385,10 +385,16 @@ func (a *App) wire() error {
 	if cfg.Metrics != nil {
 		observer = append(observer, cfg.Metrics)
 	}
+	a.sched, err = taskqueue.NewScheduler(taskqueue.SchedulerConfig{
+		Store: a.backend, Enqueue: a.Enqueue, Schedules: cfg.Schedules, Logger: a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
 	if cfg.Dashboard {
 		a.dash, err = dashboard.New(dashboard.Config{
 			Authorize: cfg.Authorize, CSRFKey: cfg.DashboardCSRFKey, Logger: a.log,
-			Notifier: a.notifier, Prefix: cfg.dashboardPrefix(), Store: a.backend,
+			Notifier: a.notifier, Prefix: cfg.dashboardPrefix(), Schedules: a.sched, Store: a.backend,
 		})
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -429,12 +435,6 @@ func (a *App) wire() error {
 		cfg.Metrics.DeclareQueues(a.pool.Queues()...)
 	}
 	rescuer, err := taskqueue.NewRescuer(taskqueue.RescuerConfig{Queue: a.backend, Interval: cfg.RescueInterval, Logger: a.log, OnRescue: onRescue})
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
-	}
-	a.sched, err = taskqueue.NewScheduler(taskqueue.SchedulerConfig{
-		Store: a.backend, Enqueue: a.Enqueue, Schedules: cfg.Schedules, Logger: a.log,
-	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}

@@ -74,6 +74,11 @@ type Config struct {
 	// again. Default (zero): DefaultRefreshInterval (3s); it must not be
 	// below MinRefreshInterval.
 	RefreshInterval time.Duration
+	// Schedules, when set, lists the periodic schedules on the overview,
+	// with their next and last runs. Default nil: no schedules section.
+	// (The live processes are listed when Store is a
+	// store.ProcessLister.)
+	Schedules store.ScheduleLister
 	// Store is read for the pages and receives the cancel, run, retry and
 	// delete actions. Required.
 	Store store.Store

@@ -85,6 +85,8 @@ type overviewPage struct {
 	Total      int
 	Chart      chartView
 	Tasks      []taskView
+	Processes  []processView
+	Schedules  []scheduleView
 }
 
 type listFilter struct {
@@ -335,6 +337,10 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 			data.Queues = append(data.Queues, queueView{Name: q.Name, Paused: q.Paused,
 				Queued: q.Counts[store.StatusQueued], Retry: q.Counts[store.StatusRetry], Running: q.Counts[store.StatusRunning]})
 		}
+	}
+	if err := d.cluster(r.Context(), &data); err != nil {
+		d.storeFail(w, r, err)
+		return
 	}
 	d.render(w, r, http.StatusOK, "overview", data)
 }
