@@ -96,13 +96,19 @@ func (a *App) prepare(t store.NewTask) (prepared, error) {
 		return prepared{}, fmt.Errorf("seedcore: encode analysis: %w", err)
 	}
 	t.Events = events
-	if t.Priority == 0 && !t.KeepPriority {
+	hc, _ := taskqueue.HandlerConfigOf(a.cfg.Dispatcher, t.Type)
+	switch {
+	case t.Priority != 0 || t.KeepPriority:
+	case hc.Priority > 0:
+		t.Priority = hc.Priority
+	default:
 		t.Priority = res.Priority
 	}
-	if t.Queue == "" {
-		if hc, ok := taskqueue.HandlerConfigOf(a.cfg.Dispatcher, t.Type); ok {
-			t.Queue = hc.Queue
-		}
+	if t.Queue == "" && hc.Queue != "" {
+		t.Queue = hc.Queue
+	}
+	if t.MaxAttempts == 0 {
+		t.MaxAttempts = hc.MaxAttempts // 0 when the handler sets none: the store's default
 	}
 	if t.Domain == "" && store.ValidName(res.Domain) {
 		// A rule pack's domain that is not a name is not the caller's

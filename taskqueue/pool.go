@@ -824,9 +824,9 @@ func (p *Pool) attempt(ctx context.Context, t *store.Task) attemptResult {
 		ctx, end = p.cfg.Tracer.StartAttempt(ctx, t)
 	}
 	runCtx := ctx
-	if p.cfg.Timeout > 0 {
+	if timeout := p.timeout(t); timeout > 0 {
 		var stop context.CancelFunc
-		runCtx, stop = context.WithTimeoutCause(ctx, p.cfg.Timeout, ErrTimeout)
+		runCtx, stop = context.WithTimeoutCause(ctx, timeout, ErrTimeout)
 		defer stop()
 	}
 	result, err := p.dispatch(runCtx, t)
@@ -896,7 +896,7 @@ func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause e
 	}
 	msg := err.Error()
 	if errors.Is(cause, ErrTimeout) && !errors.Is(err, ErrTimeout) {
-		msg = fmt.Sprintf("%s after %s: %s", ErrTimeout, p.cfg.Timeout, msg)
+		msg = fmt.Sprintf("%s after %s: %s", ErrTimeout, p.timeout(t), msg)
 	}
 	if p.cfg.Redactor != nil {
 		// Redacted before it is cut, so the cut never leaves part of a
@@ -913,9 +913,22 @@ func (p *Pool) outcome(t *store.Task, result json.RawMessage, err error, cause e
 	case errors.As(err, &ra):
 		out.Kind, out.RetryIn = store.OutcomeRetry, max(ra.Delay, 0)
 	default:
-		out.Kind, out.RetryIn = store.OutcomeRetry, p.cfg.RetryPolicy.NextRetry(t.Attempts)
+		policy := p.cfg.RetryPolicy
+		if hc, ok := HandlerConfigOf(p.cfg.Dispatcher, t.Type); ok && hc.RetryPolicy != nil {
+			policy = hc.RetryPolicy
+		}
+		out.Kind, out.RetryIn = store.OutcomeRetry, policy.NextRetry(t.Attempts)
 	}
 	return out, true
+}
+
+// timeout is the bound of an attempt of t: its handler's (WithTimeout),
+// or the pool's; zero or less means none.
+func (p *Pool) timeout(t *store.Task) time.Duration {
+	if hc, ok := HandlerConfigOf(p.cfg.Dispatcher, t.Type); ok && hc.Timeout != 0 {
+		return hc.Timeout
+	}
+	return p.cfg.Timeout
 }
 
 // forget drops the entry of a task's attempt once nothing more will be
