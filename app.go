@@ -716,3 +716,15 @@ func (a *App) SetQueuePaused(ctx context.Context, name string, paused bool) erro
 	}
 	return qm.SetQueuePaused(ctx, name, paused)
 }
+
+// SetQueueLimits sets the queue's limits across every process on the
+// App's store (see store.QueueManager and store.QueueLimits): at most
+// MaxRunning of its tasks running at once, and at most Rate started per
+// second beyond a Burst. The zero QueueLimits removes them.
+func (a *App) SetQueueLimits(ctx context.Context, name string, limits store.QueueLimits) error {
+	qm, ok := a.backend.(store.QueueManager)
+	if !ok {
+		return ErrNoQueueState
+	}
+	return qm.SetQueueLimits(ctx, name, limits)
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // MaxQueues bounds how many queues [QueueManager.Queues] returns.
@@ -17,7 +18,59 @@ type QueueInfo struct {
 	Paused bool `json:"paused"`
 	// Counts holds every status, zero included.
 	Counts map[Status]int `json:"counts"`
+	// Limits are the queue's cluster-wide limits (zero: none).
+	Limits QueueLimits `json:"limits"`
 }
+
+// Bounds of [QueueLimits].
+const (
+	MaxQueueRunning = 1_000_000
+	MaxQueueRate    = 1_000_000.0
+	MinQueueRate    = 0.001
+	MaxQueueBurst   = 1_000_000
+)
+
+// QueueLimits are a queue's limits across every process on the backend,
+// enforced by the claim itself: claims of a limited queue take turns (on
+// PostgreSQL they lock the queue's row), so no two processes can both
+// take the last place.
+type QueueLimits struct {
+	// MaxRunning, when positive, caps the queue's running tasks (claimed
+	// and not finished, in every process), at most MaxQueueRunning.
+	MaxRunning int `json:"max_running,omitempty"`
+	// Rate, when positive, caps how many of the queue's tasks start per
+	// second, in every process together: MinQueueRate to MaxQueueRate.
+	Rate float64 `json:"rate,omitempty"`
+	// Burst is how many may start at once after a quiet spell (the size
+	// of the token bucket that Rate refills); over any span of s seconds
+	// at most Burst + Rate×s tasks start. Zero means max(1, ⌈Rate⌉); it
+	// needs Rate.
+	Burst int `json:"burst,omitempty"`
+}
+
+// Normalize validates l and fills in Burst. Errors wrap [ErrInvalidQueue].
+func (l QueueLimits) Normalize() (QueueLimits, error) {
+	bad := func(why string) (QueueLimits, error) {
+		return QueueLimits{}, fmt.Errorf("%w: limits: %s", ErrInvalidQueue, why)
+	}
+	switch {
+	case l.MaxRunning < 0 || l.MaxRunning > MaxQueueRunning:
+		return bad(fmt.Sprintf("max_running must be 0 (none) to %d", MaxQueueRunning))
+	case math.IsNaN(l.Rate) || l.Rate < 0 || l.Rate > MaxQueueRate || (l.Rate > 0 && l.Rate < MinQueueRate):
+		return bad(fmt.Sprintf("rate must be 0 (none) or %g to %g tasks per second", MinQueueRate, MaxQueueRate))
+	case l.Burst < 0 || l.Burst > MaxQueueBurst:
+		return bad(fmt.Sprintf("burst must be 0 (default) to %d", MaxQueueBurst))
+	case l.Burst > 0 && l.Rate == 0:
+		return bad("burst needs a rate")
+	}
+	if l.Rate > 0 && l.Burst == 0 {
+		l.Burst = max(1, int(math.Ceil(l.Rate)))
+	}
+	return l, nil
+}
+
+// Limited reports whether l sets any limit.
+func (l QueueLimits) Limited() bool { return l.MaxRunning > 0 || l.Rate > 0 }
 
 // QueueManager is the optional capability of keeping queue state shared
 // by every process on the backend; find it by type assertion.
@@ -32,6 +85,14 @@ type QueueManager interface {
 	// A name that is not a queue name ([ValidQueueName]) is an error
 	// wrapping [ErrInvalidQueue], and nothing changes.
 	SetQueuePaused(ctx context.Context, name string, paused bool) error
+	// SetQueueLimits sets the queue's cluster-wide limits (the zero
+	// QueueLimits removes them): from the next claim on, no claim in any
+	// process takes a task of the queue that would pass MaxRunning
+	// running tasks, or start more than Rate tasks per second beyond
+	// Burst. Setting limits fills the token bucket. Limits that do not
+	// normalize ([QueueLimits.Normalize]) and a name that is not a queue
+	// name are errors wrapping [ErrInvalidQueue], and nothing changes.
+	SetQueueLimits(ctx context.Context, name string, limits QueueLimits) error
 	// Queues returns, sorted by name, every queue that holds tasks or has
 	// state set (at most [MaxQueues]), with its task counts by status.
 	Queues(ctx context.Context) ([]QueueInfo, error)

@@ -33,6 +33,7 @@ type client interface {
 	DeleteMatching(ctx context.Context, f store.BulkFilter) (int, error)
 	Queues(ctx context.Context) ([]store.QueueInfo, error)
 	SetQueuePaused(ctx context.Context, name string, paused bool) error
+	SetQueueLimits(ctx context.Context, name string, limits store.QueueLimits) error
 	Close() error
 }
 
@@ -112,6 +113,10 @@ func (c *dbClient) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 
 func (c *dbClient) SetQueuePaused(ctx context.Context, name string, paused bool) error {
 	return c.app.SetQueuePaused(ctx, name, paused)
+}
+
+func (c *dbClient) SetQueueLimits(ctx context.Context, name string, limits store.QueueLimits) error {
+	return c.app.SetQueueLimits(ctx, name, limits)
 }
 
 func (c *dbClient) Close() error { return c.app.Shutdown(context.Background()) }
@@ -306,6 +311,15 @@ func (c *apiClient) SetQueuePaused(ctx context.Context, name string, paused bool
 	}
 	var state struct{}
 	status, err := c.do(ctx, http.MethodPost, "/queues/"+url.PathEscape(name)+op, nil, &state)
+	if status == http.StatusNotFound {
+		err = c.noAPI()
+	}
+	return err
+}
+
+func (c *apiClient) SetQueueLimits(ctx context.Context, name string, limits store.QueueLimits) error {
+	var state struct{}
+	status, err := c.do(ctx, http.MethodPut, "/queues/"+url.PathEscape(name)+"/limits", limits, &state)
 	if status == http.StatusNotFound {
 		err = c.noAPI()
 	}

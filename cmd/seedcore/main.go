@@ -107,6 +107,7 @@ func init() {
 		"queues":    {"list the queues with their task counts and whether they are paused", runQueues},
 		"pause":     {"pause a queue in every process: its tasks stay queued until it is resumed", runPause},
 		"resume":    {"resume a paused queue", runResume},
+		"limit":     {"set a queue's limits across every process: running tasks, starts per second", runLimit},
 	}
 }
 

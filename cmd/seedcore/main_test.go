@@ -148,6 +148,7 @@ func TestCommandExitCodes(t *testing.T) {
 		"pause":     {"0", "1", "2"},
 		"resume":    {"0", "1", "2"},
 		"schedules": {"0", "1", "2"},
+		"limit":     {"0", "1", "2"},
 	}
 	require.Len(t, want, len(commands), "every command is listed here")
 	codeLine := regexp.MustCompile(`^  (\d)  \S`)
@@ -354,6 +355,12 @@ func taskCommands(t *testing.T, flags []string) {
 	runCmd(t, cmd("resume", "mail")...).requireCode(t, exitOK)
 	r = runCmd(t, cmd("queues", "-json")...).requireCode(t, exitOK)
 	require.NotContains(t, r.stdout, `"paused": true`)
+	r = runCmd(t, cmd("limit", "-max-running", "3", "-rate", "2.5", "mail")...).requireCode(t, exitOK)
+	require.JSONEq(t, `{"name":"mail","limits":{"max_running":3,"rate":2.5,"burst":3}}`, r.stdout)
+	r = runCmd(t, cmd("queues", "-json")...).requireCode(t, exitOK)
+	require.Contains(t, r.stdout, `"max_running": 3`)
+	runCmd(t, cmd("limit", "mail")...).requireCode(t, exitOK)
+	runCmd(t, cmd("limit", "-burst", "2", "mail")...).requireCode(t, exitUsage)
 	runCmd(t, cmd("pause", "a/b")...).requireCode(t, exitUsage)
 	runCmd(t, cmd("pause")...).requireCode(t, exitUsage)
 	runCmd(t, cmd("enqueue", "-type", "x", "-queue", "a b")...).requireCode(t, exitUsage)

@@ -85,3 +85,37 @@ func runSetPaused(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return printJSON(stdout, map[string]any{"name": pos[0], "paused": paused})
 	})
 }
+
+func runLimit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("limit", "[flags] NAME", `
+Set the queue NAME's limits across every process on the database: at most
+-max-running of its tasks running at once, and at most -rate started per
+second, with bursts of up to -burst. A limit left at 0 is removed; with no
+flag at all, every limit is.`)
+	var c conn
+	c.register(fs)
+	var l store.QueueLimits
+	fs.IntVar(&l.MaxRunning, "max-running", 0, "at most this many of the queue's tasks running at once, cluster-wide (0: no limit)")
+	fs.Float64Var(&l.Rate, "rate", 0, "at most this many tasks started per second, cluster-wide (0: no limit)")
+	fs.IntVar(&l.Burst, "burst", 0, "how many may start at once after a quiet spell (default: the rate, rounded up)")
+	pos, code, done := parse(fs, args, stdout, stderr)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
+		return fail(stderr, "limit", usagef("give one queue name"))
+	}
+	if err := store.CheckQueueName(pos[0]); err != nil {
+		return fail(stderr, "limit", usagef("%v", err))
+	}
+	l, err := l.Normalize()
+	if err != nil {
+		return fail(stderr, "limit", usagef("%v", err))
+	}
+	return withClient(ctx, c, "limit", stderr, func(ctx context.Context, cl client) error {
+		if err := cl.SetQueueLimits(ctx, pos[0], l); err != nil {
+			return err
+		}
+		return printJSON(stdout, map[string]any{"name": pos[0], "limits": l})
+	})
+}

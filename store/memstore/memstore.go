@@ -61,6 +61,7 @@ type Store struct {
 	// the paused queues.
 	queueCounts map[string]map[store.Status]int
 	paused      map[string]bool
+	limits      map[string]*limitState
 	// byID and byCreated hold every entry sorted by ID and by
 	// (CreatedAt, ID); deleted entries stay (dead) until compaction.
 	byID      []*entry
@@ -118,6 +119,7 @@ func New(opts Options) *Store {
 		counts:      make(map[store.Status]int, len(store.Statuses())),
 		queueCounts: make(map[string]map[store.Status]int),
 		paused:      make(map[string]bool),
+		limits:      make(map[string]*limitState),
 		delayed:     taskHeap{less: delayedLess},
 		leases:      taskHeap{less: leaseLess},
 		finished:    taskHeap{less: finishedLess},

@@ -55,6 +55,10 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		return nil, nil
 	}
 	now := s.clock()
+	ls := s.limits[f.QueueName()]
+	if ls != nil {
+		limit = min(limit, ls.allowed(now, s.queueCounts[f.QueueName()][store.StatusRunning]))
+	}
 	s.promote(now)
 	var buf [8]*taskHeap
 	heaps := s.ready.matching(f, buf[:0])
@@ -84,6 +88,9 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		held[e] = struct{}{}
 		ev.changed(e.t.ID)
 		out = append(out, e.snapshot())
+	}
+	if ls != nil {
+		ls.take(len(out))
 	}
 	s.mu.Unlock()
 	ev.send()

@@ -3,7 +3,9 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"time"
 
 	"github.com/seedcore/seedcore/store"
 )
@@ -32,7 +34,64 @@ func (s *Store) SetQueuePaused(ctx context.Context, name string, paused bool) er
 	return nil
 }
 
-// Queues returns every queue with tasks or paused, sorted by name; see
+// limitState is a limited queue's limits and token bucket.
+type limitState struct {
+	store.QueueLimits
+	tokens   float64
+	tokensAt time.Time
+}
+
+// allowed returns how many tasks a claim at now may take, with running
+// tasks of the queue running, and refills the bucket to now.
+func (l *limitState) allowed(now time.Time, running int) int {
+	n := math.MaxInt
+	if l.MaxRunning > 0 {
+		n = max(0, l.MaxRunning-running)
+	}
+	if l.Rate > 0 {
+		if d := now.Sub(l.tokensAt); d > 0 {
+			l.tokens = min(float64(l.Burst), l.tokens+l.Rate*d.Seconds())
+			l.tokensAt = now
+		}
+		n = min(n, int(math.Floor(l.tokens)))
+	}
+	return n
+}
+
+// take spends the tokens of n tasks started.
+func (l *limitState) take(n int) {
+	if l.Rate > 0 {
+		l.tokens -= float64(n)
+	}
+}
+
+// SetQueueLimits sets the queue's limits and fills its bucket; see
+// [store.QueueManager].
+func (s *Store) SetQueueLimits(ctx context.Context, name string, limits store.QueueLimits) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := store.CheckQueueName(name); err != nil {
+		return fmt.Errorf("memstore: %w", err)
+	}
+	limits, err := limits.Normalize()
+	if err != nil {
+		return fmt.Errorf("memstore: %w", err)
+	}
+	ev := s.events.batch()
+	s.mu.Lock()
+	if limits.Limited() {
+		s.limits[name] = &limitState{QueueLimits: limits, tokens: float64(limits.Burst), tokensAt: s.clock()}
+	} else {
+		delete(s.limits, name)
+	}
+	ev.ready()
+	s.mu.Unlock()
+	ev.send()
+	return nil
+}
+
+// Queues returns every queue with tasks or state, sorted by name; see
 // [store.QueueManager].
 func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 	if err := ctx.Err(); err != nil {
@@ -49,6 +108,11 @@ func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 			names = append(names, name)
 		}
 	}
+	for name := range s.limits {
+		if s.queueCounts[name] == nil && !s.paused[name] {
+			names = append(names, name)
+		}
+	}
 	slices.Sort(names)
 	if len(names) > store.MaxQueues {
 		names = names[:store.MaxQueues]
@@ -60,6 +124,9 @@ func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 			counts[st] = s.queueCounts[name][st]
 		}
 		out[i] = store.QueueInfo{Name: name, Paused: s.paused[name], Counts: counts}
+		if ls := s.limits[name]; ls != nil {
+			out[i].Limits = ls.QueueLimits
+		}
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
@@ -92,6 +93,8 @@ type Store struct {
 	noPrepare bool
 	prep      struct{ insert, insertBatch prepared }
 	closed    atomic.Bool
+	// limited holds the queues last seen with limits (see ClaimMatching).
+	limited sync.Map
 }
 
 var _ store.Store = (*Store)(nil)

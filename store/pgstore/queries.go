@@ -15,8 +15,13 @@ type queries struct {
 	byID, byPrefix, byKey, statusOf        string
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
-	pauseQueue, resumeQueue                string
-	queueCounts, pausedQueues              string
+	pauseQueue, resumeQueue, setLimits     string
+	queueCounts, queueStates               string
+	// claimLimitedWith is claimWith for a queue with limits; queueLimited
+	// is the statement before a claim that tells (and, FOR UPDATE, locks)
+	// a limited queue's row, given the queue literal.
+	claimLimitedWith func(worker, limit, leaseUS, queue, cond string) string
+	queueLimited     func(queue string, lock bool) string
 	// notify sends the notifications of statements that commit without
 	// them (finish, claim), outside their durable commit.
 	notify string
@@ -61,6 +66,9 @@ func notifyWrap(upd, cols string, notes []string) string {
 	return `WITH upd AS (` + upd + `), n AS (` + strings.Join(notes, " UNION ALL ") + `)
 SELECT ` + cols + ` FROM upd t, (SELECT count(*) FROM n) n_`
 }
+
+// limitedCond is true of a queues row that sets a limit.
+const limitedCond = `(max_running IS NOT NULL OR rate IS NOT NULL)`
 
 // claimCond is the claim's condition for a filter whose types are the
 // text array types (an SQL expression): tasks of other types are passed
@@ -183,8 +191,16 @@ func buildQueries(schema string, statusNotify bool) queries {
 	q.resumeQueue = `WITH upd AS (UPDATE ` + queues + ` SET paused = false, updated_at = now()
 	WHERE name = $1 AND paused RETURNING name)
 	SELECT count(pg_notify(` + ch + `, 'r')) FROM upd`
+	// Setting limits fills the bucket, and wakes the pools.
+	q.setLimits = `WITH up AS (INSERT INTO ` + queues + ` AS q (name, max_running, rate, burst, tokens, tokens_at)
+	VALUES ($1, nullif($2, 0), nullif($3, 0::float8), nullif($4, 0), $4, clock_timestamp())
+	ON CONFLICT (name) DO UPDATE SET max_running = excluded.max_running, rate = excluded.rate,
+	    burst = excluded.burst, tokens = excluded.tokens, tokens_at = excluded.tokens_at, updated_at = now()
+	RETURNING name)
+	SELECT count(pg_notify(` + ch + `, 'r')) FROM up`
 	q.queueCounts = `SELECT queue, status, count(*) FROM ` + tbl + ` GROUP BY queue, status`
-	q.pausedQueues = `SELECT name FROM ` + queues + ` WHERE paused`
+	q.queueStates = `SELECT name, paused, coalesce(max_running, 0), coalesce(rate, 0), coalesce(burst, 0) FROM ` + queues + `
+	WHERE paused OR ` + limitedCond
 	q.setEnrichment = `UPDATE ` + tbl + ` SET enrichment = $2::jsonb, updated_at = now() WHERE id = $1`
 
 	// The claim: the inner SELECT walks the claim's queue in
@@ -226,11 +242,58 @@ func buildQueries(schema string, statusNotify bool) queries {
 	updated_at = now()
 	WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
 	      WHERE queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond + `
-	        AND NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND paused)
+	        AND NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND (paused OR ` + limitedCond + `))
 	      ORDER BY priority DESC, run_after, id
 	      LIMIT ` + limit + `
 	      FOR UPDATE SKIP LOCKED))
 	RETURNING ` + claimedCols
+	}
+	// The claim of a limited queue (see Store.ClaimMatching) runs after
+	// queueLimited has locked the queue's row, in a statement of its own,
+	// so its snapshot sees every claim committed before it took the lock:
+	// the running tasks it counts and the tokens it reads are current. It
+	// takes at most what max_running leaves and the bucket holds, spends
+	// the tokens, and stamps every task it starts, and the bucket, with
+	// one clock_timestamp() read after the lock, so start times follow the
+	// order the claims took turns in. A queue without a row, or without
+	// limits, claims as the plain claim does.
+	q.queueLimited = func(queue string, lock bool) string {
+		s := `SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + limitedCond
+		if lock {
+			s += ` FOR UPDATE`
+		}
+		return s + `; `
+	}
+	q.claimLimitedWith = func(worker, limit, leaseUS, queue, cond string) string {
+		if cond != "" {
+			cond = ` AND ` + cond
+		}
+		return `WITH c AS (SELECT clock_timestamp() AS ts),
+	lim AS (SELECT q.max_running, CASE WHEN q.rate IS NOT NULL THEN least(q.burst::float8,
+	      q.tokens + q.rate * greatest(0, extract(epoch FROM (SELECT ts FROM c) - q.tokens_at))) END AS tokens
+	    FROM ` + schema + `.queues q WHERE q.name = ` + queue + `),
+	n AS (SELECT coalesce((SELECT greatest(0, least(` + limit + `,
+	      coalesce(l.max_running - (SELECT count(*) FROM ` + tbl + ` r
+	          WHERE r.lease_expires_at IS NOT NULL AND r.queue = ` + queue + `), ` + limit + `),
+	      coalesce(floor(l.tokens)::bigint, ` + limit + `))) FROM lim l), ` + limit + `) AS n),
+	upd AS (UPDATE ` + tbl + ` t SET
+	    status = 'running',
+	    attempts = t.attempts + 1,
+	    locked_by = ` + worker + `,
+	    lease_expires_at = (SELECT ts FROM c) + ` + leaseUS + `::float8 * interval '1 microsecond',
+	    last_heartbeat = (SELECT ts FROM c),
+	    started_at = (SELECT ts FROM c),
+	    updated_at = (SELECT ts FROM c)
+	  WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
+	      WHERE queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond + `
+	        AND NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND paused)
+	      ORDER BY priority DESC, run_after, id
+	      LIMIT (SELECT n FROM n)
+	      FOR UPDATE SKIP LOCKED))
+	  RETURNING ` + claimedCols + `),
+	tok AS (UPDATE ` + schema + `.queues q SET tokens = l.tokens - (SELECT count(*) FROM upd), tokens_at = (SELECT ts FROM c)
+	    FROM lim l WHERE q.name = ` + queue + ` AND l.tokens IS NOT NULL)
+	SELECT * FROM upd`
 	}
 	q.claim = q.claimWith("$1", "$2", "$3", "$4", "")
 	q.claimTyped = q.claimWith("$1", "$2", "$3", "$4", claimCond("$5::text[]"))

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -45,23 +46,73 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		// Type names hold no character an array literal must quote.
 		cond = claimCond(pq.QuoteLiteral("{"+strings.Join(f.Types, ",")+"}") + "::text[]")
 	}
-	// One simple-protocol message (no parameters): the settings and the
-	// claim run in one implicit transaction, in one round trip.
-	query := s.q.claimSettings + s.q.claimWith(pq.QuoteLiteral(worker),
-		strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10), pq.QuoteLiteral(f.QueueName()), cond)
-	rows, err := s.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, errorf("pgstore: claim: %w", err)
-	}
-	ts, err := scanClaimed(rows, worker, lease)
-	if err != nil {
-		return nil, errorf("pgstore: claim: %w", err)
+	// One simple-protocol message (no parameters): the settings, the
+	// look at the queue's limits and the claim run in one implicit
+	// transaction, in one round trip. The plain claim takes nothing from
+	// a queue with limits; the look tells, and the limited claim follows
+	// (and is used first from then on). The limited claim's look locks
+	// the queue's row, so limited claims take turns, each in a snapshot
+	// taken after the lock.
+	w, queue := pq.QuoteLiteral(worker), pq.QuoteLiteral(f.QueueName())
+	n, us := strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10)
+	_, limited := s.limited.Load(f.QueueName())
+	var ts []store.Task
+	for range 2 {
+		query := s.q.claimSettings + s.q.queueLimited(queue, limited)
+		if limited {
+			query += s.q.claimLimitedWith(w, n, us, queue, cond)
+		} else {
+			query += s.q.claimWith(w, n, us, queue, cond)
+		}
+		var hasLimits bool
+		var err error
+		ts, hasLimits, err = s.claimQuery(ctx, query, worker, lease)
+		if err != nil {
+			return nil, errorf("pgstore: claim: %w", err)
+		}
+		switch {
+		case hasLimits && !limited:
+			s.limited.Store(f.QueueName(), true)
+			limited = true
+			continue // the plain claim took nothing
+		case !hasLimits && limited:
+			s.limited.Delete(f.QueueName())
+		}
+		break
 	}
 	sortClaimed(ts)
 	if len(ts) > 0 && s.statusNotify {
 		s.changed.wake(taskIDs(ts)...)
 	}
 	return ts, nil
+}
+
+// claimQuery runs a claim message: its first result set is the look at
+// the queue's limits (a row when it has some), the next one the claimed
+// tasks.
+func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time.Duration) ([]store.Task, bool, error) {
+	rows, err := s.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, false, err
+	}
+	hasLimits := false
+	for rows.Next() {
+		hasLimits = true
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return nil, false, err
+	}
+	if !rows.NextResultSet() {
+		err := rows.Err()
+		rows.Close()
+		if err == nil {
+			err = errors.New("the claim returned no result")
+		}
+		return nil, false, err
+	}
+	ts, err := scanClaimed(rows, worker, lease)
+	return ts, hasLimits, err
 }
 
 // taskIDs returns the ids of ts.

@@ -30,6 +30,23 @@ func (s *Store) SetQueuePaused(ctx context.Context, name string, paused bool) er
 	return nil
 }
 
+// SetQueueLimits sets the queue's limits in the queues table and fills
+// its bucket; see [store.QueueManager]. It sends "r", so pools claim
+// under the new limits at once.
+func (s *Store) SetQueueLimits(ctx context.Context, name string, limits store.QueueLimits) error {
+	if err := store.CheckQueueName(name); err != nil {
+		return fmt.Errorf("pgstore: %w", err)
+	}
+	limits, err := limits.Normalize()
+	if err != nil {
+		return fmt.Errorf("pgstore: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, s.q.setLimits, name, limits.MaxRunning, limits.Rate, limits.Burst); err != nil {
+		return errorf("pgstore: set queue limits: %w", err)
+	}
+	return nil
+}
+
 // Queues returns every queue with tasks or state, sorted by name, with
 // its counts; see [store.QueueManager]. Like Counts, it reads the whole
 // table.
@@ -65,12 +82,25 @@ func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 	if err := rows.Err(); err != nil {
 		return nil, errorf("pgstore: queues: %w", err)
 	}
-	var paused []string
-	if err := s.db.SelectContext(ctx, &paused, s.q.pausedQueues); err != nil {
+	states, err := s.db.QueryContext(ctx, s.q.queueStates)
+	if err != nil {
 		return nil, errorf("pgstore: queues: %w", err)
 	}
-	for _, name := range paused {
-		get(name).Paused = true
+	defer states.Close()
+	for states.Next() {
+		var (
+			name   string
+			paused bool
+			l      store.QueueLimits
+		)
+		if err := states.Scan(&name, &paused, &l.MaxRunning, &l.Rate, &l.Burst); err != nil {
+			return nil, errorf("pgstore: queues: %w", err)
+		}
+		qi := get(name)
+		qi.Paused, qi.Limits = paused, l
+	}
+	if err := states.Err(); err != nil {
+		return nil, errorf("pgstore: queues: %w", err)
 	}
 	out := make([]store.QueueInfo, 0, len(byName))
 	for _, qi := range byName {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,108 @@ func testQueues(t *testing.T, s *suite) {
 		for _, bad := range []string{"", "a b", "a/b", "-x", strings.Repeat("q", store.MaxQueueLen+1)} {
 			require.ErrorIs(t, qm.SetQueuePaused(ctx, bad, true), store.ErrInvalidQueue, "queue %q", bad)
 		}
+	})
+}
+
+// testQueueLimits pins a queue's limits: a claim never takes a task that
+// would pass MaxRunning running tasks, nor more than the token bucket
+// holds, and the zero limits remove them.
+func testQueueLimits(t *testing.T, s *suite) {
+	t.Parallel()
+	t.Run("MaxRunning", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		qm, ok := b.(store.QueueManager)
+		if !ok {
+			t.Skip("backend is not a store.QueueManager")
+		}
+		for range 5 {
+			mustCreate(t, ctx, b, store.NewTask{Queue: "lim"})
+		}
+		other := mustCreate(t, ctx, b, store.NewTask{Queue: "free"})
+		require.NoError(t, qm.SetQueueLimits(ctx, "lim", store.QueueLimits{MaxRunning: 2}))
+		f := store.ClaimFilter{Queue: "lim"}
+		got, err := b.ClaimMatching(ctx, "w1", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		none, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Empty(t, none, "a claim passed max_running")
+		free, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, store.ClaimFilter{Queue: "free"})
+		require.NoError(t, err)
+		require.Equal(t, []string{other.ID}, ids(free), "another queue is not limited")
+		errs, err := b.Finish(ctx, []store.Outcome{{TaskID: got[0].ID, Worker: "w1", Attempt: 1, Kind: store.OutcomeComplete}})
+		require.NoError(t, err)
+		require.NoError(t, errs[0])
+		one, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Len(t, one, 1, "a finished task frees its place")
+
+		queues, err := qm.Queues(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "lim", queues[1].Name)
+		require.Equal(t, store.QueueLimits{MaxRunning: 2}, queues[1].Limits)
+
+		require.NoError(t, qm.SetQueueLimits(ctx, "lim", store.QueueLimits{}))
+		rest, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Len(t, rest, 2, "removed limits still held")
+	})
+
+	t.Run("Rate", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		qm, ok := b.(store.QueueManager)
+		if !ok {
+			t.Skip("backend is not a store.QueueManager")
+		}
+		for range 10 {
+			mustCreate(t, ctx, b, store.NewTask{Queue: "lim"})
+		}
+		// One token per 1,000 s: only the burst is there to take.
+		require.NoError(t, qm.SetQueueLimits(ctx, "lim", store.QueueLimits{Rate: 0.001, Burst: 3}))
+		f := store.ClaimFilter{Queue: "lim"}
+		got, err := b.ClaimMatching(ctx, "w1", 2, time.Minute, f)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Len(t, got, 1, "the burst is 3")
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Empty(t, got, "a claim passed the rate")
+		queues, err := qm.Queues(ctx)
+		require.NoError(t, err)
+		require.Equal(t, store.QueueLimits{Rate: 0.001, Burst: 3}, queues[0].Limits)
+		// Setting limits again fills the bucket; the default burst is ⌈rate⌉.
+		require.NoError(t, qm.SetQueueLimits(ctx, "lim", store.QueueLimits{Rate: 1.5}))
+		queues, err = qm.Queues(ctx)
+		require.NoError(t, err)
+		require.Equal(t, store.QueueLimits{Rate: 1.5, Burst: 2}, queues[0].Limits)
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+	})
+
+	t.Run("Invalid", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		qm, ok := b.(store.QueueManager)
+		if !ok {
+			t.Skip("backend is not a store.QueueManager")
+		}
+		for name, l := range map[string]store.QueueLimits{
+			"negative running": {MaxRunning: -1},
+			"too many running": {MaxRunning: store.MaxQueueRunning + 1},
+			"negative rate":    {Rate: -1},
+			"tiny rate":        {Rate: store.MinQueueRate / 2},
+			"huge rate":        {Rate: store.MaxQueueRate * 2},
+			"NaN rate":         {Rate: math.NaN()},
+			"burst alone":      {Burst: 3},
+			"negative burst":   {Rate: 1, Burst: -1},
+		} {
+			require.ErrorIs(t, qm.SetQueueLimits(ctx, "q", l), store.ErrInvalidQueue, name)
+		}
+		require.ErrorIs(t, qm.SetQueueLimits(ctx, "a b", store.QueueLimits{MaxRunning: 1}), store.ErrInvalidQueue)
+		queues, err := qm.Queues(ctx)
+		require.NoError(t, err)
+		require.Empty(t, queues, "a refused limit was stored")
 	})
 }

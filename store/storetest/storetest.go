@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"Claim", testClaim},
 		{"ClaimMatching", testClaimMatching},
 		{"Queues", testQueues},
+		{"QueueLimits", testQueueLimits},
 		{"Heartbeat", testHeartbeat},
 		{"Finish", testFinish},
 		{"Fencing", testFencing},

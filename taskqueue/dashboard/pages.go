@@ -72,6 +72,7 @@ type queueView struct {
 	Name                   string
 	Paused                 bool
 	Queued, Retry, Running int
+	Limits                 store.QueueLimits
 }
 
 // maxQueueRows bounds the overview's queue table.
@@ -335,7 +336,8 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 			data.Queues = append(data.Queues, queueView{Name: q.Name, Paused: q.Paused,
-				Queued: q.Counts[store.StatusQueued], Retry: q.Counts[store.StatusRetry], Running: q.Counts[store.StatusRunning]})
+				Queued: q.Counts[store.StatusQueued], Retry: q.Counts[store.StatusRetry], Running: q.Counts[store.StatusRunning],
+				Limits: q.Limits})
 		}
 	}
 	if err := d.cluster(r.Context(), &data); err != nil {

@@ -31,7 +31,9 @@ func TestQueuesPauseResume(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "mail", queues[1].Name)
 	require.True(t, queues[1].Paused)
+	require.NoError(t, b.store.SetQueueLimits(context.Background(), "mail", store.QueueLimits{MaxRunning: 3, Rate: 2.5}))
 	body = b.get(t, "/ui/")
+	require.Contains(t, body, "at most 3 running · 2.5/s, burst 3")
 	require.Contains(t, body, `action="/ui/queues/mail/resume"`)
 	require.Contains(t, body, "paused")
 

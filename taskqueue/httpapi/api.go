@@ -237,6 +237,7 @@ func (a *API) routes() http.Handler {
 		{p + "/queues", map[string]http.HandlerFunc{http.MethodGet: a.listQueues}, false},
 		{p + "/queues/{name}/pause", map[string]http.HandlerFunc{http.MethodPost: a.pauseQueue}, false},
 		{p + "/queues/{name}/resume", map[string]http.HandlerFunc{http.MethodPost: a.resumeQueue}, false},
+		{p + "/queues/{name}/limits", map[string]http.HandlerFunc{http.MethodPut: a.setQueueLimits}, false},
 	}
 	if a.cfg.Processes != nil {
 		routes = append(routes, route{p + "/processes", map[string]http.HandlerFunc{http.MethodGet: a.listProcesses}, false})
@@ -247,7 +248,7 @@ func (a *API) routes() http.Handler {
 	for _, rt := range routes {
 		guarded := rt.path != "/health"
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 			h, ok := rt.methods[m]
 			if !ok {
 				continue

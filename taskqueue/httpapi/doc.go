@@ -146,6 +146,12 @@
 // a queue name is 400; a store that keeps no queue state (no
 // store.QueueManager) answers 501 not_implemented.
 //
+// PUT {prefix}/queues/{name}/limits replaces the queue's limits across
+// every process: {"max_running": 3, "rate": 20, "burst": 5}, each optional
+// (absent or 0: no such limit; burst defaults to the rate rounded up and
+// needs a rate); see store.QueueLimits for the bounds. It answers
+// {"name", "limits"} with the limits as stored.
+//
 // # Rendering
 //
 // A task is always rendered: a stored time that cannot be (a row written

@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/seedcore/seedcore/store"
 )
@@ -70,4 +73,76 @@ func (a *API) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, queueState{Name: name, Paused: paused})
+}
+
+// queueLimits is the body of PUT /queues/{name}/limits and of its answer.
+type queueLimits struct {
+	Name   string            `json:"name"`
+	Limits store.QueueLimits `json:"limits"`
+}
+
+// setQueueLimits answers PUT /queues/{name}/limits: the body is
+// {"max_running": n, "rate": r, "burst": b}, each optional (absent or 0:
+// no such limit), and replaces the queue's limits in every process.
+func (a *API) setQueueLimits(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !store.ValidQueueName(name) {
+		a.fail(w, r, badRequest(CodeInvalidRequest, "the queue name must be 1 to "+strconv.Itoa(store.MaxQueueLen)+
+			" ASCII letters, digits and _ . -, starting with a letter or digit"))
+		return
+	}
+	fields, err := a.readJSONObject(w, r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var l store.QueueLimits
+	seen := map[string]bool{}
+	for _, f := range fields {
+		if seen[f.name] {
+			a.fail(w, r, badRequest(CodeInvalidRequest, "field \""+f.name+"\" is given more than once"))
+			return
+		}
+		seen[f.name] = true
+		null := string(f.value) == "null"
+		switch f.name {
+		case "max_running":
+			l.MaxRunning, err = jsonInt(f.value, null)
+		case "burst":
+			l.Burst, err = jsonInt(f.value, null)
+		case "rate":
+			if !null {
+				if err = json.Unmarshal(f.value, &l.Rate); err != nil {
+					err = badRequest(CodeInvalidRequest, "field \"rate\" must be a number")
+				}
+			}
+		default:
+			if safeName(f.name) {
+				err = badRequest(CodeUnknownField, "unknown field \""+f.name+"\"")
+			} else {
+				err = badRequest(CodeUnknownField, "unknown field")
+			}
+		}
+		if errors.Is(err, errWrongType) {
+			err = badRequest(CodeInvalidRequest, "field \""+f.name+"\" must be an integer")
+		}
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	l, err = l.Normalize()
+	if err != nil {
+		a.fail(w, r, badRequest(CodeInvalidRequest, strings.TrimPrefix(err.Error(), store.ErrInvalidQueue.Error()+": ")))
+		return
+	}
+	qm, ok := a.queueManager(w, r)
+	if !ok {
+		return
+	}
+	if err := qm.SetQueueLimits(r.Context(), name, l); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, queueLimits{Name: name, Limits: l})
 }
