@@ -215,7 +215,7 @@ type route struct {
 	path    string
 	methods map[string]http.HandlerFunc
 	// shadows is set for a literal path that a {id} pattern also matches
-	// (tasks/retry and tasks/{id}): its 405 answer is registered per method,
+	// (tasks/retry, tasks/batch and tasks/{id}): its 405 answer is registered per method,
 	// as a pattern for every method would conflict with the {id} routes'.
 	shadows bool
 }
@@ -229,6 +229,7 @@ func (a *API) routes() http.Handler {
 		{p + "/tasks", map[string]http.HandlerFunc{http.MethodGet: a.listTasks, http.MethodPost: a.createTask,
 			http.MethodDelete: a.deleteMatching}, false},
 		{p + "/tasks/retry", map[string]http.HandlerFunc{http.MethodPost: a.retryMatching}, true},
+		{p + "/tasks/batch", map[string]http.HandlerFunc{http.MethodPost: a.createBatch}, true},
 		{p + "/tasks/{id}", map[string]http.HandlerFunc{http.MethodGet: a.getTask, http.MethodDelete: a.deleteTask}, false},
 		{p + "/tasks/{id}/retry", map[string]http.HandlerFunc{http.MethodPost: a.retryTask}, false},
 		{p + "/tasks/{id}/cancel", map[string]http.HandlerFunc{http.MethodPost: a.cancelTask}, false},
@@ -332,8 +333,8 @@ func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v an
 
 // fail writes err as an [ErrorBody]. Errors that are not an *apiError are
 // mapped by storeError; internal ones are logged with the request id.
-func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	ae := storeError(err)
+// logFailure logs an internal error with the request id.
+func (a *API) logFailure(r *http.Request, ae *apiError) {
 	if ae.status >= 500 && ae.cause != nil {
 		level := slog.LevelError
 		if ae.status == http.StatusServiceUnavailable {
@@ -342,6 +343,11 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		a.cfg.Logger.Log(r.Context(), level, "httpapi: request failed", slog.String("request_id", requestID(r)),
 			slog.String("route", r.Pattern), slog.String("code", ae.code), slog.String("error", ae.cause.Error()))
 	}
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := storeError(err)
+	a.logFailure(r, ae)
 	body, _ := json.Marshal(ErrorBody{Error: ErrorDetail{Code: ae.code, Message: ae.message}})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

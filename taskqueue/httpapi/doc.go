@@ -12,6 +12,7 @@
 //	GET  {prefix}/tasks/{id}           the task
 //	POST {prefix}/tasks/{id}/cancel    the task, cancelled (or asked to cancel while running)
 //	POST {prefix}/tasks/{id}/run       the task, released from created to queued
+//	POST {prefix}/tasks/batch          {"results": [...], "created": n, "existing": n, "failed": n}: up to MaxBatch tasks
 //	POST {prefix}/tasks/{id}/retry     the task, failed or cancelled, back in the queue with a fresh attempt budget
 //	DELETE {prefix}/tasks/{id}         204: the finished task (completed, failed or cancelled) is deleted
 //	POST {prefix}/tasks/retry?…&confirm=n  {"retried": n}: every failed or cancelled task the filter selects, retried
@@ -78,6 +79,20 @@
 //
 // Responses render JSON compactly, so params come back with the same
 // members and numbers but without the caller's white space.
+//
+// # Creating many tasks
+//
+// POST {prefix}/tasks/batch takes {"tasks": [task, ...]}, each task an
+// object of the create body above, at most [MaxBatch] (1,000) of them
+// within Config.MaxBodyBytes. It answers 200 with one result per task, in
+// the order sent: its "index", the "status" a POST {prefix}/tasks of that
+// task alone would have had (201 created, 200 existing for a repeated
+// idempotency_key, 400, 503, ...) and the "task" or the "error". A task
+// that fails does not stop the others; "created", "existing" and
+// "failed" count them. The body as a whole (not an object, no "tasks",
+// an empty or too long array, an Idempotency-Key header) is refused with
+// 400 and nothing is created. Each task goes through Config.Enqueuer, so
+// it is analysed and redacted as a single create is.
 //
 // # Listing
 //
