@@ -90,6 +90,7 @@ func TestChaos(t *testing.T) {
 		cfg = longChaos
 	}
 	cfg.worker = chaosWorker
+	cfg.worker.noMember = *noMember
 	c := newCluster(t)
 	ctx := context.Background()
 	seed := uint64(time.Now().UnixNano())

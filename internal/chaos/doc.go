@@ -27,8 +27,9 @@
 //
 // # What TestChaos does
 //
-// It starts several worker processes, each running a taskqueue.Pool, a
-// taskqueue.Rescuer and a pgstore.Listener under a supervisor, with a
+// It starts several worker processes, each running a taskqueue.Member, a
+// taskqueue.Pool, a taskqueue.Rescuer and a pgstore.Listener under a
+// supervisor (-chaos.nomember leaves the member out), with a
 // short lease (1s, heartbeat every lease/3) and a clock offset (half the
 // workers +5m, half -5m: every lease decision is on the database clock, so
 // skewed workers must behave the same). It enqueues tasks at a steady rate
@@ -54,6 +55,14 @@
 //     names the worker and attempt that wrote it, and they are the last
 //     claimant at the task's final attempt number. Stale writes were
 //     rejected with store.ErrLeaseLost, and are counted.
+//
+// TestRescueTime (with -chaos.rescue) times, from outside, how long the
+// running tasks of a SIGKILLed or SIGSTOPped worker wait before another
+// worker holds them, with the library's default lease and sweep; with
+// -chaos.rescue.nomember the workers do not join, as before membership.
+// TestLeaderKill kills the leader again and again while its schedule
+// creates a task every second, and checks that every second has exactly
+// one task; it reports how long no process led after each kill.
 //
 // TestShutdown checks the graceful stop of a worker process (SIGTERM) and
 // TestPoison checks that tasks that always panic, time out or carry bad

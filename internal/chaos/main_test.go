@@ -18,6 +18,7 @@ var (
 	longMode   = flag.Bool("chaos.long", false, "run TestChaos in long mode (20,000 tasks, 4 workers, 2 minutes of faults)")
 	reportPath = flag.String("chaos.report", "", "file the long mode writes its report to (default: none)")
 	keepLogs   = flag.Bool("chaos.keep", false, "keep the worker binary and logs directory (printed) after the run")
+	noMember   = flag.Bool("chaos.nomember", false, "run TestChaos's workers without membership (-member=false): every worker sweeps expired leases, none returns a killed worker's tasks before its lease expires")
 )
 
 // buildDir holds the worker binary, built once per test binary run.
