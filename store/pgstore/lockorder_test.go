@@ -31,15 +31,15 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 	env := pgtest.New(t)
 	// The rounds are about locks, not durability: commits that do not wait
 	// for the disk keep thousands of them short.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	db, s := asyncStore(t, ctx, env)
 	tbl := env.Schema + ".tasks"
 	const (
-		tasks  = 200
-		rounds = 2000
-		lease  = time.Minute
+		tasks = 200
+		lease = time.Minute
 	)
+	rounds := newRoundBudget(300, 2000, 90*time.Second)
 	workers := []string{"w1", "w2"}
 	// A table shaped like a live queue (mostly finished tasks), analyzed,
 	// so the statements are planned as in production.
@@ -63,7 +63,7 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 		var pqErr *pq.Error
 		return errors.As(err, &pqErr) && pqErr.Code == "40P01"
 	}
-	for round := range rounds {
+	for round := 0; rounds.more(round); round++ {
 		if round%200 == 0 && testing.Verbose() {
 			t.Logf("round %d at %s", round, time.Now().Format(time.StampMilli))
 		}
@@ -120,12 +120,12 @@ func TestNoDeadlockHeartbeatVersusOutcomes(t *testing.T) {
 func TestNoDeadlockConcurrentInsertsSameKeys(t *testing.T) {
 	t.Parallel()
 	env := pgtest.New(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	_, s := asyncStore(t, ctx, env)
 	rng := rand.New(rand.NewPCG(3, 4))
-	const rounds = 300
-	for round := range rounds {
+	rounds := newRoundBudget(100, 300, 60*time.Second)
+	for round := 0; rounds.more(round); round++ {
 		n := 100
 		if round%50 == 49 {
 			n = pgstore.CopyThreshold
@@ -167,4 +167,25 @@ func asyncStore(t *testing.T, ctx context.Context, env *pgtest.Env) (*sqlx.DB, *
 	require.NoError(t, err)
 	require.NoError(t, s.Migrate(ctx))
 	return db, s
+}
+
+// roundBudget bounds a stress test's rounds: at least min, at most max,
+// and no new round past min once the time budget is spent. On a loaded
+// machine the test then runs fewer rounds instead of outrunning its
+// context; on a quiet one it runs them all.
+type roundBudget struct {
+	least, most int
+	deadline time.Time
+}
+
+func newRoundBudget(least, most int, budget time.Duration) roundBudget {
+	return roundBudget{least: least, most: most, deadline: time.Now().Add(budget)}
+}
+
+// more reports whether round (counted from 0) should run.
+func (b roundBudget) more(round int) bool {
+	if round >= b.most {
+		return false
+	}
+	return round < b.least || time.Now().Before(b.deadline)
 }
