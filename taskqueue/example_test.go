@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/seedcore/seedcore/store"
@@ -73,4 +75,35 @@ func ExamplePool() {
 	<-stopped
 	<-stopped
 	// Output: hello, ada
+}
+
+// A schedule creates its task once per slot, with a key naming the slot;
+// its slots follow the store's clock (here a fixed one).
+func ExampleScheduler() {
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s := memstore.New(memstore.Options{Now: clock})
+	sc, err := taskqueue.NewScheduler(taskqueue.SchedulerConfig{
+		Store: s, Enqueue: s.Create,
+		Schedules: []taskqueue.Schedule{{Name: "tick", Spec: "*/20 * * * * *", Task: store.NewTask{Type: "tick"}}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	_, _ = sc.Check(ctx) // the schedule's slots start now
+	now = now.Add(time.Minute)
+	_, _ = sc.Check(ctx)
+	_, _ = sc.Check(ctx) // nothing new: each slot once
+	page, _ := s.List(ctx, store.Filter{Type: "tick"})
+	var keys []string
+	for _, t := range page.Tasks {
+		keys = append(keys, t.IdempotencyKey)
+	}
+	slices.Sort(keys)
+	fmt.Println(strings.Join(keys, "\n"))
+	// Output:
+	// schedule:tick:2030-01-01T12:00:20Z
+	// schedule:tick:2030-01-01T12:00:40Z
+	// schedule:tick:2030-01-01T12:01:00Z
 }
