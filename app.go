@@ -122,8 +122,11 @@ type Config struct {
 	MaxMemoryBytes int64
 	// MaxOpenConns bounds the connections of the pool the App opens from
 	// DatabaseURL (pgstore.Options.MaxOpenConns); the notification
-	// listener holds one more. Default pgstore.DefaultMaxOpenConns (32);
-	// negative means no bound. A pool given as DB is left as configured.
+	// listener holds one more. While the App serves, its membership
+	// session keeps one connection of the pool for itself, so 1 is
+	// refused (ErrInvalidConfig). Default
+	// pgstore.DefaultMaxOpenConns (32); negative means no bound. A pool
+	// given as DB is left as configured.
 	MaxOpenConns int
 	// MaxParamsBytes limits each task's params, in bytes, for the API and
 	// for Enqueue: larger params are refused (400 naming params; an error
@@ -280,6 +283,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.DrainTimeout < 0 {
 		return nil, fmt.Errorf("%w: DrainTimeout must not be negative", ErrInvalidConfig)
+	}
+	if cfg.MaxOpenConns == 1 && cfg.DB == nil && cfg.DatabaseURL != "" {
+		return nil, fmt.Errorf("%w: MaxOpenConns must be at least 2: the membership session keeps one connection", ErrInvalidConfig)
 	}
 	if cfg.MaxMemoryBytes < 0 {
 		return nil, fmt.Errorf("%w: MaxMemoryBytes must not be negative", ErrInvalidConfig)

@@ -128,3 +128,10 @@ func TestSchedules(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxOpenConnsLeavesRoomForTheSession: a pool of one connection would
+// be taken by the membership session, so it is refused.
+func TestMaxOpenConnsLeavesRoomForTheSession(t *testing.T) {
+	_, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), DatabaseURL: "postgres://127.0.0.1:1/none", MaxOpenConns: 1})
+	require.ErrorIs(t, err, seedcore.ErrInvalidConfig)
+}
