@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -400,7 +401,7 @@ func (a *App) wire() error {
 	if cfg.Dashboard {
 		a.dash, err = dashboard.New(dashboard.Config{
 			Authorize: cfg.Authorize, CSRFKey: cfg.DashboardCSRFKey, Logger: a.log,
-			Notifier: a.notifier, Prefix: cfg.dashboardPrefix(), Schedules: a.sched, Store: a.backend,
+			Handles: handles(cfg.Dispatcher), Notifier: a.notifier, Prefix: cfg.dashboardPrefix(), Schedules: a.sched, Store: a.backend,
 		})
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -484,7 +485,7 @@ func (a *App) wire() error {
 	a.api, err = httpapi.New(httpapi.Config{
 		Authorize: cfg.Authorize, Enqueuer: httpapi.EnqueuerFunc(a.Enqueue), Logger: a.log,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxParamsBytes: cfg.MaxParamsBytes, MaxStreams: cfg.MaxStreams, Notifier: a.notifier, PollInterval: cfg.PollInterval,
-		Prefix: cfg.apiPrefix(), Processes: a.backend, Ready: a.sup.Check, Schedules: a.sched, Store: a.backend,
+		Handles: handles(cfg.Dispatcher), Prefix: cfg.apiPrefix(), Processes: a.backend, Ready: a.sup.Check, Schedules: a.sched, Store: a.backend,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -733,4 +734,14 @@ func (a *App) SetQueueLimits(ctx context.Context, name string, limits store.Queu
 		return ErrNoQueueState
 	}
 	return qm.SetQueueLimits(ctx, name, limits)
+}
+
+// handles returns whether d's workers run a task type: every type for a
+// dispatcher marked taskqueue.AnyType, else the types it declares (read
+// at each call, so a Mux's later handlers count).
+func handles(d taskqueue.Dispatcher) func(string) bool {
+	return func(taskType string) bool {
+		types, any, _ := taskqueue.ClaimTypes(d)
+		return any || slices.Contains(types, taskType)
+	}
 }

@@ -23,6 +23,7 @@ import (
 // wrapper is a TypedDispatcher too. A dispatcher marked with
 // taskqueue.AnyType stays marked (the wrapper unwraps to it).
 func (m *Metrics) Dispatcher(d taskqueue.Dispatcher) taskqueue.Dispatcher {
+	m.queues.handledBy(d)
 	if td, ok := d.(taskqueue.TypedDispatcher); ok {
 		m.addKnown(td.Handles)
 		return &typedDispatcher{dispatcher{next: d, m: m}, td}

@@ -48,6 +48,7 @@
 //	store_up                             1 when that read succeeded
 //	queue_tasks{queue,status}            tasks of each declared queue by status (a store.QueueManager)
 //	queue_paused{queue}                  1 while the declared queue is paused
+//	queue_ready_unhandled{queue}         ready tasks of types this process's dispatcher does not run
 //
 // A task created and cancelled before any claim is counted by tasks{status}
 // only: the counters above count what workers do.

@@ -626,4 +626,11 @@ func TestQueueGauges(t *testing.T) {
 	require.Equal(t, 1.0, tasks["default/queued/"])
 	require.Equal(t, 0.0, tasks["images/queued/"])
 	require.Equal(t, map[string]float64{"default/": 0, "images/": 0, "mail/": 1}, values("seedcore_queue_paused"))
+	require.Nil(t, scrape(t, reg)["seedcore_queue_ready_unhandled"], "no dispatcher, no gauge")
+	mux := taskqueue.NewMux()
+	require.NoError(t, mux.Handle("handled", taskqueue.DispatcherFunc(func(context.Context, *store.Task) (json.RawMessage, error) { return nil, nil })))
+	m.Dispatcher(mux)
+	_, _, err = ms.Create(ctx, store.NewTask{Type: "handled", Queue: "mail"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]float64{"default/": 1, "images/": 0, "mail/": 2, "other/": 2}, values("seedcore_queue_ready_unhandled"))
 }

@@ -2,12 +2,15 @@ package metrics
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seedcore/seedcore/store"
+	"github.com/seedcore/seedcore/taskqueue"
 )
 
 // queueCollector reports, at scrape time, the tasks of each declared
@@ -24,7 +27,20 @@ type queueCollector struct {
 	mu       sync.RWMutex
 	declared map[string]bool
 
-	tasks, paused *prometheus.Desc
+	tasks, paused, unhandled *prometheus.Desc
+	// handles is the dispatcher's type check, once Metrics.Dispatcher has
+	// wrapped one.
+	handles atomic.Pointer[func(string) bool]
+}
+
+// handledBy makes the unhandled gauge count the ready types d does not
+// run (every type is run by a dispatcher marked taskqueue.AnyType).
+func (c *queueCollector) handledBy(d taskqueue.Dispatcher) {
+	h := func(taskType string) bool {
+		types, any, _ := taskqueue.ClaimTypes(d)
+		return any || slices.Contains(types, taskType)
+	}
+	c.handles.Store(&h)
 }
 
 func newQueueCollector(timeout time.Duration, max int, queues []string) *queueCollector {
@@ -36,6 +52,9 @@ func newQueueCollector(timeout time.Duration, max int, queues []string) *queueCo
 			"Tasks in each declared queue (others under \"other\"), by status, read at scrape time.", []string{"queue", "status"}, nil),
 		paused: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "queue_paused"),
 			"1 while the declared queue is paused (no process claims its tasks), else 0.", []string{"queue"}, nil),
+		unhandled: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", "queue_ready_unhandled"),
+			"Ready tasks of the declared queue whose type this process's dispatcher does not run (waiting for a handler unless another process runs it), among the queue's store.MaxReadyTypes largest ready types.",
+			[]string{"queue"}, nil),
 	}
 	c.declare(queues...)
 	return c
@@ -69,6 +88,7 @@ func (c *queueCollector) label(name string) string {
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.tasks
 	ch <- c.paused
+	ch <- c.unhandled
 }
 
 // Collect implements prometheus.Collector. Without a tracked store that
@@ -87,6 +107,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counts := map[string]map[store.Status]int{}
 	paused := map[string]bool{}
+	unhandled := map[string]int{}
 	c.mu.RLock()
 	for name := range c.declared {
 		counts[name] = map[store.Status]int{}
@@ -104,6 +125,13 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		if l != OtherLabel {
 			paused[l] = q.Paused
 		}
+		if h := c.handles.Load(); h != nil {
+			for _, tc := range q.ReadyTypes {
+				if !(*h)(tc.Type) {
+					unhandled[l] += tc.Ready
+				}
+			}
+		}
 	}
 	for name, byStatus := range counts {
 		for _, st := range store.Statuses() {
@@ -116,5 +144,10 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			v = 1
 		}
 		ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, v, name)
+	}
+	if c.handles.Load() != nil {
+		for name := range counts {
+			ch <- prometheus.MustNewConstMetric(c.unhandled, prometheus.GaugeValue, float64(unhandled[name]), name)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 // MaxQueues bounds how many queues [QueueManager.Queues] returns.
@@ -20,6 +22,32 @@ type QueueInfo struct {
 	Counts map[Status]int `json:"counts"`
 	// Limits are the queue's cluster-wide limits (zero: none).
 	Limits QueueLimits `json:"limits"`
+	// ReadyTypes counts the queue's ready tasks (queued or retry, due
+	// now) by type, the largest counts first (then by type), at most
+	// MaxReadyTypes of them. A type that stays here while the queue is
+	// served is waiting for a process whose dispatcher handles it.
+	ReadyTypes []TypeCount `json:"ready_types,omitempty"`
+}
+
+// MaxReadyTypes bounds [QueueInfo.ReadyTypes].
+const MaxReadyTypes = 20
+
+// TypeCount is how many ready tasks of one type a queue holds.
+type TypeCount struct {
+	Type  string `json:"type"`
+	Ready int    `json:"ready"`
+}
+
+// SortTypeCounts orders c by count, largest first, then by type, and
+// keeps at most MaxReadyTypes.
+func SortTypeCounts(c []TypeCount) []TypeCount {
+	slices.SortFunc(c, func(a, b TypeCount) int {
+		if a.Ready != b.Ready {
+			return b.Ready - a.Ready
+		}
+		return strings.Compare(a.Type, b.Type)
+	})
+	return c[:min(len(c), MaxReadyTypes)]
 }
 
 // Bounds of [QueueLimits].

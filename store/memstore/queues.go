@@ -99,6 +99,7 @@ func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.promote(s.clock())
 	names := make([]string, 0, len(s.queueCounts)+len(s.paused))
 	for name := range s.queueCounts {
 		names = append(names, name)
@@ -127,6 +128,13 @@ func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 		if ls := s.limits[name]; ls != nil {
 			out[i].Limits = ls.QueueLimits
 		}
+		var ready []store.TypeCount
+		for typ, h := range s.ready.types[name] {
+			if h.Len() > 0 {
+				ready = append(ready, store.TypeCount{Type: typ, Ready: h.Len()})
+			}
+		}
+		out[i].ReadyTypes = store.SortTypeCounts(ready)
 	}
 	return out, nil
 }

@@ -16,7 +16,7 @@ type queries struct {
 	run, cancel, counts, setEnrichment     string
 	claim, heartbeat, finish, rescue, trim string
 	pauseQueue, resumeQueue, setLimits     string
-	queueCounts, queueStates               string
+	queueCounts, queueStates, readyTypes   string
 	// claimLimitedWith is claimWith for a queue with limits; queueLimited
 	// is the statement before a claim that tells (and, FOR UPDATE, locks)
 	// a limited queue's row, given the queue literal.
@@ -199,6 +199,8 @@ func buildQueries(schema string, statusNotify bool) queries {
 	RETURNING name)
 	SELECT count(pg_notify(` + ch + `, 'r')) FROM up`
 	q.queueCounts = `SELECT queue, status, count(*) FROM ` + tbl + ` GROUP BY queue, status`
+	q.readyTypes = `SELECT queue, type, count(*) FROM ` + tbl + `
+	WHERE status IN ('queued', 'retry') AND run_after <= now() GROUP BY queue, type`
 	q.queueStates = `SELECT name, paused, coalesce(max_running, 0), coalesce(rate, 0), coalesce(burst, 0) FROM ` + queues + `
 	WHERE paused OR ` + limitedCond
 	q.setEnrichment = `UPDATE ` + tbl + ` SET enrichment = $2::jsonb, updated_at = now() WHERE id = $1`

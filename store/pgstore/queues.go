@@ -82,6 +82,28 @@ func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 	if err := rows.Err(); err != nil {
 		return nil, errorf("pgstore: queues: %w", err)
 	}
+	ready, err := s.db.QueryContext(ctx, s.q.readyTypes)
+	if err != nil {
+		return nil, errorf("pgstore: queues: %w", err)
+	}
+	defer ready.Close()
+	byQueue := map[string][]store.TypeCount{}
+	for ready.Next() {
+		var (
+			name string
+			tc   store.TypeCount
+		)
+		if err := ready.Scan(&name, &tc.Type, &tc.Ready); err != nil {
+			return nil, errorf("pgstore: queues: %w", err)
+		}
+		byQueue[name] = append(byQueue[name], tc)
+	}
+	if err := ready.Err(); err != nil {
+		return nil, errorf("pgstore: queues: %w", err)
+	}
+	for name, tcs := range byQueue {
+		get(name).ReadyTypes = store.SortTypeCounts(tcs)
+	}
 	states, err := s.db.QueryContext(ctx, s.q.queueStates)
 	if err != nil {
 		return nil, errorf("pgstore: queues: %w", err)

@@ -123,6 +123,8 @@ func testQueues(t *testing.T, s *suite) {
 		require.Len(t, queues[1].Counts, len(store.Statuses()), "every status is counted")
 		require.True(t, queues[2].Paused)
 		require.Equal(t, 1, queues[2].Counts[store.StatusQueued])
+		require.Equal(t, []store.TypeCount{{Type: "test", Ready: 1}}, queues[2].ReadyTypes)
+		require.Empty(t, queues[0].ReadyTypes, "the default queue's task runs")
 
 		require.NoError(t, qm.SetQueuePaused(ctx, "mail", false))
 		require.NoError(t, qm.SetQueuePaused(ctx, "never-paused", false))
@@ -242,4 +244,34 @@ func testQueueLimits(t *testing.T, s *suite) {
 		require.NoError(t, err)
 		require.Empty(t, queues, "a refused limit was stored")
 	})
+}
+
+// testReadyTypes pins QueueInfo.ReadyTypes: the due ready tasks of each
+// queue by type, largest first, bounded.
+func testReadyTypes(t *testing.T, s *suite) {
+	ctx, b := s.fresh(t)
+	qm, ok := b.(store.QueueManager)
+	if !ok {
+		t.Skip("backend is not a store.QueueManager")
+	}
+	for i := range 3 {
+		mustCreate(t, ctx, b, store.NewTask{Type: "resize", Queue: "img"})
+		if i < 2 {
+			mustCreate(t, ctx, b, store.NewTask{Type: "crop", Queue: "img"})
+		}
+	}
+	mustCreate(t, ctx, b, store.NewTask{Type: "later", Queue: "img", RunAfter: time.Now().Add(time.Hour)})
+	mustCreate(t, ctx, b, store.NewTask{Type: "held", Queue: "img", Hold: true})
+	for i := range store.MaxReadyTypes + 5 {
+		mustCreate(t, ctx, b, store.NewTask{Type: "t" + strings.Repeat("x", i+1), Queue: "many"})
+	}
+	claimed, err := b.ClaimMatching(ctx, "w", 1, time.Minute, store.ClaimFilter{Queue: "img", Types: []string{"crop"}})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	queues, err := qm.Queues(ctx)
+	require.NoError(t, err)
+	require.Len(t, queues, 2)
+	require.Equal(t, []store.TypeCount{{Type: "resize", Ready: 3}, {Type: "crop", Ready: 1}}, queues[0].ReadyTypes,
+		"running, delayed and held tasks are not ready")
+	require.Len(t, queues[1].ReadyTypes, store.MaxReadyTypes)
 }

@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"ClaimMatching", testClaimMatching},
 		{"Queues", testQueues},
 		{"QueueLimits", testQueueLimits},
+		{"ReadyTypes", testReadyTypes},
 		{"Heartbeat", testHeartbeat},
 		{"Finish", testFinish},
 		{"Fencing", testFencing},

@@ -82,6 +82,11 @@ type Config struct {
 	// Store is read for the pages and receives the cancel, run, retry and
 	// delete actions. Required.
 	Store store.Store
+	// Handles, when set, reports whether this process's workers run tasks
+	// of a type: the queue table then lists, per queue, the ready types
+	// this process does not handle (waiting for a handler, unless another
+	// process handles them). Default nil: not shown.
+	Handles func(taskType string) bool
 	// WWWAuthenticate, when set, is sent as the WWW-Authenticate header of
 	// every 401 answer, so a browser can prompt for credentials (for
 	// example `Basic realm="seedcore"`). Default: empty, no header.

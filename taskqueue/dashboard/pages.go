@@ -73,6 +73,8 @@ type queueView struct {
 	Paused                 bool
 	Queued, Retry, Running int
 	Limits                 store.QueueLimits
+	// Unhandled are the queue's ready types this process does not run.
+	Unhandled []store.TypeCount
 }
 
 // maxQueueRows bounds the overview's queue table.
@@ -338,6 +340,14 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 			data.Queues = append(data.Queues, queueView{Name: q.Name, Paused: q.Paused,
 				Queued: q.Counts[store.StatusQueued], Retry: q.Counts[store.StatusRetry], Running: q.Counts[store.StatusRunning],
 				Limits: q.Limits})
+			if h := d.cfg.Handles; h != nil {
+				v := &data.Queues[len(data.Queues)-1]
+				for _, tc := range q.ReadyTypes {
+					if !h(tc.Type) {
+						v.Unhandled = append(v.Unhandled, tc)
+					}
+				}
+			}
 		}
 	}
 	if err := d.cluster(r.Context(), &data); err != nil {

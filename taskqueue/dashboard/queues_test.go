@@ -52,6 +52,15 @@ func TestQueuesPauseResume(t *testing.T) {
 	w = b.do(t, http.MethodPost, "/ui/queues/a:b/pause", form, []*http.Cookie{cookie})
 	require.Equal(t, http.StatusBadRequest, w.Code)
 
+	// A dashboard that knows this process's types lists the ready types
+	// no handler here runs.
+	h := setup(t, func(c *dashboard.Config) { c.Handles = func(typ string) bool { return typ == "test" } })
+	h.create(t, store.NewTask{Type: "resize"})
+	h.create(t, store.NewTask{Type: "test"})
+	body = h.get(t, "/ui/")
+	require.Contains(t, body, "waiting for a handler (none here): resize ×1")
+	require.NotContains(t, body, "test ×1")
+
 	// The list filters by queue.
 	body = b.get(t, "/ui/tasks?queue=mail")
 	require.Contains(t, body, task.ID)

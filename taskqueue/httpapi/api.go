@@ -116,6 +116,11 @@ type Config struct {
 	// and states, no driver text), and never the error's text. Default:
 	// nil, always ready.
 	Ready func(ctx context.Context) error
+	// Handles, when set, reports whether this process's workers run tasks
+	// of a type: GET {prefix}/queues then marks each ready type with
+	// "handled_here", so a type no process handles shows as waiting for a
+	// handler. Default nil: types are not marked.
+	Handles func(taskType string) bool
 	// Processes, when set, serves GET {prefix}/processes: the live
 	// processes sharing the store. Default nil: the route is not served.
 	Processes store.ProcessLister

@@ -12,7 +12,21 @@ import (
 
 // queueList is the body of GET /queues.
 type queueList struct {
-	Queues []store.QueueInfo `json:"queues"`
+	Queues []queueInfo `json:"queues"`
+}
+
+// queueInfo is one queue of GET /queues: the store's, with each ready
+// type marked when the API knows which types this process handles.
+type queueInfo struct {
+	store.QueueInfo
+	ReadyTypes []readyType `json:"ready_types,omitempty"`
+}
+
+type readyType struct {
+	store.TypeCount
+	// HandledHere says whether this process's workers run the type; a
+	// type handled by no process waits for a handler.
+	HandledHere *bool `json:"handled_here,omitempty"`
 }
 
 // queueState is the body of POST /queues/{name}/pause and /resume.
@@ -46,10 +60,19 @@ func (a *API) listQueues(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if qs == nil {
-		qs = []store.QueueInfo{}
+	out := queueList{Queues: make([]queueInfo, len(qs))}
+	for i, q := range qs {
+		out.Queues[i].QueueInfo = q
+		for _, tc := range q.ReadyTypes {
+			rt := readyType{TypeCount: tc}
+			if a.cfg.Handles != nil {
+				h := a.cfg.Handles(tc.Type)
+				rt.HandledHere = &h
+			}
+			out.Queues[i].ReadyTypes = append(out.Queues[i].ReadyTypes, rt)
+		}
 	}
-	a.writeJSON(w, r, http.StatusOK, queueList{Queues: qs})
+	a.writeJSON(w, r, http.StatusOK, out)
 }
 
 func (a *API) pauseQueue(w http.ResponseWriter, r *http.Request)  { a.setPaused(w, r, true) }

@@ -43,6 +43,15 @@ func TestQueuesAPI(t *testing.T) {
 	require.True(t, list.Queues[1].Paused)
 	require.Equal(t, 1, list.Queues[1].Counts[store.StatusQueued])
 	require.Contains(t, w.Body.String(), `"completed":0`, "every status is listed")
+	require.Contains(t, w.Body.String(), `"ready_types":[{"type":"mail","ready":1}]`)
+
+	// An API that knows this process's types marks each ready type.
+	h := setup(t, func(c *httpapi.Config) { c.Handles = func(typ string) bool { return typ == "mail" } })
+	decodeTask(t, h.do(t, http.MethodPost, "/api/v1/tasks", `{"type":"mail"}`), http.StatusCreated)
+	decodeTask(t, h.do(t, http.MethodPost, "/api/v1/tasks", `{"type":"resize"}`), http.StatusCreated)
+	w = h.do(t, http.MethodGet, "/api/v1/queues", "")
+	require.Contains(t, w.Body.String(), `{"type":"mail","ready":1,"handled_here":true}`)
+	require.Contains(t, w.Body.String(), `{"type":"resize","ready":1,"handled_here":false}`)
 
 	w = b.do(t, http.MethodPost, "/api/v1/queues/mail/resume", "")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
