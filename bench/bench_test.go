@@ -35,7 +35,7 @@ func TestQuick(t *testing.T) {
 	}
 	var out, progress bytes.Buffer
 	o := options{
-		DB: dsn, Runs: 1, Markdown: true, Sections: "w1,w2,w3,w4,mem,mp",
+		DB: dsn, Runs: 1, Markdown: true, Sections: "w1,wq,w2,w3,w4,mem,mp",
 		Systems: "seedcore,river-tuned,river-default", Out: &out, Progress: &progress,
 		Workers: []int{100, 2000}, Rates: []int{200, 2000},
 		Params: params{Tasks: 1000, Batch: 1000, Latency: time.Second, Producers: 8,
@@ -53,7 +53,7 @@ func TestQuick(t *testing.T) {
 		"### W4 HTTP path, PostgreSQL (seedcore)", "| calls/s |",
 		"### W1 burn-down, in-memory store, 2,000 workers (seedcore)", "shared_buffers",
 		"### W1 burn-down, 2 worker processes (PostgreSQL)", "### W3 mixed, 2 worker processes (PostgreSQL)",
-		"| per process min |",
+		"| per process min |", "### W1 burn-down, 10 queues × 1,000 partitions (seedcore, PostgreSQL)",
 	} {
 		require.Contains(t, report, want)
 	}
@@ -63,8 +63,9 @@ func TestQuick(t *testing.T) {
 	}
 	// Every workload of every system logged one run.
 	// (W1 and W2 at two sizes each, W3, the multi-process W1 and W3; W4's
-	// two variants on two stores; the in-memory W1 at two sizes.)
-	require.Equal(t, 3*(2+2+1+2)+2*2+2, strings.Count(progress.String(), "run 1 "), progress.String())
+	// two variants on two stores; the in-memory W1 at two sizes; W1 in one
+	// queue and in ten.)
+	require.Equal(t, 3*(2+2+1+2)+2*2+2+2, strings.Count(progress.String(), "run 1 "), progress.String())
 }
 
 func TestNum(t *testing.T) {

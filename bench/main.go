@@ -42,7 +42,7 @@ func main() {
 	fs.IntVar(&o.Runs, "runs", 3, "runs of each system per workload")
 	fs.BoolVar(&o.Quick, "quick", false, "smoke mode: 1 run, 5,000 tasks, 3s phases (explicit flags still win)")
 	fs.BoolVar(&o.Markdown, "markdown", false, "print the table in Markdown")
-	fs.StringVar(&o.Sections, "only", "w1,w2,w3,w4,mem,mp", "workloads to run, comma-separated: w1,w2,w3,w4,mem,mp")
+	fs.StringVar(&o.Sections, "only", "w1,wq,w2,w3,w4,mem,mp", "workloads to run, comma-separated: w1,wq,w2,w3,w4,mem,mp")
 	fs.StringVar(&o.Systems, "systems", "seedcore,river-tuned,river-default", "systems for W1-W3, comma-separated")
 	fs.BoolVar(&o.Verbose, "v", false, "log the systems' warnings to stderr")
 	fs.StringVar(&o.CPUProf, "cpuprofile", "", "write a CPU profile of the whole run to this file")

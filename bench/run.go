@@ -64,6 +64,13 @@ func (o options) sections() ([]section, error) {
 		all = append(all, section{key: "w1", title: fmt.Sprintf("W1 burn-down, %s workers (PostgreSQL)", num(float64(w))),
 			columns: over(ws, burnDown), ratios: vsFirst})
 	}
+	all = append(all, section{key: "wq", title: "W1 burn-down, 10 queues × 1,000 partitions (seedcore, PostgreSQL)",
+		columns: []column{
+			{name: "1 queue", pg: true, make: sc, fn: burnDown},
+			{name: "10 queues × 1,000 partitions", pg: true, make: func() system {
+				return &seedcoreSystem{log: log, queues: 10, partitions: 1000}
+			}, fn: burnDown},
+		}, ratios: [][2]int{{1, 0}}})
 	for _, r := range o.Rates {
 		rate := func(ctx context.Context, s system, p *probe, pr params) (result, error) {
 			pr.Rate = r

@@ -19,8 +19,12 @@ import (
 type seedcoreSystem struct {
 	log     *slog.Logger
 	workers int
-	app     *seedcore.App
-	served  chan error
+	// queues and partitions, when set, spread the bulk-inserted tasks over
+	// that many named queues (each served with workers/queues workers)
+	// and partition keys, round robin.
+	queues, partitions int
+	app                *seedcore.App
+	served             chan error
 }
 
 type bulkCreator interface {
@@ -32,7 +36,15 @@ func (s *seedcoreSystem) Open(ctx context.Context, dsn string, p *probe) error {
 		p.started(t.ID)
 		return nil, nil
 	})
-	app, err := seedcore.New(ctx, seedcore.Config{Dispatcher: taskqueue.Typed(d, "noop"), DatabaseURL: dsn, Logger: s.log, Concurrency: s.workers})
+	cfg := seedcore.Config{Dispatcher: taskqueue.Typed(d, "noop"), DatabaseURL: dsn, Logger: s.log, Concurrency: s.workers}
+	if s.queues > 0 {
+		per := max(1, max(s.workers, taskqueue.DefaultConcurrency)/s.queues)
+		cfg.Queues = make(map[string]taskqueue.QueueConfig, s.queues)
+		for q := range s.queues {
+			cfg.Queues[fmt.Sprintf("q%d", q)] = taskqueue.QueueConfig{Concurrency: per}
+		}
+	}
+	app, err := seedcore.New(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("seedcore: %w", err)
 	}
@@ -51,6 +63,14 @@ func (s *seedcoreSystem) InsertMany(ctx context.Context, n, batch int) error {
 	}
 	for done := 0; done < n; {
 		k := min(batch, n-done)
+		for i := range tasks[:k] {
+			if s.queues > 0 {
+				tasks[i].Queue = fmt.Sprintf("q%d", (done+i)%s.queues)
+			}
+			if s.partitions > 0 {
+				tasks[i].Partition = fmt.Sprintf("p%d", (done+i)%s.partitions)
+			}
+		}
 		if _, err := bc.CreateMany(ctx, tasks[:k]); err != nil {
 			return fmt.Errorf("seedcore: create many: %w", err)
 		}
