@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/seedcore/seedcore/internal/statusrec"
@@ -24,6 +25,18 @@ const MaxRequestIDLen = 64
 
 // RequestIDHeader is the header carrying the request id both ways.
 const RequestIDHeader = "X-Request-ID"
+
+// RetryAfter is the Retry-After every 503 answer of the module's
+// handlers carries (the HTTP API's and the dashboard's): the store is
+// unreachable or closing, or the service is not ready or full.
+const RetryAfter = 2 * time.Second
+
+// SetRetryAfter sets h's Retry-After to [RetryAfter], in whole seconds.
+// Every 503 answer sets it through here, so the handlers cannot drift
+// apart.
+func SetRetryAfter(h http.Header) {
+	h.Set("Retry-After", strconv.Itoa(int(RetryAfter/time.Second)))
+}
 
 // Options configures [Wrap].
 type Options struct {

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/seedcore/seedcore/internal/httpmw"
 	"github.com/seedcore/seedcore/store"
 )
 
@@ -296,7 +297,7 @@ func (d *Dashboard) storeFail(w http.ResponseWriter, r *http.Request, err error)
 		d.fail(w, r, http.StatusBadRequest, "The filter is not valid.", nil)
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		w.Header().Set("Retry-After", "2")
+		httpmw.SetRetryAfter(w.Header())
 		d.fail(w, r, http.StatusServiceUnavailable, "The task store is unavailable.", err)
 	default:
 		d.fail(w, r, http.StatusInternalServerError, "Internal error.", err)

@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"github.com/seedcore/seedcore/store/pgstore"
 	"github.com/seedcore/seedcore/taskqueue/dashboard"
+	"github.com/seedcore/seedcore/taskqueue/httpapi"
 )
 
 // TestStoreUnreachable: with a PostgreSQL store whose database refuses
@@ -30,6 +33,6 @@ func TestStoreUnreachable(t *testing.T) {
 	for _, path := range []string{"/ui/tasks", "/ui/tasks/00000000-0000-4000-8000-000000000000"} {
 		w := b.do(t, http.MethodGet, path, nil, nil)
 		require.Equal(t, http.StatusServiceUnavailable, w.Code, "%s: %s", path, w.Body.String())
-		require.Equal(t, "2", w.Header().Get("Retry-After"), path)
+		require.Equal(t, strconv.Itoa(int(httpapi.RetryAfter/time.Second)), w.Header().Get("Retry-After"), path)
 	}
 }

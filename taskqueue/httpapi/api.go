@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -35,8 +34,9 @@ const (
 	// line, so proxies do not close it.
 	KeepAliveInterval = 15 * time.Second
 	// RetryAfter is the Retry-After every 503 answer carries: the store
-	// is unreachable or closing, or the service is not ready.
-	RetryAfter = 2 * time.Second
+	// is unreachable or closing, or the service is not ready. The
+	// dashboard's 503 answers carry the same value.
+	RetryAfter = httpmw.RetryAfter
 )
 
 // Enqueuer stores a new task on behalf of the API: the application puts
@@ -357,7 +357,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if ae.status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter/time.Second)))
+		httpmw.SetRetryAfter(w.Header())
 	}
 	w.WriteHeader(ae.status)
 	_, _ = w.Write(append(body, '\n'))
