@@ -597,7 +597,8 @@ func (a *App) Guard(h http.Handler) http.Handler { return a.api.Guard(h) }
 // the App's dispatcher, timeout, retry policy, metrics and observers, and
 // its outcome is written before the next; tasks scheduled for later are
 // left (see taskqueue.Pool.RunDue). While the App serves it returns an
-// error wrapping taskqueue.ErrPoolBusy.
+// error wrapping taskqueue.ErrPoolBusy, and once a stop began (App.Run
+// stops the pool's claims) one wrapping taskqueue.ErrClaimingStopped.
 func (a *App) RunDue(ctx context.Context) (int, error) { return a.pool.RunDue(ctx) }
 
 // Notifier returns the source of the App's task notifications.

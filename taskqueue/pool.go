@@ -408,9 +408,10 @@ func (p *Pool) Ready() bool {
 // stop [Pool.Serve] describes, as if Serve's context had ended: in-flight
 // tasks get DrainTimeout, then are cancelled and released. Serve itself
 // still returns only when its context ends, and claims nothing more, even
-// if it is served again. A process calls it when a stop begins, so no task
-// starts while the rest of the process (an HTTP server draining) winds
-// down. It is safe to call at any time, more than once.
+// if it is served again; [Pool.RunDue] then returns [ErrClaimingStopped].
+// A process calls it when a stop begins, so no task starts while the rest
+// of the process (an HTTP server draining) winds down. It is safe to call
+// at any time, more than once.
 func (p *Pool) StopClaiming() {
 	p.quitOnce.Do(func() { close(p.quit) })
 	for _, qp := range p.queues {

@@ -13,6 +13,10 @@ import (
 // another RunDue call runs.
 var ErrPoolBusy = errors.New("taskqueue: pool is already running")
 
+// ErrClaimingStopped is returned by [Pool.RunDue] once [Pool.StopClaiming]
+// was called: the pool claims nothing more.
+var ErrClaimingStopped = errors.New("taskqueue: pool stopped claiming")
+
 // RunDue runs the tasks that are due now, one at a time in the calling
 // goroutine, until the backend has none due, and returns how many
 // attempts it ran. It is the synchronous form of [Pool.Serve], for tests
@@ -32,6 +36,12 @@ var ErrPoolBusy = errors.New("taskqueue: pool is already running")
 // returns ctx's error. A dispatcher that keeps creating due tasks keeps
 // RunDue going until ctx ends. While the pool serves, RunDue returns an
 // error wrapping [ErrPoolBusy], and Serve refuses to start during RunDue.
+//
+// After [Pool.StopClaiming], RunDue claims nothing and returns an error
+// wrapping [ErrClaimingStopped] with the attempts it ran: a call made
+// after the stop returns 0 at once, and a stop made during an attempt
+// (by another goroutine or by the dispatcher) lets that attempt end and
+// its outcome be written, then returns.
 func (p *Pool) RunDue(ctx context.Context) (int, error) {
 	if p.queues != nil {
 		return p.runDueQueues(ctx)
@@ -46,6 +56,9 @@ func (p *Pool) RunDue(ctx context.Context) (int, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, err
+		}
+		if p.claimingStopped() {
+			return n, fmt.Errorf("%w: pool %s", ErrClaimingStopped, p.cfg.WorkerName)
 		}
 		f, ok := p.claimFilter()
 		if !ok {

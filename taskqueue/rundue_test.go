@@ -155,3 +155,47 @@ func (o *countingObserver) finished() int {
 	defer o.mu.Unlock()
 	return o.ends
 }
+
+// TestRunDueAfterStopClaiming: after StopClaiming, RunDue claims nothing
+// and returns ErrClaimingStopped, whether the stop came before the call
+// or during an attempt (the attempt's outcome is written, no further task
+// is claimed), with one queue or several.
+func TestRunDueAfterStopClaiming(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, e *env) {
+		for _, queues := range []map[string]taskqueue.QueueConfig{nil, {"mail": {}, store.DefaultQueue: {}}} {
+			var p *taskqueue.Pool
+			stopInside := false
+			d := taskqueue.DispatcherFunc(func(_ context.Context, task *store.Task) (json.RawMessage, error) {
+				if stopInside {
+					p.StopClaiming()
+				}
+				return okResult(task.Type), nil
+			})
+			var err error
+			p, err = taskqueue.NewPool(taskqueue.PoolConfig{Queue: e.be, Dispatcher: taskqueue.AnyType(d), Queues: queues, WorkerName: "w-" + e.name})
+			require.NoError(t, err)
+
+			a := create(t, e.be, store.NewTask{Type: "stop.a", Priority: 9})
+			b := create(t, e.be, store.NewTask{Type: "stop.b"})
+			stopInside = true
+			n, err := p.RunDue(context.Background())
+			require.ErrorIs(t, err, taskqueue.ErrClaimingStopped)
+			require.Equal(t, 1, n, "the running attempt ends; nothing more is claimed")
+			got, err := e.be.Get(context.Background(), a.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.StatusCompleted, got.Status)
+
+			n, err = p.RunDue(context.Background())
+			require.ErrorIs(t, err, taskqueue.ErrClaimingStopped)
+			require.Zero(t, n)
+			got, err = e.be.Get(context.Background(), b.ID)
+			require.NoError(t, err)
+			require.Equal(t, store.StatusQueued, got.Status, "not claimed after StopClaiming")
+			require.Zero(t, got.Attempts)
+			// Leave the backend empty for the next round.
+			_, err = e.be.Cancel(context.Background(), b.ID)
+			require.NoError(t, err)
+		}
+	})
+}
