@@ -25,7 +25,8 @@ Run the task service: the HTTP API (under /api/v1, with /health and
 /metrics. The store is in memory unless -db or DATABASE_URL is set; the
 PostgreSQL schema is migrated at start. With a token every route but
 /health needs "Authorization: Bearer <token>"; without one the server only
-listens on loopback. SIGINT or SIGTERM stops it gracefully.
+listens on loopback. SIGINT or SIGTERM stops it gracefully, with exit
+status 0, also while it still connects to the database.
 
 Demo task types: test (completes at once), sleep (waits params.ms, default
 1000), fail (always fails, so it is retried); any other type fails.`)
@@ -65,6 +66,12 @@ func serve(ctx context.Context, log *slog.Logger, addr, token, schema, db string
 	}
 	app, err := seedcore.New(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Interrupted while connecting to or migrating the database:
+			// a stop like any other, not a failure.
+			log.Info("stopped before serving", slog.String("reason", context.Cause(ctx).Error()))
+			return nil
+		}
 		return err
 	}
 

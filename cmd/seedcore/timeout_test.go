@@ -41,34 +41,42 @@ func TestListTimeoutSilentDatabase(t *testing.T) {
 	}
 }
 
-// TestServeSIGTERMWhileConnecting: `seedcore serve` whose database accepts
+// TestServeSignalWhileConnecting: `seedcore serve` whose database accepts
 // the connection and never answers (with no connect timeout, so only the
-// signal can end the attempt) ends at SIGTERM. Before, it stayed blocked in
-// the driver's start-up exchange, alive 600 s after the signal.
-func TestServeSIGTERMWhileConnecting(t *testing.T) {
+// signal can end the attempt) ends at SIGINT and at SIGTERM with exit
+// status 0, as an interrupt at any other time. Before, it stayed blocked
+// in the driver's start-up exchange, alive 600 s after the signal; then
+// it ended with exit status 1.
+func TestServeSignalWhileConnecting(t *testing.T) {
 	t.Parallel()
 	bin := proctest.Build(t, ".")
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-db", pgtest.Silent(t)+"&connect_timeout=0")
-	var stderr syncbuf.Buffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	select {
-	case <-exited:
-		t.Fatalf("serve ended before the signal: %s\n%s", cmd.ProcessState, stderr.String())
-	case <-time.After(time.Second): // connecting, and stuck there
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	const bound = 20 * time.Second // correctness, not speed
-	select {
-	case <-exited:
-		require.Contains(t, stderr.String(), "context canceled", "serve names why it stopped")
-	case <-time.After(bound):
-		t.Fatalf("serve still running %s after SIGTERM\n%s", bound, stderr.String())
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-db", pgtest.Silent(t)+"&connect_timeout=0")
+			var stderr syncbuf.Buffer
+			cmd.Stderr = &stderr
+			require.NoError(t, cmd.Start())
+			exited := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(exited) }()
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill()
+				<-exited
+			})
+			select {
+			case <-exited:
+				t.Fatalf("serve ended before the signal: %s\n%s", cmd.ProcessState, stderr.String())
+			case <-time.After(time.Second): // connecting, and stuck there
+			}
+			require.NoError(t, cmd.Process.Signal(sig))
+			const bound = 20 * time.Second // correctness, not speed
+			select {
+			case <-exited:
+				require.Equal(t, exitOK, cmd.ProcessState.ExitCode(), stderr.String())
+				require.Contains(t, stderr.String(), "stopped before serving", "serve says it stopped")
+			case <-time.After(bound):
+				t.Fatalf("serve still running %s after %s\n%s", bound, sig, stderr.String())
+			}
+		})
 	}
 }
