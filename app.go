@@ -662,6 +662,13 @@ func (a *App) observe(res eventizer.Result) {
 	}
 }
 
+// observeParams counts the findings redacted from params.
+func (a *App) observeParams(pr eventizer.JSONResult) {
+	if a.cfg.Metrics != nil && pr.Count() > 0 {
+		a.cfg.Metrics.ParamsAnalyzed(pr)
+	}
+}
+
 // EnqueueTx is Enqueue (redaction included) inside the caller's PostgreSQL transaction: the task
 // exists only if tx commits. It returns [ErrNoTransactions] when the App
 // runs on the in-memory store.

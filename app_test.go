@@ -376,6 +376,31 @@ func TestMetricsWired(t *testing.T) {
 	require.NotContains(t, text, rawEmail)
 }
 
+// TestMetricsCountParamsFindings: the findings redacted from params are
+// counted with the description's, by kind, and no label holds the text.
+func TestMetricsCountParamsFindings(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	require.NoError(t, err)
+	app, err := seedcore.New(context.Background(), seedcore.Config{Dispatcher: echoMux(t), Metrics: m})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = app.Shutdown(context.Background()) })
+	_, _, err = app.Enqueue(context.Background(), store.NewTask{
+		Type: "test", Description: "mail " + rawEmail,
+		Params: json.RawMessage(`{"to": "` + rawEmail + `", "cc": ["other@example.org"]}`),
+	})
+	require.NoError(t, err)
+
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	_, b := getBody(t, srv.URL)
+	text := string(b)
+	require.Contains(t, text, `seedcore_eventizer_findings_total{kind="email"} 3`, "one in the description, two in params")
+	require.NotContains(t, text, rawEmail)
+	require.NotContains(t, text, "example.org")
+}
+
 // TestMetricsCountSupervisorEvents: with Config.Metrics the App counts
 // the supervisor's restarts from its events, whatever its logger keeps,
 // and still gives every event to Config.Supervisor.OnEvent.

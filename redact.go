@@ -87,6 +87,7 @@ func (a *App) prepare(t store.NewTask) (prepared, error) {
 			return prepared{}, err
 		}
 		t.Params = pr.JSON
+		a.observeParams(pr)
 		if pr.Count() > 0 {
 			an.Params = &pr
 		}

@@ -15,6 +15,7 @@
 //	m.TrackStore(st)       // queue depth, read at scrape time
 //	m.Created(task)        // after a create that stored a new task
 //	m.Analyzed(result)     // after each eventizer analysis
+//	m.ParamsAnalyzed(pr)   // after each redaction of params
 //
 // Serve them with promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).
 //
@@ -34,7 +35,7 @@
 //	supervisor_restarts_total{service,reason}  service failures (error, panic)
 //	supervisor_backoffs_total{supervisor}      restart pauses
 //	eventizer_analyses_total             descriptions analysed
-//	eventizer_findings_total{kind}       PII and secrets found, by kind
+//	eventizer_findings_total{kind}       PII and secrets found in descriptions and params, by kind
 //
 // Histograms:
 //

@@ -182,7 +182,7 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 			"service", "reason"),
 		backoffs: counter("supervisor_backoffs_total",
 			"Times a supervisor paused all restarts because too many services failed, by supervisor name.", "supervisor"),
-		findings: counter("eventizer_findings_total", "PII and secrets found in task descriptions, by kind.", "kind"),
+		findings: counter("eventizer_findings_total", "PII and secrets found in task descriptions and params, by kind.", "kind"),
 		analyses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "eventizer_analyses_total",
 			Help: "Task descriptions analysed by the eventizer."}),
 		attempt: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "task_attempt_duration_seconds",
@@ -337,6 +337,20 @@ func (m *Metrics) Analyzed(r eventizer.Result) {
 	m.analysis.Observe(r.ProcessingTime.Seconds())
 	for _, f := range r.Findings {
 		m.findings.WithLabelValues(findingLabel(f.Kind)).Inc()
+	}
+}
+
+// ParamsAnalyzed counts the findings of one redaction of params (or
+// another JSON document, eventizer.Analyzer.RedactJSON) in the same
+// findings counter as [Metrics.Analyzed], by kind. The findings past
+// eventizer.MaxJSONFindings are counted but their kinds are not listed:
+// they count as [OtherLabel]. It never looks at the document.
+func (m *Metrics) ParamsAnalyzed(r eventizer.JSONResult) {
+	for _, f := range r.Findings {
+		m.findings.WithLabelValues(findingLabel(f.Kind)).Inc()
+	}
+	if r.Omitted > 0 {
+		m.findings.WithLabelValues(OtherLabel).Add(float64(r.Omitted))
 	}
 }
 

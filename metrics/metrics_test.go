@@ -413,6 +413,37 @@ func TestAnalyzed(t *testing.T) {
 	}
 }
 
+// TestParamsAnalyzed: findings in redacted params count in the same
+// findings counter as a description's, by kind; the kind of a finding
+// beyond eventizer.MaxJSONFindings is not listed, so it counts as other,
+// as does a kind the metrics do not know. No label holds client text.
+func TestParamsAnalyzed(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{})
+	require.NoError(t, err)
+	an, err := eventizer.New(eventizer.Options{})
+	require.NoError(t, err)
+	pr, err := an.RedactJSON([]byte(`{"to": "ana@example.com", "cc": ["bob@example.org"], "ana@example.net": 1}`))
+	require.NoError(t, err)
+	require.Equal(t, 3, pr.Count())
+	m.ParamsAnalyzed(pr)
+	m.ParamsAnalyzed(eventizer.JSONResult{
+		Findings: []eventizer.JSONFinding{{Kind: eventizer.KindIBAN, Path: ".iban"}, {Kind: "client text", Path: ".x"}},
+		Omitted:  4,
+	})
+
+	fams := scrape(t, reg)
+	require.Equal(t, float64(3), value(fams, "seedcore_eventizer_findings_total", map[string]string{"kind": "email"}))
+	require.Equal(t, float64(1), value(fams, "seedcore_eventizer_findings_total", map[string]string{"kind": "iban"}))
+	require.Equal(t, float64(5), value(fams, "seedcore_eventizer_findings_total", map[string]string{"kind": metrics.OtherLabel}))
+	require.Zero(t, value(fams, "seedcore_eventizer_analyses_total", map[string]string{}), "analyses count descriptions")
+	for _, mt := range fams["seedcore_eventizer_findings_total"].GetMetric() {
+		require.NotContains(t, mt.String(), "example", "no label holds text")
+		require.NotContains(t, mt.String(), "client text", "no label holds text")
+	}
+}
+
 func TestRescued(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
