@@ -175,7 +175,7 @@ func asyncStore(t *testing.T, ctx context.Context, env *pgtest.Env) (*sqlx.DB, *
 // context; on a quiet one it runs them all.
 type roundBudget struct {
 	least, most int
-	deadline time.Time
+	deadline    time.Time
 }
 
 func newRoundBudget(least, most int, budget time.Duration) roundBudget {
