@@ -358,6 +358,50 @@ type Lease struct {
 	CancelRequested bool   `db:"cancel_requested"`
 }
 
+// MaxProgressBytes is the largest progress value ([Progress.Value]) a
+// backend accepts: 4 KiB, so that progress written with every heartbeat
+// stays small next to the task.
+const MaxProgressBytes = 4 << 10
+
+// Progress is the latest progress a running attempt reported, carried by a
+// heartbeat ([ProgressHeartbeater]) to the task it names.
+type Progress struct {
+	TaskID string
+	// Attempt fences the write: it applies only while the task runs this
+	// attempt.
+	Attempt int
+	// Value is the progress as JSON: see [CheckProgress].
+	Value json.RawMessage
+}
+
+// CheckProgress reports whether v is a progress value every backend
+// stores alike: one JSON value under the input contract of [CheckJSON],
+// at most MaxProgressBytes long. Its error wraps ErrInvalidTask.
+func CheckProgress(v json.RawMessage) error {
+	if len(v) == 0 {
+		return fmt.Errorf("%w: progress is empty", ErrInvalidTask)
+	}
+	if len(v) > MaxProgressBytes {
+		return fmt.Errorf("%w: progress is larger than %d bytes", ErrInvalidTask, MaxProgressBytes)
+	}
+	if err := CheckJSON(v); err != nil {
+		return fmt.Errorf("%w: progress %w", ErrInvalidTask, err)
+	}
+	return nil
+}
+
+// ProgressHeartbeater is the optional capability of a backend to write
+// running tasks' progress with a heartbeat; find it by type assertion.
+// memstore.Store and pgstore.Store have it.
+type ProgressHeartbeater interface {
+	// HeartbeatProgress is Heartbeat (see the taskqueue Queue interface)
+	// that, in the same operation, sets the Progress of each task of
+	// progress that the heartbeat extends and that still runs the entry's
+	// attempt. Entries for other tasks are ignored. A value that fails
+	// [CheckProgress] fails the whole call (nothing is written).
+	HeartbeatProgress(ctx context.Context, worker string, held []string, progress []Progress, lease time.Duration) ([]Lease, error)
+}
+
 // Rescued is a task whose lease expired and that a rescue moved on.
 type Rescued struct {
 	TaskID string `db:"id"`

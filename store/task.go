@@ -172,6 +172,11 @@ type Task struct {
 	// (at most MaxAttemptHistory): when each started and ended, on which
 	// worker, how it ended and its error. An operator's retry keeps it.
 	AttemptHistory []Attempt `db:"-" json:"attempt_history,omitempty"`
+	// Progress is the latest progress (JSON, at most MaxProgressBytes) a
+	// running handler reported (taskqueue.SetProgress), written with its
+	// pool's next heartbeat; nil until one is written. A later attempt's
+	// first report replaces an earlier attempt's.
+	Progress json.RawMessage `db:"progress" json:"progress,omitempty"`
 	// CreatedAt is when the task was stored.
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	// UpdatedAt is when the task last changed.
@@ -203,7 +208,7 @@ const taskFixedBytes = 512
 // ([Filter.MaxBytes]) and the in-memory store's byte cap count it.
 func (t *Task) SizeEstimate() int {
 	return taskFixedBytes + len(t.Type) + len(t.Description) + len(t.Domain) + len(t.Queue) + len(t.Partition) + len(t.Params) +
-		len(t.Result) + len(t.Error) + len(t.IdempotencyKey) + len(t.Events) + len(t.Enrichment) +
+		len(t.Result) + len(t.Error) + len(t.IdempotencyKey) + len(t.Events) + len(t.Enrichment) + len(t.Progress) +
 		traceContextBytes(t.TraceContext) + attemptHistoryBytes(t.AttemptHistory)
 }
 

@@ -24,6 +24,8 @@ var (
 	_ store.BulkCreator         = (*pgstore.Store)(nil)
 	_ store.EnrichmentWriter    = (*memstore.Store)(nil)
 	_ store.EnrichmentWriter    = (*pgstore.Store)(nil)
+	_ store.ProgressHeartbeater = (*memstore.Store)(nil)
+	_ store.ProgressHeartbeater = (*pgstore.Store)(nil)
 	_ store.TxCreator[*sqlx.Tx] = (*pgstore.Store)(nil)
 	_ store.TaskNotifier        = (*memstore.Store)(nil)
 	_ store.TaskNotifier        = (*pgstore.Listener)(nil)

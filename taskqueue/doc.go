@@ -38,6 +38,12 @@
 // after the [RetryPolicy]'s delay ([ExponentialBackoff] with full jitter by
 // default) until MaxAttempts is spent, then fails it.
 //
+// # Progress
+//
+// A running dispatcher may call [SetProgress] with its attempt's context
+// as often as it likes: the latest value is written with the pool's next
+// heartbeat and becomes the task's Progress.
+//
 // # Stopping
 //
 // When its context ends a Pool stops claiming, gives running tasks

@@ -331,6 +331,9 @@ type heldTask struct {
 	// for the Observer, which is told once the outcome is written.
 	task *store.Task
 	ran  time.Duration
+	// progress is what the attempt recorded with SetProgress and the next
+	// heartbeat carries.
+	progress progressSlot
 }
 
 // NewPool returns a Pool for cfg, with defaults filled in. Errors wrap
@@ -765,6 +768,9 @@ func (p *Pool) taskLog(t *store.Task) *slog.Logger {
 func (p *Pool) run(ctx context.Context, h *heldTask, t *store.Task, fin *finisher) time.Duration {
 	var a attemptResult
 	if ctx.Err() == nil {
+		if p.progressBeater() != nil {
+			ctx = context.WithValue(ctx, progressKey{}, &h.progress)
+		}
 		a = p.attempt(ctx, t)
 	} else {
 		// Cancelled, lost or released while it waited: it never ran.
@@ -1069,18 +1075,31 @@ func (p *Pool) heartbeat(ctx context.Context, all bool) bool {
 	// every stretch of ids, while the finisher waited for the heartbeat's
 	// (one heartbeat of 4,000 tasks took 8.5 s at the start of a drain,
 	// and the drain stood still meanwhile).
+	//
+	// A running attempt with progress to write is included however young:
+	// the progress goes in the same statement.
 	young := p.cfg.Now().Add(-p.youngAge())
 	p.mu.Lock()
 	ids := make([]string, 0, len(p.held))
 	before := make(map[string]int, len(p.held))
+	var progress []store.Progress
+	var taken []*heldTask
 	for id, h := range p.held {
 		ended := h.ended.Load()
-		if (!all || ended) && h.claimed.After(young) {
+		var pending *json.RawMessage
+		if !ended {
+			pending = h.progress.pending.Swap(nil)
+		}
+		if pending == nil && (!all || ended) && h.claimed.After(young) {
 			continue
 		}
 		ids = append(ids, id)
 		if !ended {
 			before[id] = h.attempt
+		}
+		if pending != nil {
+			progress = append(progress, store.Progress{TaskID: id, Attempt: h.attempt, Value: *pending})
+			taken = append(taken, h)
 		}
 	}
 	p.mu.Unlock()
@@ -1089,10 +1108,22 @@ func (p *Pool) heartbeat(ctx context.Context, all bool) bool {
 		return true
 	}
 
+	var leases []store.Lease
+	var err error
 	p.writes.Lock()
-	leases, err := p.cfg.Queue.Heartbeat(ctx, p.cfg.WorkerName, ids, p.cfg.Lease)
+	if pb := p.progressBeater(); pb != nil && len(progress) > 0 {
+		leases, err = pb.HeartbeatProgress(ctx, p.cfg.WorkerName, ids, progress, p.cfg.Lease)
+	} else {
+		leases, err = p.cfg.Queue.Heartbeat(ctx, p.cfg.WorkerName, ids, p.cfg.Lease)
+	}
 	p.writes.Unlock()
 	if err != nil {
+		// The progress goes with the next heartbeat, unless the attempt
+		// recorded a newer value meanwhile.
+		for i, h := range taken {
+			v := progress[i].Value
+			h.progress.pending.CompareAndSwap(nil, &v)
+		}
 		if ctx.Err() == nil {
 			p.healthy.Store(false)
 			p.log.Warn("heartbeat failed", slog.String("error", err.Error()))
@@ -1120,6 +1151,13 @@ func (p *Pool) heartbeat(ctx context.Context, all bool) bool {
 		}
 	}
 	return true
+}
+
+// progressBeater returns the pool's backend as a progress heartbeat, or
+// nil when it writes no progress.
+func (p *Pool) progressBeater() store.ProgressHeartbeater {
+	pb, _ := p.cfg.Queue.(store.ProgressHeartbeater)
+	return pb
 }
 
 func (p *Pool) cancelAll(cause error) {

@@ -57,7 +57,8 @@ type Queue interface {
 // Capabilities a backend may lack are found by type assertion, the way
 // database/sql finds a driver's optional interfaces:
 // [store.BulkCreator] (CreateMany), [store.EnrichmentWriter]
-// (SetEnrichment), [store.TxCreator] (create inside a caller's
+// (SetEnrichment), [store.ProgressHeartbeater] (progress written with a
+// heartbeat, for [SetProgress]), [store.TxCreator] (create inside a caller's
 // transaction, pgstore only), [store.Notifier] and [store.TaskNotifier]
 // (wake-ups; pgstore's come from a separate pgstore.Listener).
 type Backend interface {

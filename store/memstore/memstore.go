@@ -166,6 +166,7 @@ func (e *entry) snapshot() store.Task {
 	t.Result = cloneJSON(t.Result)
 	t.Events = cloneJSON(t.Events)
 	t.Enrichment = cloneJSON(t.Enrichment)
+	t.Progress = cloneJSON(t.Progress)
 	t.TraceContext = store.CloneTraceContext(t.TraceContext)
 	t.AttemptHistory = slices.Clone(t.AttemptHistory)
 	t.LeaseExpiresAt = clonePtr(t.LeaseExpiresAt)

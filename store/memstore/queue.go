@@ -101,12 +101,31 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 // holds, and returns those leases sorted by task ID. Tasks the worker holds
 // but does not name are left to expire. It costs O(k log n) for k names.
 func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error) {
+	return s.HeartbeatProgress(ctx, worker, held, nil, lease)
+}
+
+// HeartbeatProgress is Heartbeat that also sets the Progress of each task
+// of progress it extends while the task runs the entry's attempt, and
+// sends a change event naming those tasks. A value that fails
+// [store.CheckProgress] fails the call before anything changes.
+func (s *Store) HeartbeatProgress(ctx context.Context, worker string, held []string, progress []store.Progress, lease time.Duration) ([]store.Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := checkLease("heartbeat", worker, lease); err != nil {
 		return nil, err
 	}
+	var pending map[string]store.Progress
+	for i, p := range progress {
+		if err := store.CheckProgress(p.Value); err != nil {
+			return nil, fmt.Errorf("memstore: heartbeat: progress %d: %w", i, err)
+		}
+		if pending == nil {
+			pending = make(map[string]store.Progress, len(progress))
+		}
+		pending[p.TaskID] = p
+	}
+	ev := s.events.batch()
 	s.mu.Lock()
 	now := s.clock()
 	expires := now.Add(lease).Truncate(time.Microsecond)
@@ -123,9 +142,15 @@ func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lea
 		*e.t.LeaseExpiresAt = expires
 		*e.t.LastHeartbeat = now
 		s.leases.fix(e)
+		if p, ok := pending[id]; ok && p.Attempt == e.t.Attempts {
+			e.t.Progress = cloneJSON(p.Value)
+			s.resize(e)
+			ev.changed(e.t.ID)
+		}
 		out = append(out, store.Lease{TaskID: e.t.ID, Attempt: e.t.Attempts, CancelRequested: e.t.CancelRequested})
 	}
 	s.mu.Unlock()
+	ev.send()
 	slices.SortFunc(out, func(a, b store.Lease) int { return strings.Compare(a.TaskID, b.TaskID) })
 	return out, nil
 }

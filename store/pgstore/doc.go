@@ -26,7 +26,8 @@
 //     FOR UPDATE SKIP LOCKED) … RETURNING, served by the partial index
 //     tasks_claim_idx, which holds only ready rows.
 //   - Heartbeat: one UPDATE, by primary key, of the running tasks the
-//     worker names and still holds.
+//     worker names and still holds, which also writes their progress
+//     (HeartbeatProgress).
 //   - Finish: one UPDATE … FROM unnest(…) for a whole batch of outcomes,
 //     fenced by status, worker and attempt; the rows it returns say which
 //     outcomes applied.

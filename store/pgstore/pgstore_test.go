@@ -297,8 +297,9 @@ func TestPlansUseIndexes(t *testing.T) {
 	}{
 		{"claim", []string{"tasks_claim_idx"}, []any{"w1", 10, minute, store.DefaultQueue}},
 		{"claimTyped", []string{"tasks_claim_idx"}, []any{"w1", 10, minute, store.DefaultQueue, pq.StringArray{"t1", "t2"}}},
-		{"heartbeat", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute}},
-		{"heartbeat/1000", []string{"tasks_pkey"}, []any{"w1", many, minute}},
+		{"heartbeat", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute, pq.StringArray{}, pq.Int64Array{}, pq.StringArray{}}},
+		{"heartbeat/progress", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute, heldIDs[:1], pq.Int64Array{1}, pq.StringArray{`{"done": 1}`}}},
+		{"heartbeat/1000", []string{"tasks_pkey"}, []any{"w1", many, minute, pq.StringArray{}, pq.Int64Array{}, pq.StringArray{}}},
 		{"finish", []string{"tasks_pkey"}, outcome(heldIDs)},
 		{"finish/1000", []string{"tasks_pkey"}, outcome(many)},
 		{"rescue", []string{"tasks_lease_idx"}, []any{100}},

@@ -325,13 +325,18 @@ func buildQueries(schema string, statusNotify bool) queries {
 	}
 
 	// A heartbeat lost in a crash only shortens a lease: async as well.
-	q.heartbeat = `UPDATE ` + tbl + ` SET
+	// It also writes the progress of the tasks named in $4 (with their
+	// attempts in $5 and values in $6, empty arrays when there is none)
+	// whose attempt still runs.
+	q.heartbeat = `UPDATE ` + tbl + ` t SET
 	lease_expires_at = now() + $3::float8 * interval '1 microsecond',
-	last_heartbeat = now()
+	last_heartbeat = now(),
+	progress = coalesce((SELECT p.v::jsonb FROM unnest($4::uuid[], $5::int[], $6::text[]) AS p(id, attempt, v)
+	    WHERE p.id = t.id AND p.attempt = t.attempts LIMIT 1), t.progress)
 	FROM ` + asyncCommit + `
-	WHERE id = ` + locked("$2", `locked_by = $1 AND status = 'running'`) + `
-	  AND locked_by = $1 AND status = 'running'
-	RETURNING id, attempts, cancel_requested`
+	WHERE t.id = ` + locked("$2", `locked_by = $1 AND status = 'running'`) + `
+	  AND t.locked_by = $1 AND t.status = 'running'
+	RETURNING t.id, t.attempts, t.cancel_requested`
 
 	const newStatus = `CASE
 	    WHEN t.cancel_requested OR o.kind = 'cancel' THEN 'cancelled'

@@ -144,8 +144,34 @@ func sortClaimed(ts []store.Task) {
 // name are left to expire. An entry of held that is not a UUID cannot be
 // held and is skipped (so it is missing from the result).
 func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lease time.Duration) ([]store.Lease, error) {
+	return s.HeartbeatProgress(ctx, worker, held, nil, lease)
+}
+
+// HeartbeatProgress is Heartbeat that, in the same UPDATE, also sets the
+// progress of each task of progress it extends while the task runs the
+// entry's attempt, and then sends a "c" naming those tasks (unless
+// [Options.NoStatusNotify]), so task streams see the progress. A value
+// that fails [store.CheckProgress] fails the call before the statement.
+func (s *Store) HeartbeatProgress(ctx context.Context, worker string, held []string, progress []store.Progress, lease time.Duration) ([]store.Lease, error) {
 	if err := checkLease("heartbeat", worker, lease); err != nil {
 		return nil, err
+	}
+	pids := make([]string, 0, len(progress))
+	attempts := make([]int64, 0, len(progress))
+	values := make([]string, 0, len(progress))
+	written := make(map[string]int, len(progress))
+	for i, p := range progress {
+		if err := store.CheckProgress(p.Value); err != nil {
+			return nil, fmt.Errorf("pgstore: heartbeat: progress %d: %w", i, err)
+		}
+		id, err := store.ParseID(p.TaskID)
+		if err != nil {
+			continue // no one holds such a task
+		}
+		pids = append(pids, id)
+		attempts = append(attempts, int64(p.Attempt))
+		values = append(values, string(p.Value))
+		written[id] = p.Attempt
 	}
 	ids := make([]string, 0, len(held))
 	for _, h := range held {
@@ -156,21 +182,29 @@ func (s *Store) Heartbeat(ctx context.Context, worker string, held []string, lea
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, s.q.heartbeat, worker, pq.StringArray(ids), micros(lease))
+	rows, err := s.db.QueryContext(ctx, s.q.heartbeat, worker, pq.StringArray(ids), micros(lease),
+		pq.StringArray(pids), pq.Int64Array(attempts), pq.StringArray(values))
 	if err != nil {
 		return nil, errorf("pgstore: heartbeat: %w", err)
 	}
 	defer rows.Close()
 	var out []store.Lease
+	var changed []string
 	for rows.Next() {
 		var l store.Lease
 		if err := rows.Scan(&l.TaskID, &l.Attempt, &l.CancelRequested); err != nil {
 			return nil, errorf("pgstore: heartbeat: %w", err)
 		}
+		if a, ok := written[l.TaskID]; ok && a == l.Attempt {
+			changed = append(changed, l.TaskID)
+		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, errorf("pgstore: heartbeat: %w", err)
+	}
+	if len(changed) > 0 && s.statusNotify {
+		s.changed.wake(changed...)
 	}
 	return out, nil
 }

@@ -14,7 +14,7 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.queue, t.partition, t
 	t.status, t.priority, t.attempts, t.max_attempts, t.run_after,
 	coalesce(t.locked_by, ''), t.lease_expires_at, t.last_heartbeat, t.cancel_requested,
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment,
-	t.created_at, t.updated_at, t.started_at, t.finished_at, t.trace_context, t.attempt_history, t.snoozes`
+	t.created_at, t.updated_at, t.started_at, t.finished_at, t.trace_context, t.attempt_history, t.snoozes, t.progress`
 
 // claimedCols is the select list of a claim: the columns a claim does not
 // set, and the claim's now() once, from which scanClaimed derives the rest
@@ -24,7 +24,7 @@ const taskCols = `t.id, t.type, t.description, t.domain, t.queue, t.partition, t
 const claimedCols = `t.id, t.type, t.description, t.domain, t.queue, t.partition, t.params, t.error,
 	t.priority, t.attempts, t.max_attempts, t.run_after, t.cancel_requested,
 	coalesce(t.idempotency_key, ''), t.events, t.enrichment, t.created_at, t.started_at,
-	t.trace_context, t.attempt_history, t.snoozes`
+	t.trace_context, t.attempt_history, t.snoozes, t.progress`
 
 // scanClaimed reads the rows of a claim by worker with the given lease.
 func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Task, error) {
@@ -35,12 +35,13 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 			t                 store.Task
 			params, ev, enr   []byte
 			trace, history    []byte
+			progress          []byte
 			runAfter, created anyTime
 			start             time.Time
 		)
 		if err := rows.Scan(&t.ID, &t.Type, &t.Description, &t.Domain, &t.Queue, &t.Partition, &params, &t.Error,
 			&t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter, &t.CancelRequested,
-			&t.IdempotencyKey, &ev, &enr, &created, &start, &trace, &history, &t.Snoozes); err != nil {
+			&t.IdempotencyKey, &ev, &enr, &created, &start, &trace, &history, &t.Snoozes, &progress); err != nil {
 			return nil, err
 		}
 		t.TraceContext = traceContext(&t, trace)
@@ -55,6 +56,7 @@ func scanClaimed(rows *sql.Rows, worker string, lease time.Duration) ([]store.Ta
 		t.Events = rawJSON(ev)
 		t.DescriptionTruncated = store.EventsTruncated(ev)
 		t.Enrichment = rawJSON(enr)
+		t.Progress = rawJSON(progress)
 		t.UpdatedAt = start
 		t.StartedAt = &start
 		t.LastHeartbeat = &start
@@ -73,7 +75,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	var (
 		t                          store.Task
 		params, result, ev, enr    []byte
-		trace, history             []byte
+		trace, history, progress   []byte
 		status                     string
 		runAfter, created, updated anyTime
 		lease, beat, start, finish anyTime
@@ -82,7 +84,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 		&status, &t.Priority, &t.Attempts, &t.MaxAttempts, &runAfter,
 		&t.LockedBy, &lease, &beat, &t.CancelRequested,
 		&t.IdempotencyKey, &ev, &enr,
-		&created, &updated, &start, &finish, &trace, &history, &t.Snoozes}, extra...)...)
+		&created, &updated, &start, &finish, &trace, &history, &t.Snoozes, &progress}, extra...)...)
 	if err != nil {
 		return store.Task{}, err
 	}
@@ -92,6 +94,7 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	t.Events = rawJSON(ev)
 	t.DescriptionTruncated = store.EventsTruncated(ev)
 	t.Enrichment = rawJSON(enr)
+	t.Progress = rawJSON(progress)
 	t.RunAfter = runAfter.get(&t, "run_after")
 	t.CreatedAt = created.get(&t, "created_at")
 	t.UpdatedAt = updated.get(&t, "updated_at")

@@ -77,6 +77,13 @@ func RunNotifier(t *testing.T, open func(t *testing.T) (Backend, store.Notifier)
 		}, about(watched.ID))
 		running := claimID(t, ctx, b, watched.ID, "w1", time.Minute)
 		awaitEvent(t, events, "EventChanged naming the task when it is claimed", func() {}, about(watched.ID))
+		if pb, ok := b.(store.ProgressHeartbeater); ok {
+			awaitEvent(t, events, "EventChanged naming the task when its progress is written", func() {
+				_, err := pb.HeartbeatProgress(ctx, "w1", []string{watched.ID}, []store.Progress{
+					{TaskID: watched.ID, Attempt: running.Attempts, Value: []byte(`{"done": 1}`)}}, time.Minute)
+				require.NoError(t, err)
+			}, about(watched.ID))
+		}
 		require.NoError(t, finish(t, ctx, b, outcome(running, store.OutcomeComplete)))
 		awaitEvent(t, events, "EventChanged naming the task when it completes", func() {}, about(watched.ID))
 		for {

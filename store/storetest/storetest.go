@@ -89,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"QueueLimits", testQueueLimits},
 		{"ReadyTypes", testReadyTypes},
 		{"Heartbeat", testHeartbeat},
+		{"Progress", testProgress},
 		{"Finish", testFinish},
 		{"Fencing", testFencing},
 		{"Cancel", testCancel},

@@ -54,6 +54,8 @@ type taskView struct {
 	CanDelete   bool
 	ParamsBytes int
 	ResultText  string
+	// ProgressText is the task's progress (taskqueue.SetProgress), indented.
+	ProgressText string
 }
 
 // rowContext is what the action buttons of one task need.
@@ -202,15 +204,21 @@ func (d *Dashboard) view(t store.Task) taskView {
 		r := []rune(v.Summary)
 		v.Summary = string(r[:79]) + "…"
 	}
-	if len(t.Result) > 0 && string(t.Result) != "null" {
-		var buf bytes.Buffer
-		if json.Indent(&buf, t.Result, "", "  ") == nil {
-			v.ResultText = buf.String()
-		} else {
-			v.ResultText = string(t.Result)
-		}
-	}
+	v.ResultText = jsonText(t.Result)
+	v.ProgressText = jsonText(t.Progress)
 	return v
+}
+
+// jsonText is raw indented for the page, or "" when it is empty or null.
+func jsonText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, raw, "", "  ") != nil {
+		return string(raw)
+	}
+	return buf.String()
 }
 
 func (d *Dashboard) views(tasks []store.Task) []taskView {

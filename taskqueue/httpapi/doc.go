@@ -17,7 +17,7 @@
 //	DELETE {prefix}/tasks/{id}         204: the finished task (completed, failed or cancelled) is deleted
 //	POST {prefix}/tasks/retry?…&confirm=n  {"retried": n}: every failed or cancelled task the filter selects, retried
 //	DELETE {prefix}/tasks?…&confirm=n      {"deleted": n}: every finished task the filter selects, deleted
-//	GET  {prefix}/tasks/{id}/events    text/event-stream of the task's status changes
+//	GET  {prefix}/tasks/{id}/events    text/event-stream of the task's status and progress changes
 //	GET  {prefix}/processes            {"processes": [...]}: the live processes sharing the store (with Config.Processes)
 //	GET  {prefix}/schedules            {"schedules": [...]}: the periodic schedules, next and last runs (with Config.Schedules)
 //
@@ -126,6 +126,14 @@
 // count and is not recorded, nor is a snooze (taskqueue.Snooze), which
 // "snoozes" counts instead.
 //
+// # Progress
+//
+// A running handler's progress (taskqueue.SetProgress) is the task's
+// "progress": any JSON value of at most store.MaxProgressBytes (4 KiB),
+// written with its worker's next heartbeat (so it may be a heartbeat
+// interval behind the handler), absent until one is written, and kept
+// when the task finishes.
+//
 // # Retrying and deleting
 //
 // POST .../retry moves a failed or cancelled task back to queued, due at
@@ -179,7 +187,9 @@
 //
 // GET {prefix}/tasks/{id}/events sends "event: status" with the task as
 // JSON data and an increasing "id:", first for the current state and then
-// once per status change, and ends after a terminal status. With
+// once per status change; a change of the task's progress alone is sent
+// as "event: progress" with the same data. The stream ends after a
+// terminal status. With
 // Config.Notifier it re-reads the task when a notification concerns it;
 // without one it polls every Config.PollInterval. An idle stream sends a
 // comment line every [KeepAliveInterval]. The stream runs in the request's

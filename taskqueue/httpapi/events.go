@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -12,8 +13,9 @@ import (
 )
 
 // taskEvents streams the task's status as server-sent events: the current
-// state first, then one "status" event per observed status change, until
-// the task is terminal or the client goes away. It runs in the request's
+// state first, then one "status" event per observed status change and one
+// "progress" event per observed change of its progress alone (both carry
+// the whole task), until the task is terminal or the client goes away. It runs in the request's
 // goroutine and starts none, so nothing outlives the request.
 //
 // At most Config.MaxStreams streams are open at once; beyond that a
@@ -46,7 +48,7 @@ func (a *API) taskEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 
 	seq := 0
-	send := func(t store.Task) bool {
+	send := func(event string, t store.Task) bool {
 		data, err := json.Marshal(t)
 		if err != nil {
 			a.cfg.Logger.Error("httpapi: encode event", slog.String("request_id", requestID(r)), slog.String("error", err.Error()))
@@ -54,7 +56,9 @@ func (a *API) taskEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		seq++
 		buf := make([]byte, 0, len(data)+48)
-		buf = append(buf, "event: status\nid: "...)
+		buf = append(buf, "event: "...)
+		buf = append(buf, event...)
+		buf = append(buf, "\nid: "...)
 		buf = strconv.AppendInt(buf, int64(seq), 10)
 		buf = append(buf, "\ndata: "...)
 		buf = append(buf, data...)
@@ -64,7 +68,7 @@ func (a *API) taskEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return rc.Flush() == nil
 	}
-	if !send(task) || task.Status.Terminal() {
+	if !send("status", task) || task.Status.Terminal() {
 		return
 	}
 
@@ -82,7 +86,7 @@ func (a *API) taskEvents(w http.ResponseWriter, r *http.Request) {
 	retry.Stop()
 	defer retry.Stop()
 
-	last := task.Status
+	last, lastProgress := task.Status, task.Progress
 	for {
 		select {
 		case <-ctx.Done():
@@ -114,11 +118,16 @@ func (a *API) taskEvents(w http.ResponseWriter, r *http.Request) {
 			retry.Reset(a.cfg.PollInterval)
 			continue
 		}
-		if t.Status == last {
+		event := "status"
+		switch {
+		case t.Status != last:
+		case !bytes.Equal(t.Progress, lastProgress):
+			event = "progress"
+		default:
 			continue
 		}
-		last = t.Status
-		if !send(t) || t.Status.Terminal() {
+		last, lastProgress = t.Status, t.Progress
+		if !send(event, t) || t.Status.Terminal() {
 			return
 		}
 	}
