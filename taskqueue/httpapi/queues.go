@@ -35,6 +35,18 @@ type queueState struct {
 	Paused bool   `json:"paused"`
 }
 
+// queueName returns the {name} of the path, or answers 400 when it is
+// not a queue name (without echoing it).
+func (a *API) queueName(w http.ResponseWriter, r *http.Request) (string, bool) {
+	name := r.PathValue("name")
+	if !store.ValidQueueName(name) {
+		a.fail(w, r, badRequest(CodeInvalidRequest, "the queue name must be 1 to "+strconv.Itoa(store.MaxQueueLen)+
+			" ASCII letters, digits and _ . -, starting with a letter or digit"))
+		return "", false
+	}
+	return name, true
+}
+
 // queueManager returns the store's queue capability, or answers 501.
 func (a *API) queueManager(w http.ResponseWriter, r *http.Request) (store.QueueManager, bool) {
 	qm, ok := a.cfg.Store.(store.QueueManager)
@@ -81,10 +93,8 @@ func (a *API) resumeQueue(w http.ResponseWriter, r *http.Request) { a.setPaused(
 // setPaused pauses or resumes the queue the path names, in every process
 // on the store.
 func (a *API) setPaused(w http.ResponseWriter, r *http.Request, paused bool) {
-	name := r.PathValue("name")
-	if !store.ValidQueueName(name) {
-		a.fail(w, r, badRequest(CodeInvalidRequest, "the queue name must be 1 to "+strconv.Itoa(store.MaxQueueLen)+
-			" ASCII letters, digits and _ . -, starting with a letter or digit"))
+	name, ok := a.queueName(w, r)
+	if !ok {
 		return
 	}
 	qm, ok := a.queueManager(w, r)
@@ -108,10 +118,8 @@ type queueLimits struct {
 // {"max_running": n, "rate": r, "burst": b}, each optional (absent or 0:
 // no such limit), and replaces the queue's limits in every process.
 func (a *API) setQueueLimits(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if !store.ValidQueueName(name) {
-		a.fail(w, r, badRequest(CodeInvalidRequest, "the queue name must be 1 to "+strconv.Itoa(store.MaxQueueLen)+
-			" ASCII letters, digits and _ . -, starting with a letter or digit"))
+	name, ok := a.queueName(w, r)
+	if !ok {
 		return
 	}
 	fields, err := a.readJSONObject(w, r)
