@@ -110,7 +110,9 @@ func (s *Store) procByID(id int64) *process {
 // rescueLost removes up to limit registrations that are not alive (only
 // those named name, unless name is empty) and returns the running tasks of
 // each whose name no live registration holds, as Rescue does for an
-// expired lease. s.mu must be held.
+// expired lease. With a name (a join, which has checked that no live
+// process holds it) it returns every task that name holds. s.mu must be
+// held.
 func (s *Store) rescueLost(limit int, name string, ev *eventBatch) []store.Rescued {
 	var out []store.Rescued
 	var dead []string
@@ -124,6 +126,12 @@ func (s *Store) rescueLost(limit int, name string, ev *eventBatch) []store.Rescu
 	}
 	clear(s.procs[len(kept):])
 	s.procs = kept
+	if name != "" && !slices.Contains(dead, name) {
+		// A task still held by the joining name was claimed after its
+		// last registration was removed (a claim in flight when its
+		// session ended): nothing else returns it before its lease ends.
+		dead = append(dead, name)
+	}
 	now := s.clock()
 	for _, n := range dead {
 		if slices.ContainsFunc(s.procs, func(x *process) bool { return x.p.Name == n }) {

@@ -41,6 +41,10 @@ func (s *Store) ClusterLockKey() int32 { return clusterKey(s.schema) }
 type clusterQueries struct {
 	lockJoins, nameTaken, insert, lock, tryLead, seen, leave string
 	// rescueLost takes the row limit as $1 and a name as $2 ("" for any).
+	// With a name (a join, which has checked that no live process holds
+	// it) it also returns every running task still held by that name: one
+	// claimed after the name's last registration was removed (a claim in
+	// flight when its session ended) would otherwise wait out its lease.
 	rescueLost string
 	list       string
 }
@@ -79,8 +83,9 @@ func buildClusterQueries(schema string) clusterQueries {
 	picked AS (
 	  SELECT t.id FROM ` + tasks + ` t
 	  WHERE t.lease_expires_at IS NOT NULL AND t.status = 'running'
-	    AND t.locked_by IN (SELECT name FROM dead d WHERE NOT EXISTS (
+	    AND (t.locked_by IN (SELECT name FROM dead d WHERE NOT EXISTS (
 	      SELECT 1 FROM ` + procs + ` o WHERE o.name = d.name AND o.id NOT IN (SELECT id FROM dead)))
+	      OR t.locked_by = NULLIF($2, ''))
 	  ORDER BY t.id FOR UPDATE SKIP LOCKED),
 	upd AS (
 	  UPDATE ` + tasks + ` t SET

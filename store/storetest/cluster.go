@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -245,6 +246,35 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		require.NoError(t, err)
 		require.Len(t, ps, 1)
 		require.Equal(t, again.ID(), ps[0].ID)
+	})
+	t.Run("RejoinRescuesTasksClaimedWhileUnregistered", func(t *testing.T) {
+		ctx, b := fresh(t)
+		a := join(t, ctx, b, "wa")
+		leader := join(t, ctx, b, "wl")
+		lead, err := leader.Lead(ctx)
+		require.NoError(t, err)
+		require.True(t, lead)
+		lose(t, b, a)
+		waitFor(t, "the lost registration to be removed", func() bool {
+			_, err := leader.RescueLost(ctx, 10)
+			require.NoError(t, err)
+			return !slices.Contains(names(t, ctx, b), "wa")
+		})
+		// A claim the process had in flight when its session ended lands
+		// after the leader removed its registration: nothing registered
+		// holds the task, and joining again under the name returns it at
+		// once instead of leaving it to its lease.
+		task := mustCreate(t, ctx, b, store.NewTask{})
+		claimID(t, ctx, b, task.ID, "wa", time.Hour)
+		again := join(t, ctx, b, "wa")
+		got := mustGet(t, ctx, b, task.ID)
+		require.Equal(t, store.StatusRetry, got.Status)
+		require.Empty(t, got.LockedBy)
+		errs, err := b.Finish(ctx, []store.Outcome{{TaskID: task.ID, Worker: "wa", Attempt: 1, Kind: store.OutcomeComplete}})
+		require.NoError(t, err)
+		require.ErrorIs(t, errs[0], store.ErrLeaseLost, "the unregistered attempt's outcome is rejected")
+		require.ElementsMatch(t, []string{"wl", "wa"}, names(t, ctx, b))
+		require.NotZero(t, again.ID())
 	})
 }
 
