@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/seedcore/seedcore/store"
@@ -42,52 +41,32 @@ func (c *apiClient) getRoute(ctx context.Context, path string, out any) error {
 }
 
 func runProcesses(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("processes", "[flags]", `
+	return printList(ctx, args, stdout, stderr, listCommand[store.Process]{
+		name: "processes", usage: "[flags]", help: `
 List the live processes sharing the database: name, host, pid, version,
 the task types each runs, when it started and was last seen, the leader
-(which runs the maintenance) and how many tasks each holds.`)
-	var c conn
-	c.register(fs)
-	var asJSON bool
-	fs.BoolVar(&asJSON, "json", false, "print the list as JSON")
-	pos, code, done := parse(fs, args, stdout, stderr)
-	if done {
-		return code
-	}
-	if len(pos) > 0 {
-		return fail(stderr, "processes", usagef("unexpected argument %q", pos[0]))
-	}
-	return withClient(ctx, c, "processes", stderr, func(ctx context.Context, cl client) error {
-		pl, ok := cl.(processLister)
-		if !ok {
-			return errors.New("this client cannot list processes")
-		}
-		ps, err := pl.Processes(ctx)
-		if err != nil {
-			return err
-		}
-		if ps == nil {
-			ps = []store.Process{}
-		}
-		if asJSON {
-			return printJSON(stdout, ps)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tLEADER\tRUNNING\tHOST\tPID\tVERSION\tSTARTED\tLAST SEEN\tTYPES")
-		for _, p := range ps {
-			leader := ""
-			if p.Leader {
-				leader = "yes"
+(which runs the maintenance) and how many tasks each holds.`,
+		jsonHelp: "print the list as JSON",
+		fetch: func(ctx context.Context, cl client) ([]store.Process, error) {
+			pl, ok := cl.(processLister)
+			if !ok {
+				return nil, errors.New("this client cannot list processes")
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, leader, p.Running,
-				p.Host, p.PID, p.Version, p.Started.UTC().Format(time.RFC3339), p.LastSeen.UTC().Format(time.RFC3339),
-				strings.Join(p.Queues, ","))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "%d processes\n", len(ps))
-		return nil
+			return pl.Processes(ctx)
+		},
+		table: func(w io.Writer, ps []store.Process) {
+			fmt.Fprintln(w, "ID\tNAME\tLEADER\tRUNNING\tHOST\tPID\tVERSION\tSTARTED\tLAST SEEN\tTYPES")
+			for _, p := range ps {
+				leader := ""
+				if p.Leader {
+					leader = "yes"
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, leader, p.Running,
+					p.Host, p.PID, p.Version, p.Started.UTC().Format(time.RFC3339), p.LastSeen.UTC().Format(time.RFC3339),
+					strings.Join(p.Queues, ","))
+			}
+		},
+		summary: func(stderr io.Writer, ps []store.Process) { fmt.Fprintf(stderr, "%d processes\n", len(ps)) },
 	})
 }
 
@@ -100,51 +79,32 @@ func (c *apiClient) Schedules(ctx context.Context) ([]store.ScheduleInfo, error)
 }
 
 func runSchedules(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("schedules", "-api URL [flags]", `
+	return printList(ctx, args, stdout, stderr, listCommand[store.ScheduleInfo]{
+		name: "schedules", usage: "-api URL [flags]", help: `
 List a server's periodic schedules (defined in its code): name, cron
 expression, time zone, task type, missed-slot policy, and the next and last
 run as its leader recorded them. It needs -api: the schedules live in the
-server's configuration.`)
-	var c conn
-	c.register(fs)
-	var asJSON bool
-	fs.BoolVar(&asJSON, "json", false, "print the list as JSON")
-	pos, code, done := parse(fs, args, stdout, stderr)
-	if done {
-		return code
-	}
-	if len(pos) > 0 {
-		return fail(stderr, "schedules", usagef("unexpected argument %q", pos[0]))
-	}
-	if c.api == "" {
-		return fail(stderr, "schedules", usagef("schedules needs -api (or SEEDCORE_API): they are defined in a server's code"))
-	}
-	return withClient(ctx, c, "schedules", stderr, func(ctx context.Context, cl client) error {
-		ac, ok := cl.(*apiClient)
-		if !ok {
-			return errors.New("schedules needs -api")
-		}
-		ss, err := ac.Schedules(ctx)
-		if err != nil {
-			return err
-		}
-		if ss == nil {
-			ss = []store.ScheduleInfo{}
-		}
-		if asJSON {
-			return printJSON(stdout, ss)
-		}
-		when := func(t *time.Time) string {
-			if t == nil {
-				return "-"
+server's configuration.`,
+		jsonHelp: "print the list as JSON",
+		apiOnly:  "they are defined in a server's code",
+		fetch: func(ctx context.Context, cl client) ([]store.ScheduleInfo, error) {
+			ac, ok := cl.(*apiClient)
+			if !ok {
+				return nil, errors.New("schedules needs -api")
 			}
-			return t.UTC().Format(time.RFC3339)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSPEC\tTIMEZONE\tTYPE\tMISSED\tNEXT RUN\tLAST RUN")
-		for _, s := range ss {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Spec, s.Timezone, s.Type, s.Missed, when(s.NextRun), when(s.LastRun))
-		}
-		return tw.Flush()
+			return ac.Schedules(ctx)
+		},
+		table: func(w io.Writer, ss []store.ScheduleInfo) {
+			when := func(t *time.Time) string {
+				if t == nil {
+					return "-"
+				}
+				return t.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintln(w, "NAME\tSPEC\tTIMEZONE\tTYPE\tMISSED\tNEXT RUN\tLAST RUN")
+			for _, s := range ss {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Spec, s.Timezone, s.Type, s.Missed, when(s.NextRun), when(s.LastRun))
+			}
+		},
 	})
 }

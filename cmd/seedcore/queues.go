@@ -4,51 +4,31 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/seedcore/seedcore/store"
 )
 
 func runQueues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("queues", "[flags]", `
+	return printList(ctx, args, stdout, stderr, listCommand[store.QueueInfo]{
+		name: "queues", usage: "[flags]", help: `
 List the queues that hold tasks or are paused, with their task counts by
-status, as a table (or as JSON with -json).`)
-	var c conn
-	c.register(fs)
-	var asJSON bool
-	fs.BoolVar(&asJSON, "json", false, "print the queues as JSON")
-	pos, code, done := parse(fs, args, stdout, stderr)
-	if done {
-		return code
-	}
-	if len(pos) > 0 {
-		return fail(stderr, "queues", usagef("unexpected argument %q", pos[0]))
-	}
-	return withClient(ctx, c, "queues", stderr, func(ctx context.Context, cl client) error {
-		qs, err := cl.Queues(ctx)
-		if err != nil {
-			return err
-		}
-		if qs == nil {
-			qs = []store.QueueInfo{}
-		}
-		if asJSON {
-			return printJSON(stdout, qs)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprint(tw, "QUEUE\tPAUSED")
-		for _, st := range store.Statuses() {
-			fmt.Fprintf(tw, "\t%s", st)
-		}
-		fmt.Fprintln(tw)
-		for _, q := range qs {
-			fmt.Fprintf(tw, "%s\t%t", q.Name, q.Paused)
+status, as a table (or as JSON with -json).`,
+		jsonHelp: "print the queues as JSON",
+		fetch:    func(ctx context.Context, cl client) ([]store.QueueInfo, error) { return cl.Queues(ctx) },
+		table: func(w io.Writer, qs []store.QueueInfo) {
+			fmt.Fprint(w, "QUEUE\tPAUSED")
 			for _, st := range store.Statuses() {
-				fmt.Fprintf(tw, "\t%d", q.Counts[st])
+				fmt.Fprintf(w, "\t%s", st)
 			}
-			fmt.Fprintln(tw)
-		}
-		return tw.Flush()
+			fmt.Fprintln(w)
+			for _, q := range qs {
+				fmt.Fprintf(w, "%s\t%t", q.Name, q.Paused)
+				for _, st := range store.Statuses() {
+					fmt.Fprintf(w, "\t%d", q.Counts[st])
+				}
+				fmt.Fprintln(w)
+			}
+		},
 	})
 }
 
