@@ -422,7 +422,7 @@ func (a *App) wire() error {
 		onRescue, onRescueLost, onLeader = cfg.Metrics.Rescued, cfg.Metrics.RescuedLost, cfg.Metrics.LeaderChanged
 	}
 	a.member, err = taskqueue.NewMember(taskqueue.MemberConfig{
-		Membership: a.backend, Info: processInfo(name, a.served), Logger: a.log,
+		Membership: a.backend, Info: processInfo(name, a.served, cfg.Queues), Logger: a.log,
 		OnLeaderChange: onLeader, OnRescue: onRescueLost,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package seedcore
 
 import (
 	"context"
+	"maps"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -27,7 +28,7 @@ func (a *App) Leading() bool { return a.member.Leading() }
 
 // Processes lists the live processes sharing the App's store (see
 // store.ProcessLister): name, host, pid, version, the task types they
-// run, start and last-seen times, the leader, and how many tasks each
+// run and the queues they serve, start and last-seen times, the leader, and how many tasks each
 // holds.
 func (a *App) Processes(ctx context.Context) ([]store.Process, error) {
 	return a.backend.Processes(ctx)
@@ -39,10 +40,16 @@ func (a *App) Schedules(ctx context.Context) ([]store.ScheduleInfo, error) {
 	return a.sched.Schedules(ctx)
 }
 
-// processInfo describes this process for its registration.
-func processInfo(name string, served []string) store.ProcessInfo {
+// processInfo describes this process for its registration: the task
+// types it runs and the queues it serves (those of queues, or the default
+// queue when queues is empty, as the pool does).
+func processInfo(name string, types []string, queues map[string]taskqueue.QueueConfig) store.ProcessInfo {
 	host, _ := os.Hostname()
-	return store.ProcessInfo{Name: name, Host: host, PID: os.Getpid(), Version: moduleVersion(), Queues: served}
+	served := slices.Sorted(maps.Keys(queues))
+	if len(served) == 0 {
+		served = []string{store.DefaultQueue}
+	}
+	return store.ProcessInfo{Name: name, Host: host, PID: os.Getpid(), Version: moduleVersion(), Queues: served, Types: types}
 }
 
 // moduleVersion returns the library's version as built into the program,

@@ -28,8 +28,10 @@ type ProcessInfo struct {
 	PID  int
 	// Version is the software version it runs. Optional.
 	Version string
-	// Queues lists what it serves (task types or queue names). Optional.
+	// Queues lists the queues it serves. Optional.
 	Queues []string
+	// Types lists the task types it runs. Optional.
+	Types []string
 }
 
 // Process is one live process sharing a backend, as listed by
@@ -43,6 +45,7 @@ type Process struct {
 	PID     int       `json:"pid"`
 	Version string    `json:"version"`
 	Queues  []string  `json:"queues"`
+	Types   []string  `json:"types"`
 	Started time.Time `json:"started_at"`
 	// LastSeen is when the process last confirmed it is alive; a process
 	// is listed only while its session lives, whatever LastSeen says.

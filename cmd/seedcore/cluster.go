@@ -44,7 +44,7 @@ func runProcesses(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return printList(ctx, args, stdout, stderr, listCommand[store.Process]{
 		name: "processes", usage: "[flags]", help: `
 List the live processes sharing the database: name, host, pid, version,
-the task types each runs, when it started and was last seen, the leader
+the queues each serves and the task types it runs, when it started and was last seen, the leader
 (which runs the maintenance) and how many tasks each holds.`,
 		jsonHelp: "print the list as JSON",
 		fetch: func(ctx context.Context, cl client) ([]store.Process, error) {
@@ -55,15 +55,15 @@ the task types each runs, when it started and was last seen, the leader
 			return pl.Processes(ctx)
 		},
 		table: func(w io.Writer, ps []store.Process) {
-			fmt.Fprintln(w, "ID\tNAME\tLEADER\tRUNNING\tHOST\tPID\tVERSION\tSTARTED\tLAST SEEN\tTYPES")
+			fmt.Fprintln(w, "ID\tNAME\tLEADER\tRUNNING\tHOST\tPID\tVERSION\tSTARTED\tLAST SEEN\tQUEUES\tTYPES")
 			for _, p := range ps {
 				leader := ""
 				if p.Leader {
 					leader = "yes"
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, leader, p.Running,
+				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, leader, p.Running,
 					p.Host, p.PID, p.Version, p.Started.UTC().Format(time.RFC3339), p.LastSeen.UTC().Format(time.RFC3339),
-					strings.Join(p.Queues, ","))
+					strings.Join(p.Queues, ","), strings.Join(p.Types, ","))
 			}
 		},
 		summary: func(stderr io.Writer, ps []store.Process) { fmt.Fprintf(stderr, "%d processes\n", len(ps)) },

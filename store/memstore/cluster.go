@@ -46,13 +46,16 @@ func (s *Store) Join(ctx context.Context, p store.ProcessInfo) (store.Session, e
 	s.rescueLost(len(s.procs), p.Name, &ev)
 	s.lastProc++
 	now := s.clock()
-	queues := slices.Clone(p.Queues)
+	queues, types := slices.Clone(p.Queues), slices.Clone(p.Types)
 	if queues == nil {
 		queues = []string{}
 	}
+	if types == nil {
+		types = []string{}
+	}
 	x := &process{alive: true, p: store.Process{
 		ID: s.lastProc, Name: p.Name, Host: p.Host, PID: p.PID, Version: p.Version,
-		Queues: queues, Started: now, LastSeen: now,
+		Queues: queues, Types: types, Started: now, LastSeen: now,
 	}}
 	s.procs = append(s.procs, x)
 	s.mu.Unlock()
@@ -89,7 +92,7 @@ func (s *Store) Processes(ctx context.Context) ([]store.Process, error) {
 			continue
 		}
 		p := x.p
-		p.Queues = slices.Clone(p.Queues)
+		p.Queues, p.Types = slices.Clone(p.Queues), slices.Clone(p.Types)
 		p.Leader = s.leader == p.ID
 		p.Running = len(s.workers[p.Name])
 		out = append(out, p)

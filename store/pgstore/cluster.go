@@ -63,8 +63,8 @@ func buildClusterQueries(schema string) clusterQueries {
 	q.lockJoins = `SELECT pg_advisory_xact_lock(` + k + `, -1)`
 	q.nameTaken = `WITH held AS MATERIALIZED (` + held + `)
 	SELECT EXISTS (SELECT 1 FROM ` + procs + ` p WHERE p.name = $1 AND p.id IN (SELECT id FROM held))`
-	q.insert = `INSERT INTO ` + procs + ` (name, host, pid, version, queues)
-	VALUES ($1, $2, $3, $4, $5::text[]) RETURNING id`
+	q.insert = `INSERT INTO ` + procs + ` (name, host, pid, version, queues, types)
+	VALUES ($1, $2, $3, $4, $5::text[], $6::text[]) RETURNING id`
 	q.lock = `SELECT pg_advisory_lock(` + k + `, $1)`
 	q.tryLead = `SELECT pg_try_advisory_lock(` + k + `, 0)`
 	q.seen = `UPDATE ` + procs + ` SET last_seen_at = now() WHERE id = $1`
@@ -104,7 +104,7 @@ func buildClusterQueries(schema string) clusterQueries {
 
 	q.list = `WITH held AS MATERIALIZED (` + held + `),
 	leader AS (SELECT pid FROM held WHERE id = 0)
-	SELECT p.id, p.name, p.host, p.pid, p.version, p.queues, p.started_at, p.last_seen_at,
+	SELECT p.id, p.name, p.host, p.pid, p.version, p.queues, p.types, p.started_at, p.last_seen_at,
 	  h.pid IN (SELECT pid FROM leader) AS leader,
 	  (SELECT count(*) FROM ` + tasks + ` t WHERE t.lease_expires_at IS NOT NULL
 	     AND t.status = 'running' AND t.locked_by = p.name) AS running
@@ -161,12 +161,9 @@ func (se *session) join(ctx context.Context, p store.ProcessInfo) (int64, error)
 	if err != nil {
 		return 0, errorf("pgstore: join: rescue: %w", err)
 	}
-	queues := p.Queues
-	if queues == nil {
-		queues = []string{}
-	}
 	var id int64
-	if err := tx.QueryRowContext(ctx, q.insert, p.Name, p.Host, p.PID, p.Version, pq.StringArray(queues)).Scan(&id); err != nil {
+	if err := tx.QueryRowContext(ctx, q.insert, p.Name, p.Host, p.PID, p.Version,
+		pq.StringArray(nonNil(p.Queues)), pq.StringArray(nonNil(p.Types))).Scan(&id); err != nil {
 		return 0, errorf("pgstore: join: %w", err)
 	}
 	// A session-level lock taken inside the transaction outlives its
@@ -192,17 +189,14 @@ func (s *Store) Processes(ctx context.Context) ([]store.Process, error) {
 	var out []store.Process
 	for rows.Next() {
 		var (
-			p      store.Process
-			queues pq.StringArray
+			p             store.Process
+			queues, types pq.StringArray
 		)
-		if err := rows.Scan(&p.ID, &p.Name, &p.Host, &p.PID, &p.Version, &queues,
+		if err := rows.Scan(&p.ID, &p.Name, &p.Host, &p.PID, &p.Version, &queues, &types,
 			&p.Started, &p.LastSeen, &p.Leader, &p.Running); err != nil {
 			return nil, errorf("pgstore: processes: %w", err)
 		}
-		p.Queues = []string(queues)
-		if p.Queues == nil {
-			p.Queues = []string{}
-		}
+		p.Queues, p.Types = nonNil([]string(queues)), nonNil([]string(types))
 		p.Started, p.LastSeen = p.Started.UTC(), p.LastSeen.UTC()
 		out = append(out, p)
 	}
@@ -349,4 +343,12 @@ func (se *session) Leave(ctx context.Context) error {
 		return errorf("pgstore: leave: %w", err)
 	}
 	return nil
+}
+
+// nonNil returns ss, or an empty slice for nil: a list is never null.
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
 }

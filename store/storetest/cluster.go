@@ -36,7 +36,7 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 	}
 	join := func(t *testing.T, ctx context.Context, b ClusterBackend, name string) store.Session {
 		t.Helper()
-		se, err := b.Join(ctx, store.ProcessInfo{Name: name, Host: "host-" + name, PID: 42, Version: "v1.2.3", Queues: []string{"email", "resize"}})
+		se, err := b.Join(ctx, store.ProcessInfo{Name: name, Host: "host-" + name, PID: 42, Version: "v1.2.3", Queues: []string{"default", "media"}, Types: []string{"email", "resize"}})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = se.Leave(context.Background()) })
 		return se
@@ -74,7 +74,8 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		require.Equal(t, "host-wa", p.Host)
 		require.Equal(t, 42, p.PID)
 		require.Equal(t, "v1.2.3", p.Version)
-		require.Equal(t, []string{"email", "resize"}, p.Queues)
+		require.Equal(t, []string{"default", "media"}, p.Queues)
+		require.Equal(t, []string{"email", "resize"}, p.Types)
 		require.True(t, p.Started.After(before))
 		require.False(t, p.LastSeen.Before(p.Started))
 		require.False(t, p.Leader)

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/seedcore/seedcore/store"
@@ -10,6 +11,7 @@ import (
 // processView is one live process on the overview.
 type processView struct {
 	Name, Host, Version string
+	Queues, Types       string
 	PID, Running        int
 	Leader              bool
 	Started, LastSeen   string
@@ -31,7 +33,8 @@ func (d *Dashboard) cluster(ctx context.Context, data *overviewPage) error {
 		}
 		for _, p := range ps {
 			data.Processes = append(data.Processes, processView{
-				Name: p.Name, Host: p.Host, Version: p.Version, PID: p.PID, Running: p.Running, Leader: p.Leader,
+				Name: p.Name, Host: p.Host, Version: p.Version, PID: p.PID,
+				Queues: strings.Join(p.Queues, ", "), Types: strings.Join(p.Types, ", "), Running: p.Running, Leader: p.Leader,
 				Started: stamp(&p.Started), LastSeen: stamp(&p.LastSeen),
 			})
 		}

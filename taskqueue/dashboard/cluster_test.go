@@ -28,7 +28,8 @@ func TestOverviewProcessesAndSchedules(t *testing.T) {
 	body := b.get(t, "/ui/")
 	require.NotContains(t, body, "<h2>Processes</h2>", "no process has joined")
 
-	se, err := b.store.Join(ctx, store.ProcessInfo{Name: "worker-a", Host: "host-a", PID: 4242, Version: "v9"})
+	se, err := b.store.Join(ctx, store.ProcessInfo{Name: "worker-a", Host: "host-a", PID: 4242, Version: "v9",
+		Queues: []string{"default", "media"}, Types: []string{"resize", "thumbnail"}})
 	require.NoError(t, err)
 	defer func() { _ = se.Leave(ctx) }()
 	lead, err := se.Lead(ctx)
@@ -37,7 +38,7 @@ func TestOverviewProcessesAndSchedules(t *testing.T) {
 	body = b.get(t, "/ui/")
 	require.Contains(t, body, "<h2>Processes</h2>")
 	require.Contains(t, body, "<td>worker-a</td><td><strong>leader</strong></td>")
-	require.Contains(t, body, "<td>host-a</td><td>4242</td><td>v9</td>")
+	require.Contains(t, body, "<td>host-a</td><td>4242</td><td>v9</td><td>default, media</td><td>resize, thumbnail</td>")
 	require.Contains(t, body, "<h2>Schedules</h2>")
 	require.Contains(t, body, "<td>nightly</td><td><code>0 2 * * *</code></td><td>Europe/Paris</td><td>report</td><td>run_once</td><td>2030-01-02 03:04:05 UTC</td><td>-</td>")
 }
