@@ -519,6 +519,23 @@ func (s *Store) List(ctx context.Context, f store.Filter) (store.Page, error) {
 
 // Run releases a created task to the workers; see [store.Store].
 func (s *Store) Run(ctx context.Context, id string) (store.Task, error) {
+	// running → queued is a release, not a Run.
+	return s.transition(ctx, id, "run", func(st store.Status) bool { return st == store.StatusCreated },
+		func(e *entry, ev *eventBatch) {
+			now := s.clock()
+			s.setStatus(e, store.StatusQueued)
+			e.t.UpdatedAt = now
+			ev.changed(e.t.ID)
+			if s.place(e, now) {
+				ev.ready()
+			}
+		})
+}
+
+// transition applies apply to task id, under the lock, when allowed
+// accepts its status, and returns the task as it then is; verb names the
+// transition in the ErrInvalidTransition error otherwise.
+func (s *Store) transition(ctx context.Context, id, verb string, allowed func(store.Status) bool, apply func(*entry, *eventBatch)) (store.Task, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Task{}, err
 	}
@@ -529,20 +546,14 @@ func (s *Store) Run(ctx context.Context, id string) (store.Task, error) {
 	ev := s.events.batch()
 	s.mu.Lock()
 	e, err := s.lookup(id)
-	if err == nil && e.t.Status != store.StatusCreated { // running → queued is a release, not a Run
-		err = fmt.Errorf("%w: run a %s task", store.ErrInvalidTransition, e.t.Status)
+	if err == nil && !allowed(e.t.Status) {
+		err = fmt.Errorf("%w: %s a %s task", store.ErrInvalidTransition, verb, e.t.Status)
 	}
 	if err != nil {
 		s.mu.Unlock()
 		return store.Task{}, err
 	}
-	now := s.clock()
-	s.setStatus(e, store.StatusQueued)
-	e.t.UpdatedAt = now
-	ev.changed(id)
-	if s.place(e, now) {
-		ev.ready()
-	}
+	apply(e, &ev)
 	task := e.snapshot()
 	s.mu.Unlock()
 	ev.send()

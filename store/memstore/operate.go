@@ -11,28 +11,9 @@ import (
 // Retry puts a failed or cancelled task back in the queue with a fresh
 // attempt budget; see [store.Store].
 func (s *Store) Retry(ctx context.Context, id string) (store.Task, error) {
-	if err := ctx.Err(); err != nil {
-		return store.Task{}, err
-	}
-	id, err := store.ParseID(id)
-	if err != nil {
-		return store.Task{}, err
-	}
-	ev := s.events.batch()
-	s.mu.Lock()
-	e, err := s.lookup(id)
-	if err == nil && !slices.Contains(store.RetryableStatuses(), e.t.Status) {
-		err = fmt.Errorf("%w: retry a %s task", store.ErrInvalidTransition, e.t.Status)
-	}
-	if err != nil {
-		s.mu.Unlock()
-		return store.Task{}, err
-	}
-	s.retry(e, &ev)
-	task := e.snapshot()
-	s.mu.Unlock()
-	ev.send()
-	return task, nil
+	return s.transition(ctx, id, "retry", func(st store.Status) bool {
+		return slices.Contains(store.RetryableStatuses(), st)
+	}, s.retry)
 }
 
 // retry moves the failed or cancelled e to queued, due now, with as many
