@@ -14,6 +14,18 @@ type ClaimFilter struct {
 	// Types, when not empty, limits the claim to tasks of these types.
 	// Each is a task type name ([ValidName]). Empty claims every type.
 	Types []string
+	// Fair, when set, makes the claim rotate across the partitions of the
+	// queue that have ready work: it takes the first task (in claim order:
+	// highest priority, then earliest RunAfter, then ID) of each partition,
+	// then the second of each, and so on. Partitions take their turns in
+	// the order of their keys, starting after the partition of the last
+	// task the store's previous fair claim of the queue took, so even
+	// claims of one task go round the partitions, and a partition's
+	// backlog delays another partition's tasks by a few claims at most.
+	// Tasks without a partition form one partition of their own (key "").
+	// Without Fair the claim takes the queue's tasks in claim order
+	// whatever their partition.
+	Fair bool
 }
 
 // QueueName returns the queue f claims from.
@@ -54,3 +66,4 @@ func (f ClaimFilter) Matches(queue, taskType string) bool {
 	}
 	return false
 }
+

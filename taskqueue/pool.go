@@ -289,6 +289,8 @@ type Pool struct {
 	// several: then queues holds a pool per queue and does all the work.
 	queue  string
 	queues []*Pool
+	// fair makes the claims of queue fair (QueueConfig.Fair).
+	fair bool
 
 	running atomic.Bool
 	healthy atomic.Bool
@@ -347,11 +349,13 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 		return newQueuesPool(cfg)
 	}
 	var queue string
+	var fair bool
 	for name, qc := range cfg.Queues {
-		queue, cfg.Concurrency = name, qc.Concurrency
+		queue, cfg.Concurrency, fair = name, qc.Concurrency, qc.Fair
 	}
 	p := &Pool{
 		queue:     queue,
+		fair:      fair,
 		cfg:       cfg,
 		log:       cfg.Logger.With(slog.String("worker", cfg.WorkerName)),
 		held:      make(map[string]*heldTask),
@@ -678,9 +682,9 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 func (p *Pool) claimFilter() (f store.ClaimFilter, ok bool) {
 	types, any, _ := ClaimTypes(p.cfg.Dispatcher)
 	if any {
-		return store.ClaimFilter{Queue: p.queue}, true
+		return store.ClaimFilter{Queue: p.queue, Fair: p.fair}, true
 	}
-	return store.ClaimFilter{Queue: p.queue, Types: types}, len(types) > 0
+	return store.ClaimFilter{Queue: p.queue, Types: types, Fair: p.fair}, len(types) > 0
 }
 
 // pending is a claimed task on its way to a worker.

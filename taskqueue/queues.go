@@ -14,6 +14,15 @@ type QueueConfig struct {
 	// Concurrency is how many of the queue's tasks this pool runs at
 	// once. Default: PoolConfig.Concurrency.
 	Concurrency int
+	// Fair makes the pool's claims of this queue rotate across the
+	// partitions with ready tasks (see [store.ClaimFilter.Fair]): the
+	// first task of each partition, then the second of each, and so on,
+	// so one partition's backlog delays another partition's tasks by a
+	// few claims at most. Tasks without a partition count as one
+	// partition. A fair claim costs more than the plain one (on
+	// PostgreSQL one index probe per partition with ready tasks), so it
+	// is off by default.
+	Fair bool
 }
 
 // newQueuesPool returns the pool of cfg when it serves several queues:

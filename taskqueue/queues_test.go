@@ -116,3 +116,39 @@ func TestPoolQueuesValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{store.DefaultQueue}, p.Queues())
 }
+
+// TestFairQueueRotatesPartitions: a pool running one task at a time from
+// a fair queue starts a small partition's tasks among the first, though a
+// larger partition's backlog was enqueued before them.
+func TestFairQueueRotatesPartitions(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, e *env) {
+		var mu sync.Mutex
+		var started []string
+		mux := taskqueue.NewMux()
+		require.NoError(t, mux.Handle("job", taskqueue.DispatcherFunc(func(_ context.Context, task *store.Task) (json.RawMessage, error) {
+			mu.Lock()
+			started = append(started, task.Partition)
+			mu.Unlock()
+			return nil, nil
+		})))
+		var all []store.Task
+		for range 20 {
+			all = append(all, create(t, e.be, store.NewTask{Type: "job", Queue: "tenants", Partition: "big"}))
+		}
+		for range 2 {
+			all = append(all, create(t, e.be, store.NewTask{Type: "job", Queue: "tenants", Partition: "small"}))
+		}
+		startPool(t, taskqueue.PoolConfig{
+			Queue: e.be, Notifier: e.notifier, Dispatcher: mux, PollInterval: 20 * time.Millisecond, Prefetch: -1,
+			Queues: map[string]taskqueue.QueueConfig{"tenants": {Concurrency: 1, Fair: true}},
+		})
+		for _, task := range all {
+			waitStatus(t, e.be, task.ID, store.StatusCompleted, 10*time.Second)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, started, 22)
+		require.Equal(t, []string{"big", "small", "big", "small"}, started[:4])
+	})
+}

@@ -62,6 +62,9 @@ type Store struct {
 	queueCounts map[string]map[store.Status]int
 	paused      map[string]bool
 	limits      map[string]*limitState
+	// fairAfter holds, per queue, the partition of the last task a fair
+	// claim took (see store.ClaimFilter.Fair).
+	fairAfter map[string]string
 	// byID and byCreated hold every entry sorted by ID and by
 	// (CreatedAt, ID); deleted entries stay (dead) until compaction.
 	byID      []*entry
@@ -120,6 +123,7 @@ func New(opts Options) *Store {
 		queueCounts: make(map[string]map[store.Status]int),
 		paused:      make(map[string]bool),
 		limits:      make(map[string]*limitState),
+		fairAfter:   make(map[string]string),
 		delayed:     taskHeap{less: delayedLess},
 		leases:      taskHeap{less: leaseLess},
 		finished:    taskHeap{less: finishedLess},

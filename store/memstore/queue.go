@@ -34,7 +34,9 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 
 // ClaimMatching is Claim restricted to the tasks f matches. Ready tasks
 // are kept in one heap per type, so a claim for some types reads only
-// theirs: O(log n) per task claimed plus one step per matching type.
+// theirs: O(log n) per task claimed plus one step per matching type. A
+// fair claim (f.Fair) reads every ready task f matches, and costs
+// O(n log n) for n of them.
 func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -65,9 +67,20 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	var out []store.Task
 	var held map[*entry]struct{}
 	expires := now.Add(lease).Truncate(time.Microsecond)
+	var fair []*entry
+	if f.Fair {
+		after, rotated := s.fairAfter[f.QueueName()]
+		fair = fairPick(heaps, limit, after, rotated)
+	}
 	for len(out) < limit {
-		e := popFirst(heaps)
-		if e == nil {
+		var e *entry
+		if f.Fair {
+			if len(out) == len(fair) {
+				break
+			}
+			e = fair[len(out)]
+			e.heap.remove(e)
+		} else if e = popFirst(heaps); e == nil {
 			break
 		}
 		if held == nil {
@@ -91,6 +104,9 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	}
 	if ls != nil {
 		ls.take(len(out))
+	}
+	if f.Fair && len(out) > 0 {
+		s.fairAfter[f.QueueName()] = out[len(out)-1].Partition
 	}
 	s.mu.Unlock()
 	ev.send()

@@ -1,6 +1,11 @@
 package memstore
 
-import "github.com/seedcore/seedcore/store"
+import (
+	"slices"
+	"strings"
+
+	"github.com/seedcore/seedcore/store"
+)
 
 // readyKey names one ready heap: a queue and a task type.
 type readyKey struct{ queue, typ string }
@@ -82,4 +87,58 @@ func popFirst(hs []*taskHeap) *entry {
 		return nil
 	}
 	return best.pop()
+}
+
+// fairPick returns up to limit tasks of hs in the order of a fair claim
+// (see store.ClaimFilter.Fair): the first task of each partition in claim
+// order, then the second of each, and so on; at equal rank, partitions
+// go in key order from the first key after after when rotated. The tasks
+// stay in their heaps.
+func fairPick(hs []*taskHeap, limit int, after string, rotated bool) []*entry {
+	parts := make(map[string][]*entry)
+	for _, h := range hs {
+		for _, e := range h.items {
+			parts[e.t.Partition] = append(parts[e.t.Partition], e)
+		}
+	}
+	var ranked [][]*entry // ranked[r] holds the r-th task of each partition
+	for _, es := range parts {
+		slices.SortFunc(es, cmpReady)
+		for r, e := range es[:min(len(es), limit)] {
+			if r == len(ranked) {
+				ranked = append(ranked, nil)
+			}
+			ranked[r] = append(ranked[r], e)
+		}
+	}
+	late := func(p string) bool { return rotated && p <= after }
+	turn := func(a, b *entry) int {
+		if la, lb := late(a.t.Partition), late(b.t.Partition); la != lb {
+			if la {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.t.Partition, b.t.Partition)
+	}
+	out := make([]*entry, 0, limit)
+	for _, rank := range ranked {
+		slices.SortFunc(rank, turn)
+		out = append(out, rank[:min(len(rank), limit-len(out))]...)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out
+}
+
+// cmpReady compares a and b in claim order, as readyLess orders them.
+func cmpReady(a, b *entry) int {
+	switch {
+	case readyLess(a, b):
+		return -1
+	case readyLess(b, a):
+		return 1
+	}
+	return 0
 }

@@ -95,6 +95,9 @@ type Store struct {
 	closed    atomic.Bool
 	// limited holds the queues last seen with limits (see ClaimMatching).
 	limited sync.Map
+	// fairAfter holds, per queue, the partition of the last task a fair
+	// claim took (see store.ClaimFilter.Fair).
+	fairAfter sync.Map
 }
 
 var _ store.Store = (*Store)(nil)

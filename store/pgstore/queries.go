@@ -20,7 +20,7 @@ type queries struct {
 	// claimLimitedWith is claimWith for a queue with limits; queueLimited
 	// is the statement before a claim that tells (and, FOR UPDATE, locks)
 	// a limited queue's row, given the queue literal.
-	claimLimitedWith func(worker, limit, leaseUS, queue, cond string) string
+	claimLimitedWith func(worker, limit, leaseUS, queue, cond, fair string) string
 	queueLimited     func(queue string, lock bool) string
 	// notify sends the notifications of statements that commit without
 	// them (finish, claim), outside their durable commit.
@@ -31,8 +31,10 @@ type queries struct {
 	// place of claim's $1 (worker), $2 (limit), $3 (lease in
 	// microseconds) and $4 (queue), for Store.Claim's one simple-protocol
 	// message; cond, when not empty, is a further SQL condition on the
-	// ready rows (see claimCond).
-	claimWith func(worker, limit, leaseUS, queue, cond string) string
+	// ready rows (see claimCond); fair, when not empty, makes it the fair
+	// claim (see store.ClaimFilter.Fair), with fair as the order of
+	// partitions at equal rank (see fairTurn).
+	claimWith func(worker, limit, leaseUS, queue, cond, fair string) string
 	// claimTyped is the claim of the tasks whose type is in the text array
 	// $5, as Store.ClaimMatching sends it for a filter with types.
 	claimTyped string
@@ -230,7 +232,50 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// ordered scan stops at LIMIT and marks the dead entries it passes.
 	q.claimSettings = `SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; ` +
 		`SET LOCAL synchronous_commit = off; `
-	q.claimWith = func(worker, limit, leaseUS, queue, cond string) string {
+	// pick is the claim's choice of ids: up to limit ready rows of the
+	// queue that satisfy cond (with its leading AND, or empty), unless
+	// the queue's row satisfies stop, in claim order, skipping rows other
+	// claimers hold. The fair pick (see store.ClaimFilter.Fair) first
+	// finds the partitions with ready rows, one probe of
+	// tasks_partition_claim_idx each (a loose index scan), takes the
+	// first rows of each in claim order (enough for its share of limit,
+	// and one more), and ranks each row within its partition: the claim
+	// takes rank 0 of every partition, then rank 1, and so on; at equal
+	// rank, partitions go in the order fair (see fairTurn), which is
+	// empty for the plain claim.
+	ready := func(queue, cond string) string {
+		return `queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond
+	}
+	pick := func(queue, cond, stop, limit, fair string) string {
+		paused := `NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + stop + `)`
+		if fair == "" {
+			return `SELECT id FROM ` + tbl + `
+	      WHERE ` + ready(queue, cond) + `
+	        AND ` + paused + `
+	      ORDER BY priority DESC, run_after, id
+	      LIMIT ` + limit + `
+	      FOR UPDATE SKIP LOCKED`
+		}
+		return `SELECT t.id FROM ` + tbl + ` t JOIN (
+	        WITH RECURSIVE parts(p) AS (
+	          (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` ORDER BY partition LIMIT 1)
+	          UNION ALL
+	          SELECT (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND partition > parts.p
+	              ORDER BY partition LIMIT 1)
+	            FROM parts WHERE parts.p IS NOT NULL),
+	        share AS (SELECT least(` + limit + `, ceil((` + limit + `)::float8 / greatest(count(*), 1))::bigint + 1) AS k
+	            FROM parts WHERE p IS NOT NULL)
+	        SELECT c.id, parts.p, row_number() OVER (PARTITION BY parts.p ORDER BY c.priority DESC, c.run_after, c.id) AS rn
+	          FROM parts, LATERAL (SELECT id, priority, run_after FROM ` + tbl + `
+	              WHERE ` + ready(queue, cond) + ` AND partition = parts.p
+	              ORDER BY priority DESC, run_after, id LIMIT (SELECT k FROM share)) c
+	          WHERE parts.p IS NOT NULL) r ON r.id = t.id
+	      WHERE t.status IN ('queued', 'retry') AND ` + paused + `
+	      ORDER BY r.rn, ` + fair + `
+	      LIMIT ` + limit + `
+	      FOR UPDATE OF t SKIP LOCKED`
+	}
+	q.claimWith = func(worker, limit, leaseUS, queue, cond, fair string) string {
 		if cond != "" {
 			cond = ` AND ` + cond
 		}
@@ -242,12 +287,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	last_heartbeat = now(),
 	started_at = now(),
 	updated_at = now()
-	WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
-	      WHERE queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond + `
-	        AND NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND (paused OR ` + limitedCond + `))
-	      ORDER BY priority DESC, run_after, id
-	      LIMIT ` + limit + `
-	      FOR UPDATE SKIP LOCKED))
+	WHERE t.id = ANY(ARRAY(` + pick(queue, cond, `(paused OR `+limitedCond+`)`, limit, fair) + `))
 	RETURNING ` + claimedCols
 	}
 	// The claim of a limited queue (see Store.ClaimMatching) runs after
@@ -266,7 +306,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 		}
 		return s + `; `
 	}
-	q.claimLimitedWith = func(worker, limit, leaseUS, queue, cond string) string {
+	q.claimLimitedWith = func(worker, limit, leaseUS, queue, cond, fair string) string {
 		if cond != "" {
 			cond = ` AND ` + cond
 		}
@@ -286,19 +326,14 @@ func buildQueries(schema string, statusNotify bool) queries {
 	    last_heartbeat = (SELECT ts FROM c),
 	    started_at = (SELECT ts FROM c),
 	    updated_at = (SELECT ts FROM c)
-	  WHERE t.id = ANY(ARRAY(SELECT id FROM ` + tbl + `
-	      WHERE queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond + `
-	        AND NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND paused)
-	      ORDER BY priority DESC, run_after, id
-	      LIMIT (SELECT n FROM n)
-	      FOR UPDATE SKIP LOCKED))
+	  WHERE t.id = ANY(ARRAY(` + pick(queue, cond, `paused`, `(SELECT n FROM n)`, fair) + `))
 	  RETURNING ` + claimedCols + `),
 	tok AS (UPDATE ` + schema + `.queues q SET tokens = l.tokens - (SELECT count(*) FROM upd), tokens_at = (SELECT ts FROM c)
 	    FROM lim l WHERE q.name = ` + queue + ` AND l.tokens IS NOT NULL)
 	SELECT * FROM upd`
 	}
-	q.claim = q.claimWith("$1", "$2", "$3", "$4", "")
-	q.claimTyped = q.claimWith("$1", "$2", "$3", "$4", claimCond("$5::text[]"))
+	q.claim = q.claimWith("$1", "$2", "$3", "$4", "", "")
+	q.claimTyped = q.claimWith("$1", "$2", "$3", "$4", claimCond("$5::text[]"), "")
 
 	// named is "the rows whose id is in the uuid array p", read by primary
 	// key. The array goes through an InitPlan, so the planner does not see

@@ -30,7 +30,9 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 
 // ClaimMatching is Claim restricted to the tasks f matches: the claim's
 // scan of tasks_claim_idx passes over the ready rows of other types,
-// which stay queued.
+// which stay queued. A fair claim (f.Fair) reads
+// tasks_partition_claim_idx instead: one probe per partition with ready
+// tasks, then the first few tasks of each.
 func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	if err := checkLease("claim", worker, lease); err != nil {
 		return nil, err
@@ -56,13 +58,22 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	w, queue := pq.QuoteLiteral(worker), pq.QuoteLiteral(f.QueueName())
 	n, us := strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10)
 	_, limited := s.limited.Load(f.QueueName())
+	// fair is the fair claim's order of partitions at equal rank, after
+	// the partition of the last task the previous one took.
+	fair, after, rotated := "", "", false
+	if f.Fair {
+		if v, ok := s.fairAfter.Load(f.QueueName()); ok {
+			after, rotated = v.(string), true
+		}
+		fair = fairTurn(after, rotated)
+	}
 	var ts []store.Task
 	for range 2 {
 		query := s.q.claimSettings + s.q.queueLimited(queue, limited)
 		if limited {
-			query += s.q.claimLimitedWith(w, n, us, queue, cond)
+			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair)
 		} else {
-			query += s.q.claimWith(w, n, us, queue, cond)
+			query += s.q.claimWith(w, n, us, queue, cond, fair)
 		}
 		var hasLimits bool
 		var err error
@@ -81,6 +92,10 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		break
 	}
 	sortClaimed(ts)
+	if f.Fair && len(ts) > 0 {
+		fairOrder(ts, after, rotated)
+		s.fairAfter.Store(f.QueueName(), ts[len(ts)-1].Partition)
+	}
 	if len(ts) > 0 && s.statusNotify {
 		s.changed.wake(taskIDs(ts)...)
 	}
@@ -113,6 +128,39 @@ func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time
 	}
 	ts, err := scanClaimed(rows, worker, lease)
 	return ts, hasLimits, err
+}
+
+// fairTurn is the SQL order of the fair claim's partitions (of the
+// column p) at equal rank: from the first key after after when rotated,
+// round to the first key otherwise.
+func fairTurn(after string, rotated bool) string {
+	if !rotated {
+		return `p`
+	}
+	return `p <= ` + pq.QuoteLiteral(after) + `, p`
+}
+
+// fairOrder puts ts, the tasks of one fair claim in claim order, in the
+// order of the fair claim: by rank within their partition, then by
+// partition in turn after after (see fairTurn).
+func fairOrder(ts []store.Task, after string, rotated bool) {
+	rank := make(map[string]int, len(ts))
+	ranks := make(map[string]int, len(ts))
+	for _, t := range ts {
+		ranks[t.ID] = rank[t.Partition]
+		rank[t.Partition]++
+	}
+	late := func(p string) bool { return rotated && p <= after }
+	sort.SliceStable(ts, func(i, j int) bool {
+		a, b := ts[i], ts[j]
+		if ranks[a.ID] != ranks[b.ID] {
+			return ranks[a.ID] < ranks[b.ID]
+		}
+		if late(a.Partition) != late(b.Partition) {
+			return !late(a.Partition)
+		}
+		return a.Partition < b.Partition
+	})
 }
 
 // taskIDs returns the ids of ts.

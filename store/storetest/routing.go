@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,4 +276,97 @@ func testReadyTypes(t *testing.T, s *suite) {
 	require.Equal(t, []store.TypeCount{{Type: "resize", Ready: 3}, {Type: "crop", Ready: 1}}, queues[0].ReadyTypes,
 		"running, delayed and held tasks are not ready")
 	require.Len(t, queues[1].ReadyTypes, store.MaxReadyTypes)
+}
+
+// testFairness pins the fair claim: it takes the first ready task of each
+// partition of the queue, then the second of each, and so on, so a
+// partition's backlog does not hold back another partition's tasks, and
+// it honours the filter's types, a pause and the queue's limits as any
+// claim does.
+func testFairness(t *testing.T, s *suite) {
+	t.Parallel()
+	// backlog creates, in queue "fair", 50 tasks of partition "a" that
+	// come first in claim order, then 3 of "b" and 1 without a partition.
+	backlog := func(t *testing.T, ctx context.Context, b Backend) {
+		for range 50 {
+			mustCreate(t, ctx, b, store.NewTask{Queue: "fair", Partition: "a", Priority: 20})
+		}
+		for range 3 {
+			mustCreate(t, ctx, b, store.NewTask{Queue: "fair", Partition: "b", Priority: 10})
+		}
+		mustCreate(t, ctx, b, store.NewTask{Queue: "fair"})
+	}
+	parts := func(ts []store.Task) []string {
+		out := make([]string, len(ts))
+		for i, task := range ts {
+			out[i] = task.Partition
+		}
+		return out
+	}
+	t.Run("RotatesAcrossPartitions", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		backlog(t, ctx, b)
+		f := store.ClaimFilter{Queue: "fair", Fair: true}
+		got, err := b.ClaimMatching(ctx, "w1", 4, time.Minute, f)
+		require.NoError(t, err)
+		// Partitions take turns in key order: "" first.
+		require.Equal(t, []string{"", "a", "b", "a"}, parts(got))
+		for _, task := range got {
+			require.Equal(t, store.StatusRunning, task.Status)
+			require.Equal(t, "w1", task.LockedBy)
+		}
+		got, err = b.ClaimMatching(ctx, "w2", 4, time.Minute, f)
+		require.NoError(t, err)
+		// The next claim starts after the last partition served ("a").
+		require.Equal(t, []string{"b", "a", "b", "a"}, parts(got))
+		got, err = b.ClaimMatching(ctx, "w2", 100, time.Minute, f)
+		require.NoError(t, err)
+		require.Len(t, got, 46, "the rest of the queue")
+		require.Empty(t, slices.DeleteFunc(parts(got), func(p string) bool { return p == "a" }))
+	})
+
+	t.Run("ClaimsOfOneTakeTurns", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		backlog(t, ctx, b)
+		f := store.ClaimFilter{Queue: "fair", Fair: true}
+		var got []string
+		for range 7 {
+			one, err := b.ClaimMatching(ctx, "w1", 1, time.Minute, f)
+			require.NoError(t, err)
+			require.Len(t, one, 1)
+			got = append(got, one[0].Partition)
+		}
+		require.Equal(t, []string{"", "a", "b", "a", "b", "a", "b"}, got)
+	})
+
+	t.Run("UnfairClaimTakesClaimOrder", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		backlog(t, ctx, b)
+		got, err := b.ClaimMatching(ctx, "w1", 4, time.Minute, store.ClaimFilter{Queue: "fair"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"a", "a", "a", "a"}, parts(got))
+	})
+
+	t.Run("FilterPauseAndLimits", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		backlog(t, ctx, b)
+		other := mustCreate(t, ctx, b, store.NewTask{Queue: "fair", Type: "other", Partition: "c"})
+		got, err := b.ClaimMatching(ctx, "w1", 4, time.Minute, store.ClaimFilter{Queue: "fair", Fair: true, Types: []string{"other"}})
+		require.NoError(t, err)
+		require.Equal(t, []string{other.ID}, ids(got))
+		qm, ok := b.(store.QueueManager)
+		if !ok {
+			t.Skip("backend is not a store.QueueManager")
+		}
+		f := store.ClaimFilter{Queue: "fair", Fair: true, Types: []string{"test"}}
+		require.NoError(t, qm.SetQueuePaused(ctx, "fair", true))
+		got, err = b.ClaimMatching(ctx, "w1", 4, time.Minute, f)
+		require.NoError(t, err)
+		require.Empty(t, got, "a paused queue's task was claimed")
+		require.NoError(t, qm.SetQueuePaused(ctx, "fair", false))
+		require.NoError(t, qm.SetQueueLimits(ctx, "fair", store.QueueLimits{MaxRunning: 3}))
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Equal(t, []string{"", "a"}, parts(got), "max running 3 with one running")
+	})
 }

@@ -87,6 +87,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"ClaimMatching", testClaimMatching},
 		{"Queues", testQueues},
 		{"QueueLimits", testQueueLimits},
+		{"Fairness", testFairness},
 		{"ReadyTypes", testReadyTypes},
 		{"Heartbeat", testHeartbeat},
 		{"Progress", testProgress},
