@@ -66,4 +66,3 @@ func (f ClaimFilter) Matches(queue, taskType string) bool {
 	}
 	return false
 }
-
