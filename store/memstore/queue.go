@@ -35,8 +35,8 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 // ClaimMatching is Claim restricted to the tasks f matches. Ready tasks
 // are kept in one heap per type, so a claim for some types reads only
 // theirs: O(log n) per task claimed plus one step per matching type. A
-// fair claim (f.Fair) reads every ready task f matches, and costs
-// O(n log n) for n of them.
+// fair claim (f.Fair) reads every ready task f matches, once: O(n) for n
+// of them.
 func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

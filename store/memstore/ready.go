@@ -95,16 +95,25 @@ func popFirst(hs []*taskHeap) *entry {
 // go in key order from the first key after after when rotated. The tasks
 // stay in their heaps.
 func fairPick(hs []*taskHeap, limit int, after string, rotated bool) []*entry {
+	// parts holds, per partition, its first tasks in claim order: at
+	// most limit, so a large backlog costs one comparison per task.
 	parts := make(map[string][]*entry)
 	for _, h := range hs {
 		for _, e := range h.items {
-			parts[e.t.Partition] = append(parts[e.t.Partition], e)
+			top := parts[e.t.Partition]
+			if len(top) == limit && !readyLess(e, top[limit-1]) {
+				continue
+			}
+			i, _ := slices.BinarySearchFunc(top, e, cmpReady)
+			if len(top) == limit {
+				top = top[:limit-1]
+			}
+			parts[e.t.Partition] = slices.Insert(top, i, e)
 		}
 	}
 	var ranked [][]*entry // ranked[r] holds the r-th task of each partition
-	for _, es := range parts {
-		slices.SortFunc(es, cmpReady)
-		for r, e := range es[:min(len(es), limit)] {
+	for _, top := range parts {
+		for r, e := range top {
 			if r == len(ranked) {
 				ranked = append(ranked, nil)
 			}

@@ -72,7 +72,7 @@ func TestMigrateIdempotent(t *testing.T) {
 	require.NoError(t, b.env.DB.Select(&indexes, `SELECT indexname FROM pg_indexes
 		WHERE schemaname = $1 AND tablename = 'tasks' ORDER BY indexname`, b.env.Schema))
 	require.Equal(t, []string{"tasks_claim_idx", "tasks_created_idx", "tasks_idempotency_key_idx",
-		"tasks_lease_idx", "tasks_pkey"}, indexes)
+		"tasks_lease_idx", "tasks_partition_claim_idx", "tasks_pkey"}, indexes)
 }
 
 func TestMigrateConcurrentCreatesSchema(t *testing.T) {
