@@ -73,17 +73,10 @@ func benchFairness(b *testing.B, be bulkBackend, n store.Notifier, fair bool) {
 		return nil, nil
 	})
 	b.ResetTimer()
-	p, err := taskqueue.NewPool(taskqueue.PoolConfig{
+	_, stop := startPool(b, taskqueue.PoolConfig{
 		Queue: be, Notifier: n, Dispatcher: taskqueue.AnyType(d),
 		Queues: map[string]taskqueue.QueueConfig{"tenants": {Concurrency: 10, Fair: fair}},
 	})
-	require.NoError(b, err)
-	pctx, cancel := context.WithCancel(ctx)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = p.Serve(pctx)
-	}()
 	tick := time.NewTicker(every)
 	for range small {
 		<-tick.C
@@ -97,8 +90,7 @@ func benchFairness(b *testing.B, be bulkBackend, n store.Notifier, fair bool) {
 	tick.Stop()
 	<-all
 	b.StopTimer()
-	cancel()
-	<-served
+	stop()
 	lat := make([]time.Duration, 0, small)
 	for id, at := range enqueued {
 		lat = append(lat, started[id].Sub(at))
