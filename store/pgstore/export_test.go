@@ -3,7 +3,8 @@ package pgstore
 // QueriesForTest returns the named statements of s, for EXPLAIN in tests.
 func QueriesForTest(s *Store) map[string]string {
 	return map[string]string{
-		"claim": s.q.claim, "claimTyped": s.q.claimTyped, "claimSettings": s.q.claimSettings, "heartbeat": s.q.heartbeat, "finish": s.q.finish, "rescue": s.q.rescue, "trim": s.q.trim,
+		"claim": s.q.claim, "claimTyped": s.q.claimTyped,
+		"claimFair": s.q.claimWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), fairTurn("", false)), "claimSettings": s.q.claimSettings, "heartbeat": s.q.heartbeat, "finish": s.q.finish, "rescue": s.q.rescue, "trim": s.q.trim,
 	}
 }
 

@@ -297,6 +297,8 @@ func TestPlansUseIndexes(t *testing.T) {
 	}{
 		{"claim", []string{"tasks_claim_idx"}, []any{"w1", 10, minute, store.DefaultQueue}},
 		{"claimTyped", []string{"tasks_claim_idx"}, []any{"w1", 10, minute, store.DefaultQueue, pq.StringArray{"t1", "t2"}}},
+		// The fair claim probes the partition index once per partition.
+		{"claimFair", []string{"tasks_partition_claim_idx"}, nil},
 		{"heartbeat", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute, pq.StringArray{}, pq.Int64Array{}, pq.StringArray{}}},
 		{"heartbeat/progress", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute, heldIDs[:1], pq.Int64Array{1}, pq.StringArray{`{"done": 1}`}}},
 		{"heartbeat/1000", []string{"tasks_pkey"}, []any{"w1", many, minute, pq.StringArray{}, pq.Int64Array{}, pq.StringArray{}}},
@@ -310,7 +312,7 @@ func TestPlansUseIndexes(t *testing.T) {
 			var plans []string
 			query, _, _ := strings.Cut(tc.name, "/")
 			switch query {
-			case "claim", "claimTyped": // with its settings
+			case "claim", "claimTyped", "claimFair": // with its settings
 				plans = append(plans, explain(t, b, qs["claimSettings"], qs[query], tc.args...))
 			case "heartbeat", "finish":
 				plans = append(plans, explain(t, b, "", qs[query], tc.args...),
