@@ -41,6 +41,12 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		t.Cleanup(func() { _ = se.Leave(context.Background()) })
 		return se
 	}
+	mustLead := func(t *testing.T, ctx context.Context, se store.Session) {
+		t.Helper()
+		lead, err := se.Lead(ctx)
+		require.NoError(t, err)
+		require.True(t, lead, "the session takes the free leader lock")
+	}
 	names := func(t *testing.T, ctx context.Context, b ClusterBackend) []string {
 		t.Helper()
 		ps, err := b.Processes(ctx)
@@ -103,11 +109,9 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		ctx, b := fresh(t)
 		a := join(t, ctx, b, "wa")
 		c := join(t, ctx, b, "wc")
-		lead, err := a.Lead(ctx)
-		require.NoError(t, err)
-		require.True(t, lead)
+		mustLead(t, ctx, a)
 		for range 3 {
-			lead, err = c.Lead(ctx)
+			lead, err := c.Lead(ctx)
 			require.NoError(t, err)
 			require.False(t, lead, "one leader at a time")
 			lead, err = a.Lead(ctx)
@@ -135,9 +139,7 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		ctx, b := fresh(t)
 		a := join(t, ctx, b, "wa")
 		c := join(t, ctx, b, "wc")
-		lead, err := a.Lead(ctx)
-		require.NoError(t, err)
-		require.True(t, lead)
+		mustLead(t, ctx, a)
 		lose(t, b, a)
 		waitFor(t, "the standby to take over from a lost leader", func() bool {
 			lead, err := c.Lead(ctx)
@@ -155,9 +157,7 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		ctx, b := fresh(t)
 		a := join(t, ctx, b, "wa")
 		leader := join(t, ctx, b, "wl")
-		lead, err := leader.Lead(ctx)
-		require.NoError(t, err)
-		require.True(t, lead)
+		mustLead(t, ctx, leader)
 		// The lost process holds three tasks: one to retry, one whose
 		// attempts are spent, one asked to cancel; a fourth is another
 		// process's.
@@ -169,7 +169,7 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 			claimID(t, ctx, b, id, "wa", time.Hour)
 		}
 		claimID(t, ctx, b, other.ID, "wl", time.Hour)
-		_, err = b.Cancel(ctx, cancelled.ID)
+		_, err := b.Cancel(ctx, cancelled.ID)
 		require.NoError(t, err)
 
 		got, err := leader.RescueLost(ctx, 10)
@@ -252,9 +252,7 @@ func RunMembership(t *testing.T, open func(t *testing.T) ClusterBackend, lose fu
 		ctx, b := fresh(t)
 		a := join(t, ctx, b, "wa")
 		leader := join(t, ctx, b, "wl")
-		lead, err := leader.Lead(ctx)
-		require.NoError(t, err)
-		require.True(t, lead)
+		mustLead(t, ctx, leader)
 		lose(t, b, a)
 		waitFor(t, "the lost registration to be removed", func() bool {
 			_, err := leader.RescueLost(ctx, 10)
