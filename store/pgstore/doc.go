@@ -21,10 +21,14 @@
 // Each operation is a single SQL statement, so each is one round trip and
 // one commit:
 //
-//   - Claim: UPDATE … FROM (SELECT id … WHERE status IN ('queued','retry')
-//     AND run_after <= now() ORDER BY priority DESC, run_after, id LIMIT n
-//     FOR UPDATE SKIP LOCKED) … RETURNING, served by the partial index
-//     tasks_claim_idx, which holds only ready rows.
+//   - Claim: UPDATE … WHERE id = ANY(ARRAY(SELECT id … WHERE status IN
+//     ('queued','retry') AND run_after <= now() ORDER BY priority DESC,
+//     run_after, id LIMIT n FOR UPDATE SKIP LOCKED)) … RETURNING, served by
+//     the partial index tasks_claim_idx, which holds only ready rows, a
+//     queue's tasks without a partition apart from its partitioned ones
+//     (the claim merges the first rows of the two). A fair claim also
+//     probes tasks_partition_claim_idx, which holds only partitioned
+//     ready rows, once per partition.
 //   - Heartbeat: one UPDATE, by primary key, of the running tasks the
 //     worker names and still holds, which also writes their progress
 //     (HeartbeatProgress).

@@ -27,6 +27,8 @@ type queries struct {
 	notify string
 	// claimSettings precede claim in the same implicit transaction.
 	claimSettings string
+	// fairSettings follow claimSettings before a fair claim.
+	fairSettings string
 	// claimWith returns the claim with its four values (SQL literals) in
 	// place of claim's $1 (worker), $2 (limit), $3 (lease in
 	// microseconds) and $4 (queue), for Store.Claim's one simple-protocol
@@ -232,44 +234,85 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// ordered scan stops at LIMIT and marks the dead entries it passes.
 	q.claimSettings = `SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; ` +
 		`SET LOCAL synchronous_commit = off; `
+	// The fair claim joins its ranked candidates (a few rows per
+	// partition) to the table to lock them. The planner cannot tell how
+	// few they are (their count per partition is a parameter, the number
+	// of partitions the result of a recursive scan) and, with a large
+	// backlog, hash-joined them to a scan of every row of the table; a
+	// nested loop reads each candidate by primary key.
+	q.fairSettings = `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; `
 	// pick is the claim's choice of ids: up to limit ready rows of the
 	// queue that satisfy cond (with its leading AND, or empty), unless
 	// the queue's row satisfies stop, in claim order, skipping rows other
-	// claimers hold. The fair pick (see store.ClaimFilter.Fair) first
-	// finds the partitions with ready rows, one probe of
-	// tasks_partition_claim_idx each (a loose index scan), takes the
+	// claimers hold.
+	//
+	// tasks_claim_idx keeps a queue's ready rows in two groups, those
+	// without a partition first (its second key is partition <> ''), each
+	// in claim order. The plain pick locks the first rows of each group
+	// (two ordered scans, CTEs because a locking clause cannot sit under
+	// a UNION) and keeps the first limit of them in claim order; a queue
+	// with rows in only one group finds the other empty in one probe. The
+	// rows of the other group it locked and did not keep stay locked until
+	// the claim commits, in the same message.
+	//
+	// The fair pick (see store.ClaimFilter.Fair) first finds the
+	// partitions with ready rows, one probe of tasks_partition_claim_idx
+	// each (a loose index scan; that index holds only partitioned rows)
+	// and one probe of tasks_claim_idx for the partition "", takes the
 	// first rows of each in claim order (enough for its share of limit,
-	// and one more), and ranks each row within its partition: the claim
-	// takes rank 0 of every partition, then rank 1, and so on; at equal
-	// rank, partitions go in the order fair (see fairTurn), which is
-	// empty for the plain claim.
+	// and one more), those of "" from the first group of tasks_claim_idx,
+	// and ranks each row within its partition: the claim takes rank 0 of
+	// every partition, then rank 1, and so on; at equal rank, partitions
+	// go in the order fair (see fairTurn), which is empty for the plain
+	// claim.
+	//
+	// The conditions are written so the planner matches them to the
+	// indexes: (partition <> '') IS FALSE and IS TRUE are the two groups
+	// of tasks_claim_idx (NOT of it would be rewritten to partition = '',
+	// which the index does not hold), and partition <> '' repeats the
+	// predicate of tasks_partition_claim_idx.
 	ready := func(queue, cond string) string {
 		return `queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond
 	}
+	const unparted, parted, inPartIdx = `(partition <> '') IS FALSE`, `(partition <> '') IS TRUE`, `partition > ''`
 	pick := func(queue, cond, stop, limit, fair string) string {
 		paused := `NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + stop + `)`
 		if fair == "" {
-			return `SELECT id FROM ` + tbl + `
-	      WHERE ` + ready(queue, cond) + `
-	        AND ` + paused + `
+			group := func(g string) string {
+				return `SELECT id, priority, run_after FROM ` + tbl + `
+	        WHERE ` + ready(queue, cond) + ` AND ` + g + `
+	          AND ` + paused + `
+	        ORDER BY priority DESC, run_after, id
+	        LIMIT ` + limit + `
+	        FOR UPDATE SKIP LOCKED`
+			}
+			return `WITH u AS (` + group(unparted) + `),
+	      p AS (` + group(parted) + `)
+	      SELECT id FROM (SELECT * FROM u UNION ALL SELECT * FROM p) g
 	      ORDER BY priority DESC, run_after, id
-	      LIMIT ` + limit + `
-	      FOR UPDATE SKIP LOCKED`
+	      LIMIT ` + limit
 		}
 		return `SELECT t.id FROM ` + tbl + ` t JOIN (
 	        WITH RECURSIVE parts(p) AS (
-	          (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` ORDER BY partition LIMIT 1)
+	          (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND ` + inPartIdx + ` ORDER BY partition LIMIT 1)
 	          UNION ALL
-	          SELECT (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND partition > parts.p
+	          SELECT (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND ` + inPartIdx + ` AND partition > parts.p
 	              ORDER BY partition LIMIT 1)
 	            FROM parts WHERE parts.p IS NOT NULL),
-	        share AS (SELECT least(` + limit + `, ceil((` + limit + `)::float8 / greatest(count(*), 1))::bigint + 1) AS k
-	            FROM parts WHERE p IS NOT NULL)
-	        SELECT c.id, parts.p, row_number() OVER (PARTITION BY parts.p ORDER BY c.priority DESC, c.run_after, c.id) AS rn
-	          FROM parts, LATERAL (SELECT id, priority, run_after FROM ` + tbl + `
-	              WHERE ` + ready(queue, cond) + ` AND partition = parts.p
-	              ORDER BY priority DESC, run_after, id LIMIT (SELECT k FROM share)) c
-	          WHERE parts.p IS NOT NULL) r ON r.id = t.id
+	        share AS (SELECT least(` + limit + `, ceil((` + limit + `)::float8 / greatest(
+	              (SELECT count(*) FROM parts WHERE p IS NOT NULL) +
+	              (EXISTS (SELECT FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND ` + unparted + `))::int, 1))::bigint + 1) AS k),
+	        cand AS (
+	          SELECT c.id, parts.p, c.priority, c.run_after
+	            FROM parts, LATERAL (SELECT id, priority, run_after FROM ` + tbl + `
+	                WHERE ` + ready(queue, cond) + ` AND ` + inPartIdx + ` AND partition = parts.p
+	                ORDER BY priority DESC, run_after, id LIMIT (SELECT k FROM share)) c
+	            WHERE parts.p IS NOT NULL
+	          UNION ALL
+	          (SELECT id, '', priority, run_after FROM ` + tbl + `
+	              WHERE ` + ready(queue, cond) + ` AND ` + unparted + `
+	              ORDER BY priority DESC, run_after, id LIMIT (SELECT k FROM share)))
+	        SELECT id, p, row_number() OVER (PARTITION BY p ORDER BY priority DESC, run_after, id) AS rn FROM cand) r ON r.id = t.id
 	      WHERE t.status IN ('queued', 'retry') AND ` + paused + `
 	      ORDER BY r.rn, ` + fair + `
 	      LIMIT ` + limit + `

@@ -25,7 +25,7 @@ func TestClaimWithValues(t *testing.T) {
 		if got := q.claimWith("$1", "$2", "$3", "$4", "", ""); got != q.claim {
 			t.Errorf("claimWith of the parameters is not the claim statement")
 		}
-		typed := strings.Replace(q.claimTyped, "$5::text[]", `'{a,b}'::text[]`, 1)
+		typed := strings.ReplaceAll(q.claimTyped, "$5::text[]", `'{a,b}'::text[]`)
 		if got := q.claimWith("$1", "$2", "$3", "$4", claimCond(`'{a,b}'::text[]`), ""); got != typed {
 			t.Errorf("claimWith of a type condition is not the typed claim statement")
 		}

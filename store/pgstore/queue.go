@@ -19,8 +19,8 @@ import (
 const DefaultDeleteBatch = 1000
 
 // Claim moves up to limit ready tasks to running under a lease held by
-// worker, in one statement (UPDATE … FROM (SELECT … FOR UPDATE SKIP
-// LOCKED LIMIT n) … RETURNING) served by the partial index
+// worker, in one statement (UPDATE … WHERE id = ANY(ARRAY(SELECT … FOR
+// UPDATE SKIP LOCKED LIMIT n)) … RETURNING) served by the partial index
 // tasks_claim_idx. The lease ends lease after the database's now(). Tasks
 // come back in claim order. It sends a "c" notification naming the tasks
 // (unless [Options.NoStatusNotify]) when it claimed anything.
@@ -30,9 +30,10 @@ func (s *Store) Claim(ctx context.Context, worker string, limit int, lease time.
 
 // ClaimMatching is Claim restricted to the tasks f matches: the claim's
 // scan of tasks_claim_idx passes over the ready rows of other types,
-// which stay queued. A fair claim (f.Fair) reads
-// tasks_partition_claim_idx instead: one probe per partition with ready
-// tasks, then the first few tasks of each.
+// which stay queued. A fair claim (f.Fair) also reads
+// tasks_partition_claim_idx: one probe per partition with ready tasks,
+// then the first few tasks of each (those without a partition from
+// tasks_claim_idx).
 func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Task, error) {
 	if err := checkLease("claim", worker, lease); err != nil {
 		return nil, err
@@ -69,7 +70,11 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	}
 	var ts []store.Task
 	for range 2 {
-		query := s.q.claimSettings + s.q.queueLimited(queue, limited)
+		query := s.q.claimSettings
+		if f.Fair {
+			query += s.q.fairSettings
+		}
+		query += s.q.queueLimited(queue, limited)
 		if limited {
 			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair)
 		} else {
