@@ -734,8 +734,10 @@ func (a *App) SetQueuePaused(ctx context.Context, name string, paused bool) erro
 
 // SetQueueLimits sets the queue's limits across every process on the
 // App's store (see store.QueueManager and store.QueueLimits): at most
-// MaxRunning of its tasks running at once, and at most Rate started per
-// second beyond a Burst. The zero QueueLimits removes them.
+// MaxRunning of its tasks running at once, at most PartitionMaxRunning of
+// each of its partitions' tasks running at once (tasks without a
+// partition are not capped), and at most Rate started per second beyond
+// a Burst. The zero QueueLimits removes them.
 func (a *App) SetQueueLimits(ctx context.Context, name string, limits store.QueueLimits) error {
 	qm, ok := a.backend.(store.QueueManager)
 	if !ok {

@@ -74,6 +74,14 @@ type QueueLimits struct {
 	// at most Burst + Rate×s tasks start. Zero means max(1, ⌈Rate⌉); it
 	// needs Rate.
 	Burst int `json:"burst,omitempty"`
+	// PartitionMaxRunning, when positive, caps the running tasks of each
+	// partition of the queue (claimed and not finished, in every process),
+	// at most MaxQueueRunning: a partition that has that many running
+	// yields nothing to any claim, plain or fair, until one of them
+	// finishes, while the queue's other partitions are claimed as usual.
+	// Tasks without a partition (the partition "") are not a tenant and
+	// are not capped; MaxRunning bounds them with the rest of the queue.
+	PartitionMaxRunning int `json:"partition_max_running,omitempty"`
 }
 
 // Normalize validates l and fills in Burst. Errors wrap [ErrInvalidQueue].
@@ -90,6 +98,8 @@ func (l QueueLimits) Normalize() (QueueLimits, error) {
 		return bad(fmt.Sprintf("burst must be 0 (default) to %d", MaxQueueBurst))
 	case l.Burst > 0 && l.Rate == 0:
 		return bad("burst needs a rate")
+	case l.PartitionMaxRunning < 0 || l.PartitionMaxRunning > MaxQueueRunning:
+		return bad(fmt.Sprintf("partition_max_running must be 0 (none) to %d", MaxQueueRunning))
 	}
 	if l.Rate > 0 && l.Burst == 0 {
 		l.Burst = max(1, int(math.Ceil(l.Rate)))
@@ -98,7 +108,9 @@ func (l QueueLimits) Normalize() (QueueLimits, error) {
 }
 
 // Limited reports whether l sets any limit.
-func (l QueueLimits) Limited() bool { return l.MaxRunning > 0 || l.Rate > 0 }
+func (l QueueLimits) Limited() bool {
+	return l.MaxRunning > 0 || l.Rate > 0 || l.PartitionMaxRunning > 0
+}
 
 // QueueManager is the optional capability of keeping queue state shared
 // by every process on the backend; find it by type assertion.
@@ -116,8 +128,8 @@ type QueueManager interface {
 	// SetQueueLimits sets the queue's cluster-wide limits (the zero
 	// QueueLimits removes them): from the next claim on, no claim in any
 	// process takes a task of the queue that would pass MaxRunning
-	// running tasks, or start more than Rate tasks per second beyond
-	// Burst. Setting limits fills the token bucket. Limits that do not
+	// running tasks, or PartitionMaxRunning running tasks of its
+	// partition, or start more than Rate tasks per second beyond Burst. Setting limits fills the token bucket. Limits that do not
 	// normalize ([QueueLimits.Normalize]) and a name that is not a queue
 	// name are errors wrapping [ErrInvalidQueue], and nothing changes.
 	SetQueueLimits(ctx context.Context, name string, limits QueueLimits) error

@@ -69,15 +69,18 @@ func runSetPaused(ctx context.Context, args []string, stdout, stderr io.Writer, 
 func runLimit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("limit", "[flags] NAME", `
 Set the queue NAME's limits across every process on the database: at most
--max-running of its tasks running at once, and at most -rate started per
-second, with bursts of up to -burst. A limit left at 0 is removed; with no
-flag at all, every limit is.`)
+-max-running of its tasks running at once, at most -partition-max-running
+of each of its partitions' tasks running at once (tasks without a
+partition are not capped), and at most -rate started per second, with
+bursts of up to -burst. A limit left at 0 is removed; with no flag at
+all, every limit is.`)
 	var c conn
 	c.register(fs)
 	var l store.QueueLimits
 	fs.IntVar(&l.MaxRunning, "max-running", 0, "at most this many of the queue's tasks running at once, cluster-wide (0: no limit)")
 	fs.Float64Var(&l.Rate, "rate", 0, "at most this many tasks started per second, cluster-wide (0: no limit)")
 	fs.IntVar(&l.Burst, "burst", 0, "how many may start at once after a quiet spell (default: the rate, rounded up)")
+	fs.IntVar(&l.PartitionMaxRunning, "partition-max-running", 0, "at most this many of each partition's tasks running at once, cluster-wide (0: no cap)")
 	pos, code, done := parse(fs, args, stdout, stderr)
 	if done {
 		return code

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -67,14 +68,22 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	var out []store.Task
 	var held map[*entry]struct{}
 	expires := now.Add(lease).Truncate(time.Microsecond)
+	// A fair claim, or one from a queue that caps its partitions, picks
+	// its tasks partition by partition first.
 	var fair []*entry
-	if f.Fair {
+	capped := ls != nil && ls.PartitionMaxRunning > 0
+	byPartition := f.Fair || capped
+	if byPartition {
 		after, rotated := s.fairAfter[f.QueueName()]
-		fair = fairPick(heaps, limit, after, rotated)
+		var room func(string) int
+		if capped {
+			room = s.partitionRoom(f.QueueName(), ls.PartitionMaxRunning)
+		}
+		fair = partitionPick(heaps, limit, room, f.Fair, after, rotated)
 	}
 	for len(out) < limit {
 		var e *entry
-		if f.Fair {
+		if byPartition {
 			if len(out) == len(fair) {
 				break
 			}
@@ -111,6 +120,24 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	s.mu.Unlock()
 	ev.send()
 	return out, nil
+}
+
+// partitionRoom returns how many more tasks each partition of queue may
+// start under a cap of limit running tasks per partition; the partition ""
+// is not capped. It reads every running task once.
+func (s *Store) partitionRoom(queue string, limit int) func(string) int {
+	running := make(map[string]int)
+	for _, e := range s.leases.items {
+		if e.t.Queue == queue && e.t.Partition != "" && e.t.Status == store.StatusRunning {
+			running[e.t.Partition]++
+		}
+	}
+	return func(p string) int {
+		if p == "" {
+			return math.MaxInt
+		}
+		return limit - running[p]
+	}
 }
 
 // Heartbeat extends to now+lease the lease of each task in held that worker

@@ -89,27 +89,50 @@ func popFirst(hs []*taskHeap) *entry {
 	return best.pop()
 }
 
-// fairPick returns up to limit tasks of hs in the order of a fair claim
-// (see store.ClaimFilter.Fair): the first task of each partition in claim
-// order, then the second of each, and so on; at equal rank, partitions
-// go in key order from the first key after after when rotated. The tasks
-// stay in their heaps.
-func fairPick(hs []*taskHeap, limit int, after string, rotated bool) []*entry {
+// partitionPick returns up to limit tasks of hs, at most room(p) of each
+// partition p (room nil: no cap), the first of each in claim order. With
+// fair they come in the order of a fair claim (see
+// store.ClaimFilter.Fair): the first task of each partition, then the
+// second of each, and so on; at equal rank, partitions go in key order
+// from the first key after after when rotated. Without fair they come in
+// claim order. The tasks stay in their heaps.
+func partitionPick(hs []*taskHeap, limit int, room func(string) int, fair bool, after string, rotated bool) []*entry {
 	// parts holds, per partition, its first tasks in claim order: at
-	// most limit, so a large backlog costs one comparison per task.
+	// most limit (or its room), so a large backlog costs one comparison
+	// per task.
 	parts := make(map[string][]*entry)
+	rooms := make(map[string]int)
 	for _, h := range hs {
 		for _, e := range h.items {
+			k, ok := rooms[e.t.Partition]
+			if !ok {
+				k = limit
+				if room != nil {
+					k = max(0, min(k, room(e.t.Partition)))
+				}
+				rooms[e.t.Partition] = k
+			}
+			if k == 0 {
+				continue
+			}
 			top := parts[e.t.Partition]
-			if len(top) == limit && !readyLess(e, top[limit-1]) {
+			if len(top) == k && !readyLess(e, top[k-1]) {
 				continue
 			}
 			i, _ := slices.BinarySearchFunc(top, e, cmpReady)
-			if len(top) == limit {
-				top = top[:limit-1]
+			if len(top) == k {
+				top = top[:k-1]
 			}
 			parts[e.t.Partition] = slices.Insert(top, i, e)
 		}
+	}
+	if !fair {
+		var all []*entry
+		for _, top := range parts {
+			all = append(all, top...)
+		}
+		slices.SortFunc(all, cmpReady)
+		return all[:min(len(all), limit)]
 	}
 	var ranked [][]*entry // ranked[r] holds the r-th task of each partition
 	for _, top := range parts {

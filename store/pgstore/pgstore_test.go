@@ -394,11 +394,13 @@ func TestClaimPlansDoNotScanBacklogs(t *testing.T) {
 	const backlog = 100000
 	shapes := []struct {
 		name string
-		rows []string // partition, count (in insert order: earlier run_after first)
+		rows []string // the backlog's partition, then those of 5 rows each, newer
+		// capped is how many of 10 the capped claims take.
+		capped int
 	}{
-		{"big and small", []string{"big", "small"}},
-		{"partitioned then unpartitioned", []string{"big", "small", ""}},
-		{"unpartitioned then partitioned", []string{"", "small", "other"}},
+		{"big and small", []string{"big", "small"}, 7},
+		{"partitioned then unpartitioned", []string{"big", "small", ""}, 10},
+		{"unpartitioned then partitioned", []string{"", "small", "other"}, 10},
 	}
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
@@ -417,7 +419,12 @@ func TestClaimPlansDoNotScanBacklogs(t *testing.T) {
 					FROM generate_series(1, $3) g`, p, i, n)
 				require.NoError(t, err)
 			}
-			_, err := b.env.DB.Exec(`ANALYZE ` + tbl)
+			// A few of the backlog's tasks run, for the capped claims to count.
+			_, err := b.env.DB.Exec(`UPDATE ` + tbl + ` SET status = 'running', attempts = 1, locked_by = 'w0',
+				lease_expires_at = now() + interval '1 hour'
+				WHERE id IN (SELECT id FROM ` + tbl + ` ORDER BY run_after LIMIT 3)`)
+			require.NoError(t, err)
+			_, err = b.env.DB.Exec(`ANALYZE ` + tbl)
 			require.NoError(t, err)
 			qs := pgstore.QueriesForTest(b.store)
 			minute := int64(time.Minute / time.Microsecond)
@@ -428,17 +435,28 @@ func TestClaimPlansDoNotScanBacklogs(t *testing.T) {
 				{"claim", qs["claim"], []any{"w1", 10, minute, store.DefaultQueue}},
 				{"claimTyped", qs["claimTyped"], []any{"w1", 10, minute, store.DefaultQueue, pq.StringArray{"t"}}},
 				{"claimFair", qs["claimFair"], nil},
+				// The claims of a queue that caps its partitions (at 5: the
+				// backlog's partition has 2 places left).
+				{"claimCapped", qs["claimCapped"], nil},
+				{"claimCappedFair", qs["claimCappedFair"], nil},
 			} {
 				settings := qs["claimSettings"]
-				if c.name == "claimFair" {
+				if c.name != "claim" && c.name != "claimTyped" {
 					settings += qs["fairSettings"]
+				}
+				if strings.HasPrefix(c.name, "claimCapped") {
+					require.NoError(t, b.store.SetQueueLimits(b.ctx, store.DefaultQueue, store.QueueLimits{PartitionMaxRunning: 5}))
 				}
 				plan := explain(t, b, settings, c.query, c.args...)
 				require.NotContains(t, plan, "Seq Scan on tasks", "%s plan:\n%s", c.name, plan)
-				require.Contains(t, plan, "rows=10 loops=1", "%s claims 10:\n%s", c.name, plan)
+				want := 10
+				if strings.HasPrefix(c.name, "claimCapped") {
+					want = sh.capped
+				}
+				require.Regexp(t, fmt.Sprintf(`Update on tasks .*actual time=\S+ rows=%d loops=1`, want), plan, "%s claims %d", c.name, want)
 				read := tasksRowsRead(t, plan)
 				require.Less(t, read, 200, "%s reads %d rows of tasks:\n%s", c.name, read, plan)
-				if c.name == "claimFair" {
+				if c.name != "claim" && c.name != "claimTyped" {
 					require.Contains(t, plan, "tasks_partition_claim_idx", plan)
 				}
 			}

@@ -20,7 +20,7 @@ type queries struct {
 	// claimLimitedWith is claimWith for a queue with limits; queueLimited
 	// is the statement before a claim that tells (and, FOR UPDATE, locks)
 	// a limited queue's row, given the queue literal.
-	claimLimitedWith func(worker, limit, leaseUS, queue, cond, fair string) string
+	claimLimitedWith func(worker, limit, leaseUS, queue, cond, fair string, capped bool) string
 	queueLimited     func(queue string, lock bool) string
 	// notify sends the notifications of statements that commit without
 	// them (finish, claim), outside their durable commit.
@@ -72,7 +72,7 @@ SELECT ` + cols + ` FROM upd t, (SELECT count(*) FROM n) n_`
 }
 
 // limitedCond is true of a queues row that sets a limit.
-const limitedCond = `(max_running IS NOT NULL OR rate IS NOT NULL)`
+const limitedCond = `(max_running IS NOT NULL OR rate IS NOT NULL OR partition_max_running IS NOT NULL)`
 
 // claimCond is the claim's condition for a filter whose types are the
 // text array types (an SQL expression): tasks of other types are passed
@@ -196,16 +196,18 @@ func buildQueries(schema string, statusNotify bool) queries {
 	WHERE name = $1 AND paused RETURNING name)
 	SELECT count(pg_notify(` + ch + `, 'r')) FROM upd`
 	// Setting limits fills the bucket, and wakes the pools.
-	q.setLimits = `WITH up AS (INSERT INTO ` + queues + ` AS q (name, max_running, rate, burst, tokens, tokens_at)
-	VALUES ($1, nullif($2, 0), nullif($3, 0::float8), nullif($4, 0), $4, clock_timestamp())
+	q.setLimits = `WITH up AS (INSERT INTO ` + queues + ` AS q (name, max_running, rate, burst, tokens, tokens_at, partition_max_running)
+	VALUES ($1, nullif($2, 0), nullif($3, 0::float8), nullif($4, 0), $4, clock_timestamp(), nullif($5, 0))
 	ON CONFLICT (name) DO UPDATE SET max_running = excluded.max_running, rate = excluded.rate,
-	    burst = excluded.burst, tokens = excluded.tokens, tokens_at = excluded.tokens_at, updated_at = now()
+	    burst = excluded.burst, tokens = excluded.tokens, tokens_at = excluded.tokens_at,
+	    partition_max_running = excluded.partition_max_running, updated_at = now()
 	RETURNING name)
 	SELECT count(pg_notify(` + ch + `, 'r')) FROM up`
 	q.queueCounts = `SELECT queue, status, count(*) FROM ` + tbl + ` GROUP BY queue, status`
 	q.readyTypes = `SELECT queue, type, count(*) FROM ` + tbl + `
 	WHERE status IN ('queued', 'retry') AND run_after <= now() GROUP BY queue, type`
-	q.queueStates = `SELECT name, paused, coalesce(max_running, 0), coalesce(rate, 0), coalesce(burst, 0) FROM ` + queues + `
+	q.queueStates = `SELECT name, paused, coalesce(max_running, 0), coalesce(rate, 0), coalesce(burst, 0),
+	coalesce(partition_max_running, 0) FROM ` + queues + `
 	WHERE paused OR ` + limitedCond
 	q.setEnrichment = `UPDATE ` + tbl + ` SET enrichment = $2::jsonb, updated_at = now() WHERE id = $1`
 
@@ -239,8 +241,11 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// few they are (their count per partition is a parameter, the number
 	// of partitions the result of a recursive scan) and, with a large
 	// backlog, hash-joined them to a scan of every row of the table; a
-	// nested loop reads each candidate by primary key.
-	q.fairSettings = `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; `
+	// nested loop reads each candidate by primary key. The claim by
+	// partition is a large plan, costed high by the settings that turn
+	// plans off: without jit = off, PostgreSQL compiled it on every claim
+	// (seconds on a loaded machine, for a claim that runs in milliseconds).
+	q.fairSettings = `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off; `
 	// pick is the claim's choice of ids: up to limit ready rows of the
 	// queue that satisfy cond (with its leading AND, or empty), unless
 	// the queue's row satisfies stop, in claim order, skipping rows other
@@ -266,18 +271,30 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// go in the order fair (see fairTurn), which is empty for the plain
 	// claim.
 	//
+	// A queue with a partition cap (queues.partition_max_running, read by
+	// the limited claim from its lim CTE) claims partition by partition,
+	// plain or fair: the loose scan finds the partitions with ready rows,
+	// the running rows of the queue are counted by partition once (read
+	// through tasks_lease_idx, however large the backlog), and
+	// each partition yields at most its room under the cap (none when
+	// full) of its first rows; the partition "" is not capped. The plain
+	// capped claim then keeps the first limit candidates in claim order,
+	// the fair one ranks them as above.
+	//
 	// The conditions are written so the planner matches them to the
 	// indexes: (partition <> '') IS FALSE and IS TRUE are the two groups
 	// of tasks_claim_idx (NOT of it would be rewritten to partition = '',
-	// which the index does not hold), and partition <> '' repeats the
-	// predicate of tasks_partition_claim_idx.
+	// which the index does not hold), and partition > '' implies the
+	// predicate of tasks_partition_claim_idx (partition <> '') without
+	// matching the claim index's second key, which the planner otherwise
+	// chose for a partition's rows, reading past other partitions' rows.
 	ready := func(queue, cond string) string {
 		return `queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond
 	}
 	const unparted, parted, inPartIdx = `(partition <> '') IS FALSE`, `(partition <> '') IS TRUE`, `partition > ''`
-	pick := func(queue, cond, stop, limit, fair string) string {
+	pick := func(queue, cond, stop, limit, fair string, capped bool) string {
 		paused := `NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + stop + `)`
-		if fair == "" {
+		if fair == "" && !capped {
 			group := func(g string) string {
 				return `SELECT id, priority, run_after FROM ` + tbl + `
 	        WHERE ` + ready(queue, cond) + ` AND ` + g + `
@@ -292,6 +309,30 @@ func buildQueries(schema string, statusNotify bool) queries {
 	      ORDER BY priority DESC, run_after, id
 	      LIMIT ` + limit
 		}
+		// share is how many rows each partition offers: for the fair
+		// claim its share of limit and one more, for the plain (capped)
+		// one all of limit.
+		share := limit
+		if fair != "" {
+			share = `least(` + limit + `, ceil((` + limit + `)::float8 / greatest(
+	              (SELECT count(*) FROM parts WHERE p IS NOT NULL) +
+	              (EXISTS (SELECT FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND ` + unparted + `))::int, 1))::bigint + 1)`
+		}
+		// room is what each partition offers: its share, or less under
+		// the cap.
+		room := `SELECT p, (SELECT k FROM share) AS n FROM parts WHERE p IS NOT NULL`
+		if capped {
+			room = `SELECT parts.p, greatest(0, least((SELECT k FROM share),
+	              coalesce((SELECT pmax FROM lim) - coalesce(run.n, 0), (SELECT k FROM share)))) AS n
+	            FROM parts LEFT JOIN (SELECT partition AS p, count(*) AS n FROM ` + tbl + `
+	                WHERE lease_expires_at IS NOT NULL AND queue = ` + queue + ` AND partition <> '' GROUP BY partition) run
+	              ON run.p = parts.p
+	            WHERE parts.p IS NOT NULL`
+		}
+		order := `r.rn, ` + fair
+		if fair == "" {
+			order = `r.priority DESC, r.run_after, r.id`
+		}
 		return `SELECT t.id FROM ` + tbl + ` t JOIN (
 	        WITH RECURSIVE parts(p) AS (
 	          (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND ` + inPartIdx + ` ORDER BY partition LIMIT 1)
@@ -299,22 +340,22 @@ func buildQueries(schema string, statusNotify bool) queries {
 	          SELECT (SELECT partition FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND ` + inPartIdx + ` AND partition > parts.p
 	              ORDER BY partition LIMIT 1)
 	            FROM parts WHERE parts.p IS NOT NULL),
-	        share AS (SELECT least(` + limit + `, ceil((` + limit + `)::float8 / greatest(
-	              (SELECT count(*) FROM parts WHERE p IS NOT NULL) +
-	              (EXISTS (SELECT FROM ` + tbl + ` WHERE ` + ready(queue, cond) + ` AND ` + unparted + `))::int, 1))::bigint + 1) AS k),
+	        share AS (SELECT ` + share + ` AS k),
+	        room AS (` + room + `),
 	        cand AS (
-	          SELECT c.id, parts.p, c.priority, c.run_after
-	            FROM parts, LATERAL (SELECT id, priority, run_after FROM ` + tbl + `
-	                WHERE ` + ready(queue, cond) + ` AND ` + inPartIdx + ` AND partition = parts.p
-	                ORDER BY priority DESC, run_after, id LIMIT (SELECT k FROM share)) c
-	            WHERE parts.p IS NOT NULL
+	          SELECT c.id, room.p, c.priority, c.run_after
+	            FROM room, LATERAL (SELECT id, priority, run_after FROM ` + tbl + `
+	                WHERE ` + ready(queue, cond) + ` AND ` + inPartIdx + ` AND partition = room.p
+	                ORDER BY priority DESC, run_after, id LIMIT room.n) c
+	            WHERE room.n > 0
 	          UNION ALL
 	          (SELECT id, '', priority, run_after FROM ` + tbl + `
 	              WHERE ` + ready(queue, cond) + ` AND ` + unparted + `
 	              ORDER BY priority DESC, run_after, id LIMIT (SELECT k FROM share)))
-	        SELECT id, p, row_number() OVER (PARTITION BY p ORDER BY priority DESC, run_after, id) AS rn FROM cand) r ON r.id = t.id
+	        SELECT id, p, priority, run_after,
+	            row_number() OVER (PARTITION BY p ORDER BY priority DESC, run_after, id) AS rn FROM cand) r ON r.id = t.id
 	      WHERE t.status IN ('queued', 'retry') AND ` + paused + `
-	      ORDER BY r.rn, ` + fair + `
+	      ORDER BY ` + order + `
 	      LIMIT ` + limit + `
 	      FOR UPDATE OF t SKIP LOCKED`
 	}
@@ -330,32 +371,42 @@ func buildQueries(schema string, statusNotify bool) queries {
 	last_heartbeat = now(),
 	started_at = now(),
 	updated_at = now()
-	WHERE t.id = ANY(ARRAY(` + pick(queue, cond, `(paused OR `+limitedCond+`)`, limit, fair) + `))
+	WHERE t.id = ANY(ARRAY(` + pick(queue, cond, `(paused OR `+limitedCond+`)`, limit, fair, false) + `))
 	RETURNING ` + claimedCols
 	}
 	// The claim of a limited queue (see Store.ClaimMatching) runs after
 	// queueLimited has locked the queue's row, in a statement of its own,
 	// so its snapshot sees every claim committed before it took the lock:
 	// the running tasks it counts and the tokens it reads are current. It
-	// takes at most what max_running leaves and the bucket holds, spends
-	// the tokens, and stamps every task it starts, and the bucket, with
-	// one clock_timestamp() read after the lock, so start times follow the
-	// order the claims took turns in. A queue without a row, or without
-	// limits, claims as the plain claim does.
+	// takes at most what max_running leaves and the bucket holds, and
+	// from each partition at most what partition_max_running leaves,
+	// spends the tokens, and stamps every task it starts, and the bucket,
+	// with one clock_timestamp() read after the lock, so start times
+	// follow the order the claims took turns in. A queue without a row,
+	// or without limits, claims as the plain claim does. queueLimited
+	// returns a row when the queue is limited, with whether it caps its
+	// partitions; a limited claim built without the cap (capped false)
+	// takes nothing from a queue that has one, and the store claims again
+	// with it.
 	q.queueLimited = func(queue string, lock bool) string {
-		s := `SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + limitedCond
+		s := `SELECT partition_max_running IS NOT NULL FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + limitedCond
 		if lock {
 			s += ` FOR UPDATE`
 		}
 		return s + `; `
 	}
-	q.claimLimitedWith = func(worker, limit, leaseUS, queue, cond, fair string) string {
+	q.claimLimitedWith = func(worker, limit, leaseUS, queue, cond, fair string, capped bool) string {
 		if cond != "" {
 			cond = ` AND ` + cond
 		}
+		stop := `paused`
+		if !capped {
+			stop = `(paused OR partition_max_running IS NOT NULL)`
+		}
 		return `WITH c AS (SELECT clock_timestamp() AS ts),
 	lim AS (SELECT q.max_running, CASE WHEN q.rate IS NOT NULL THEN least(q.burst::float8,
-	      q.tokens + q.rate * greatest(0, extract(epoch FROM (SELECT ts FROM c) - q.tokens_at))) END AS tokens
+	      q.tokens + q.rate * greatest(0, extract(epoch FROM (SELECT ts FROM c) - q.tokens_at))) END AS tokens,
+	      q.partition_max_running AS pmax
 	    FROM ` + schema + `.queues q WHERE q.name = ` + queue + `),
 	n AS (SELECT coalesce((SELECT greatest(0, least(` + limit + `,
 	      coalesce(l.max_running - (SELECT count(*) FROM ` + tbl + ` r
@@ -369,7 +420,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	    last_heartbeat = (SELECT ts FROM c),
 	    started_at = (SELECT ts FROM c),
 	    updated_at = (SELECT ts FROM c)
-	  WHERE t.id = ANY(ARRAY(` + pick(queue, cond, `paused`, `(SELECT n FROM n)`, fair) + `))
+	  WHERE t.id = ANY(ARRAY(` + pick(queue, cond, stop, `(SELECT n FROM n)`, fair, capped) + `))
 	  RETURNING ` + claimedCols + `),
 	tok AS (UPDATE ` + schema + `.queues q SET tokens = l.tokens - (SELECT count(*) FROM upd), tokens_at = (SELECT ts FROM c)
 	    FROM lim l WHERE q.name = ` + queue + ` AND l.tokens IS NOT NULL)

@@ -58,7 +58,10 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	// taken after the lock.
 	w, queue := pq.QuoteLiteral(worker), pq.QuoteLiteral(f.QueueName())
 	n, us := strconv.Itoa(limit), strconv.FormatInt(micros(lease), 10)
-	_, limited := s.limited.Load(f.QueueName())
+	// limited: the queue was last seen with limits; capped: with a
+	// partition cap among them.
+	v, limited := s.limited.Load(f.QueueName())
+	capped := limited && v.(bool)
 	// fair is the fair claim's order of partitions at equal rank, after
 	// the partition of the last task the previous one took.
 	fair, after, rotated := "", "", false
@@ -69,28 +72,32 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		fair = fairTurn(after, rotated)
 	}
 	var ts []store.Task
-	for range 2 {
+	for range 3 {
 		query := s.q.claimSettings
-		if f.Fair {
+		if f.Fair || capped {
 			query += s.q.fairSettings
 		}
 		query += s.q.queueLimited(queue, limited)
 		if limited {
-			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair)
+			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair, capped)
 		} else {
 			query += s.q.claimWith(w, n, us, queue, cond, fair)
 		}
-		var hasLimits bool
+		var hasLimits, hasCap bool
 		var err error
-		ts, hasLimits, err = s.claimQuery(ctx, query, worker, lease)
+		ts, hasLimits, hasCap, err = s.claimQuery(ctx, query, worker, lease)
 		if err != nil {
 			return nil, errorf("pgstore: claim: %w", err)
 		}
 		switch {
-		case hasLimits && !limited:
-			s.limited.Store(f.QueueName(), true)
-			limited = true
-			continue // the plain claim took nothing
+		case hasLimits && (!limited || hasCap && !capped):
+			// The plain claim, or the limited one without the cap,
+			// took nothing.
+			s.limited.Store(f.QueueName(), hasCap)
+			limited, capped = true, hasCap
+			continue
+		case hasLimits && capped && !hasCap:
+			s.limited.Store(f.QueueName(), false) // the claim was right, the next one is cheaper
 		case !hasLimits && limited:
 			s.limited.Delete(f.QueueName())
 		}
@@ -108,20 +115,23 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 }
 
 // claimQuery runs a claim message: its first result set is the look at
-// the queue's limits (a row when it has some), the next one the claimed
-// tasks.
-func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time.Duration) ([]store.Task, bool, error) {
+// the queue's limits (a row when it has some, saying whether a partition
+// cap is among them), the next one the claimed tasks.
+func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time.Duration) (ts []store.Task, hasLimits, hasCap bool, err error) {
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
-	hasLimits := false
 	for rows.Next() {
 		hasLimits = true
+		if err := rows.Scan(&hasCap); err != nil {
+			rows.Close()
+			return nil, false, false, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if !rows.NextResultSet() {
 		err := rows.Err()
@@ -129,10 +139,10 @@ func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time
 		if err == nil {
 			err = errors.New("the claim returned no result")
 		}
-		return nil, false, err
+		return nil, false, false, err
 	}
-	ts, err := scanClaimed(rows, worker, lease)
-	return ts, hasLimits, err
+	ts, err = scanClaimed(rows, worker, lease)
+	return ts, hasLimits, hasCap, err
 }
 
 // fairTurn is the SQL order of the fair claim's partitions (of the

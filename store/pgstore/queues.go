@@ -41,7 +41,7 @@ func (s *Store) SetQueueLimits(ctx context.Context, name string, limits store.Qu
 	if err != nil {
 		return fmt.Errorf("pgstore: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, s.q.setLimits, name, limits.MaxRunning, limits.Rate, limits.Burst); err != nil {
+	if _, err := s.db.ExecContext(ctx, s.q.setLimits, name, limits.MaxRunning, limits.Rate, limits.Burst, limits.PartitionMaxRunning); err != nil {
 		return errorf("pgstore: set queue limits: %w", err)
 	}
 	return nil
@@ -115,7 +115,7 @@ func (s *Store) Queues(ctx context.Context) ([]store.QueueInfo, error) {
 			paused bool
 			l      store.QueueLimits
 		)
-		if err := states.Scan(&name, &paused, &l.MaxRunning, &l.Rate, &l.Burst); err != nil {
+		if err := states.Scan(&name, &paused, &l.MaxRunning, &l.Rate, &l.Burst, &l.PartitionMaxRunning); err != nil {
 			return nil, errorf("pgstore: queues: %w", err)
 		}
 		qi := get(name)

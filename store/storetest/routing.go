@@ -146,8 +146,9 @@ func testQueues(t *testing.T, s *suite) {
 }
 
 // testQueueLimits pins a queue's limits: a claim never takes a task that
-// would pass MaxRunning running tasks, nor more than the token bucket
-// holds, and the zero limits remove them.
+// would pass MaxRunning running tasks, nor PartitionMaxRunning running
+// tasks of its partition (tasks without one are not capped), nor more
+// than the token bucket holds, and the zero limits remove them.
 func testQueueLimits(t *testing.T, s *suite) {
 	t.Parallel()
 	t.Run("MaxRunning", func(t *testing.T) {
@@ -223,6 +224,83 @@ func testQueueLimits(t *testing.T, s *suite) {
 		require.Len(t, got, 2)
 	})
 
+	t.Run("PartitionMaxRunning", func(t *testing.T) {
+		ctx, b := s.fresh(t)
+		qm, ok := b.(store.QueueManager)
+		if !ok {
+			t.Skip("backend is not a store.QueueManager")
+		}
+		// by counts the tasks of ts by partition.
+		by := func(ts []store.Task) map[string]int {
+			m := map[string]int{}
+			for _, t := range ts {
+				m[t.Partition]++
+			}
+			return m
+		}
+		for range 5 {
+			mustCreate(t, ctx, b, store.NewTask{Queue: "cap", Partition: "a"})
+		}
+		mustCreate(t, ctx, b, store.NewTask{Queue: "cap", Partition: "b"})
+		for range 3 {
+			mustCreate(t, ctx, b, store.NewTask{Queue: "cap"})
+		}
+		require.NoError(t, qm.SetQueueLimits(ctx, "cap", store.QueueLimits{PartitionMaxRunning: 2}))
+		f := store.ClaimFilter{Queue: "cap"}
+		got, err := b.ClaimMatching(ctx, "w1", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"a": 2, "b": 1, "": 3}, by(got),
+			"each partition yields up to the cap; tasks without a partition are not capped")
+		none, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Empty(t, none, "a full partition yielded a task")
+		var a store.Task
+		for _, t := range got {
+			if t.Partition == "a" {
+				a = t
+			}
+		}
+		errs, err := b.Finish(ctx, []store.Outcome{{TaskID: a.ID, Worker: "w1", Attempt: 1, Kind: store.OutcomeComplete}})
+		require.NoError(t, err)
+		require.NoError(t, errs[0])
+		one, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"a": 1}, by(one), "a finished task frees its partition's place")
+		mustCreate(t, ctx, b, store.NewTask{Queue: "cap", Partition: "b"})
+		mustCreate(t, ctx, b, store.NewTask{Queue: "cap", Partition: "b"})
+		more, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"b": 1}, by(more), "b had one place left")
+
+		queues, err := qm.Queues(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "cap", queues[0].Name)
+		require.Equal(t, store.QueueLimits{PartitionMaxRunning: 2}, queues[0].Limits)
+
+		// The fair claim is capped alike: it rotates over the partitions
+		// with room, a task each, then stops at the cap.
+		for _, p := range []string{"x", "x", "x", "y", "y", "y", "", ""} {
+			mustCreate(t, ctx, b, store.NewTask{Queue: "fcap", Partition: p})
+		}
+		require.NoError(t, qm.SetQueueLimits(ctx, "fcap", store.QueueLimits{MaxRunning: 100, PartitionMaxRunning: 2}))
+		ff := store.ClaimFilter{Queue: "fcap", Fair: true}
+		got, err = b.ClaimMatching(ctx, "w1", 3, time.Minute, ff)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"x": 1, "y": 1, "": 1}, by(got))
+		got, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, ff)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"x": 1, "y": 1, "": 1}, by(got), "x and y have one place left each")
+		none, err = b.ClaimMatching(ctx, "w1", 10, time.Minute, ff)
+		require.NoError(t, err)
+		require.Empty(t, none, "a full partition yielded a task to a fair claim")
+
+		// Without the cap, the queue's partitions are claimed in full.
+		require.NoError(t, qm.SetQueueLimits(ctx, "cap", store.QueueLimits{}))
+		rest, err := b.ClaimMatching(ctx, "w2", 10, time.Minute, f)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"a": 2, "b": 1}, by(rest), "removed cap still held")
+	})
+
 	t.Run("Invalid", func(t *testing.T) {
 		ctx, b := s.fresh(t)
 		qm, ok := b.(store.QueueManager)
@@ -230,14 +308,16 @@ func testQueueLimits(t *testing.T, s *suite) {
 			t.Skip("backend is not a store.QueueManager")
 		}
 		for name, l := range map[string]store.QueueLimits{
-			"negative running": {MaxRunning: -1},
-			"too many running": {MaxRunning: store.MaxQueueRunning + 1},
-			"negative rate":    {Rate: -1},
-			"tiny rate":        {Rate: store.MinQueueRate / 2},
-			"huge rate":        {Rate: store.MaxQueueRate * 2},
-			"NaN rate":         {Rate: math.NaN()},
-			"burst alone":      {Burst: 3},
-			"negative burst":   {Rate: 1, Burst: -1},
+			"negative running":           {MaxRunning: -1},
+			"too many running":           {MaxRunning: store.MaxQueueRunning + 1},
+			"negative rate":              {Rate: -1},
+			"tiny rate":                  {Rate: store.MinQueueRate / 2},
+			"huge rate":                  {Rate: store.MaxQueueRate * 2},
+			"NaN rate":                   {Rate: math.NaN()},
+			"burst alone":                {Burst: 3},
+			"negative burst":             {Rate: 1, Burst: -1},
+			"negative partition running": {PartitionMaxRunning: -1},
+			"too many partition running": {PartitionMaxRunning: store.MaxQueueRunning + 1},
 		} {
 			require.ErrorIs(t, qm.SetQueueLimits(ctx, "q", l), store.ErrInvalidQueue, name)
 		}

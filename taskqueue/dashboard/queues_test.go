@@ -34,6 +34,9 @@ func TestQueuesPauseResume(t *testing.T) {
 	require.NoError(t, b.store.SetQueueLimits(context.Background(), "mail", store.QueueLimits{MaxRunning: 3, Rate: 2.5}))
 	body = b.get(t, "/ui/")
 	require.Contains(t, body, "at most 3 running · 2.5/s, burst 3")
+	require.NoError(t, b.store.SetQueueLimits(context.Background(), "mail", store.QueueLimits{MaxRunning: 3, PartitionMaxRunning: 2}))
+	body = b.get(t, "/ui/")
+	require.Contains(t, body, "at most 3 running · at most 2 running per partition")
 	require.Contains(t, body, `action="/ui/queues/mail/resume"`)
 	require.Contains(t, body, "paused")
 

@@ -170,9 +170,11 @@
 // store.QueueManager) answers 501 not_implemented.
 //
 // PUT {prefix}/queues/{name}/limits replaces the queue's limits across
-// every process: {"max_running": 3, "rate": 20, "burst": 5}, each optional
-// (absent or 0: no such limit; burst defaults to the rate rounded up and
-// needs a rate); see store.QueueLimits for the bounds. It answers
+// every process: {"max_running": 3, "rate": 20, "burst": 5,
+// "partition_max_running": 2}, each optional (absent or 0: no such limit;
+// burst defaults to the rate rounded up and needs a rate;
+// partition_max_running caps the running tasks of each partition, tasks
+// without a partition excepted); see store.QueueLimits for the bounds. It answers
 // {"name", "limits"} with the limits as stored.
 //
 // # Rendering

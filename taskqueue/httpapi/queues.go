@@ -115,8 +115,9 @@ type queueLimits struct {
 }
 
 // setQueueLimits answers PUT /queues/{name}/limits: the body is
-// {"max_running": n, "rate": r, "burst": b}, each optional (absent or 0:
-// no such limit), and replaces the queue's limits in every process.
+// {"max_running": n, "rate": r, "burst": b, "partition_max_running": p},
+// each optional (absent or 0: no such limit), and replaces the queue's
+// limits in every process.
 func (a *API) setQueueLimits(w http.ResponseWriter, r *http.Request) {
 	name, ok := a.queueName(w, r)
 	if !ok {
@@ -141,6 +142,8 @@ func (a *API) setQueueLimits(w http.ResponseWriter, r *http.Request) {
 			l.MaxRunning, err = jsonInt(f.value, null)
 		case "burst":
 			l.Burst, err = jsonInt(f.value, null)
+		case "partition_max_running":
+			l.PartitionMaxRunning, err = jsonInt(f.value, null)
 		case "rate":
 			if !null {
 				if err = json.Unmarshal(f.value, &l.Rate); err != nil {

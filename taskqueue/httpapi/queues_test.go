@@ -113,12 +113,18 @@ func TestQueueLimitsAPI(t *testing.T) {
 	require.JSONEq(t, `{"name":"mail","limits":{"max_running":3,"rate":2.5,"burst":3}}`, w.Body.String())
 	w = b.do(t, http.MethodGet, "/api/v1/queues", "")
 	require.Contains(t, w.Body.String(), `"limits":{"max_running":3,"rate":2.5,"burst":3}`)
+	w = b.do(t, http.MethodPut, "/api/v1/queues/mail/limits", `{"partition_max_running":2}`)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.JSONEq(t, `{"name":"mail","limits":{"partition_max_running":2}}`, w.Body.String())
+	w = b.do(t, http.MethodGet, "/api/v1/queues", "")
+	require.Contains(t, w.Body.String(), `"limits":{"partition_max_running":2}`)
 	w = b.do(t, http.MethodPut, "/api/v1/queues/mail/limits", `{}`)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	require.JSONEq(t, `{"name":"mail","limits":{}}`, w.Body.String())
 
 	for _, body := range []string{`{"max_running":-1}`, `{"max_running":1.5}`, `{"rate":"fast"}`, `{"burst":2}`,
-		`{"rate":1e9}`, `{"max_running":1,"max_running":2}`, `[1]`} {
+		`{"rate":1e9}`, `{"max_running":1,"max_running":2}`, `[1]`,
+		`{"partition_max_running":-1}`, `{"partition_max_running":2000000}`, `{"partition_max_running":"2"}`} {
 		requireError(t, b.do(t, http.MethodPut, "/api/v1/queues/mail/limits", body), http.StatusBadRequest, httpapi.CodeInvalidRequest)
 	}
 	requireError(t, b.do(t, http.MethodPut, "/api/v1/queues/mail/limits", `{"speed":1}`), http.StatusBadRequest, httpapi.CodeUnknownField)
