@@ -164,8 +164,18 @@ func clonePtr(p *time.Time) *time.Time {
 
 // snapshot returns a copy of the task that shares no memory with the
 // store.
-func (e *entry) snapshot() store.Task {
+func (e *entry) snapshot() store.Task { return e.snapshotInto(nil) }
+
+// snapshotInto is snapshot with the copied times stored in ts when it is
+// not nil, so a claim of many tasks allocates their times at once.
+func (e *entry) snapshotInto(ts *[4]time.Time) store.Task {
 	t := e.t
+	if ts != nil {
+		t.LeaseExpiresAt = copyTime(t.LeaseExpiresAt, &ts[0])
+		t.LastHeartbeat = copyTime(t.LastHeartbeat, &ts[1])
+		t.StartedAt = copyTime(t.StartedAt, &ts[2])
+		t.FinishedAt = copyTime(t.FinishedAt, &ts[3])
+	}
 	t.Params = cloneJSON(t.Params)
 	t.Result = cloneJSON(t.Result)
 	t.Events = cloneJSON(t.Events)
@@ -173,11 +183,22 @@ func (e *entry) snapshot() store.Task {
 	t.Progress = cloneJSON(t.Progress)
 	t.TraceContext = store.CloneTraceContext(t.TraceContext)
 	t.AttemptHistory = slices.Clone(t.AttemptHistory)
-	t.LeaseExpiresAt = clonePtr(t.LeaseExpiresAt)
-	t.LastHeartbeat = clonePtr(t.LastHeartbeat)
-	t.StartedAt = clonePtr(t.StartedAt)
-	t.FinishedAt = clonePtr(t.FinishedAt)
+	if ts == nil {
+		t.LeaseExpiresAt = clonePtr(t.LeaseExpiresAt)
+		t.LastHeartbeat = clonePtr(t.LastHeartbeat)
+		t.StartedAt = clonePtr(t.StartedAt)
+		t.FinishedAt = clonePtr(t.FinishedAt)
+	}
 	return t
+}
+
+// copyTime stores *p in dst and returns dst, or nil when p is nil.
+func copyTime(p *time.Time, dst *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	*dst = *p
+	return dst
 }
 
 // setStatus changes e's status and keeps the counts.

@@ -29,7 +29,10 @@ type notifier struct{ hub *fanout.Hub }
 //     (due at once), Run, a retry due at once, a release, a rescue to retry.
 //     A task that becomes due later, by the passing of its RunAfter, sends
 //     nothing: claimers poll for those.
-//   - EventChanged with TaskID on every status change.
+//   - EventChanged on every status change: naming the task when one
+//     task changed; naming none, to subscribers of all events, when an
+//     operation changed several (a claim, an outcome batch), each task's
+//     subscribers still getting one naming it.
 //   - EventCancel with TaskID when a running task is asked to cancel.
 func (s *Store) Subscribe() (<-chan store.Event, func()) { return s.events.hub.Subscribe() }
 
@@ -48,7 +51,8 @@ type eventBatch struct {
 	n       *notifier
 	on      bool
 	isReady bool
-	events  []store.Event
+	ids     []string      // tasks whose status changed, in order
+	cancels []store.Event // EventCancel of running tasks asked to cancel
 }
 
 func (n *notifier) batch() eventBatch {
@@ -59,25 +63,34 @@ func (b *eventBatch) ready() { b.isReady = true }
 
 func (b *eventBatch) changed(id string) {
 	if b.on {
-		b.events = append(b.events, store.Event{Kind: store.EventChanged, TaskID: id})
+		b.ids = append(b.ids, id)
 	}
 }
 
 func (b *eventBatch) cancel(id string) {
 	if b.on {
-		b.events = append(b.events, store.Event{Kind: store.EventCancel, TaskID: id})
+		b.cancels = append(b.cancels, store.Event{Kind: store.EventCancel, TaskID: id})
 	}
 }
 
-// send delivers the collected events, ready first.
+// send delivers the collected events: ready first, then the changes,
+// then the cancellations. Changes to several tasks reach a subscriber of
+// all events as one EventChanged naming no task, as the PostgreSQL
+// listener delivers a notification naming many tasks, and each task's
+// subscribers as an EventChanged naming it: a claim or an outcome batch
+// of a thousand tasks is one event to a pool, not a thousand (which
+// filled its channel in a drain and cost it a resync each time).
 func (b *eventBatch) send() {
-	if !b.n.hub.Active() || (!b.isReady && len(b.events) == 0) {
+	if !b.n.hub.Active() || (!b.isReady && len(b.ids) == 0 && len(b.cancels) == 0) {
 		return
 	}
 	if b.isReady {
-		b.events = append(b.events, store.Event{})
-		copy(b.events[1:], b.events)
-		b.events[0] = store.Event{Kind: store.EventReady}
+		b.n.hub.Send(store.Event{Kind: store.EventReady})
 	}
-	b.n.hub.Send(b.events...)
+	if len(b.ids) > 0 {
+		b.n.hub.SendChanged(b.ids)
+	}
+	if len(b.cancels) > 0 {
+		b.n.hub.Send(b.cancels...)
+	}
 }

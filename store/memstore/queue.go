@@ -81,6 +81,18 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		}
 		fair = partitionPick(heaps, limit, room, f.Fair, after, rotated)
 	}
+	// out and the copies of its times are allocated once, for as many
+	// tasks as the claim can take.
+	avail := len(fair)
+	if !f.Fair {
+		for _, h := range heaps {
+			avail += h.Len()
+		}
+	}
+	if n := min(limit, avail); n > 0 {
+		out = make([]store.Task, 0, n)
+	}
+	times := make([][4]time.Time, cap(out))
 	for len(out) < limit {
 		var e *entry
 		if byPartition {
@@ -109,7 +121,11 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		s.leases.add(e)
 		held[e] = struct{}{}
 		ev.changed(e.t.ID)
-		out = append(out, e.snapshot())
+		if len(out) < len(times) {
+			out = append(out, e.snapshotInto(&times[len(out)]))
+		} else {
+			out = append(out, e.snapshot())
+		}
 	}
 	if ls != nil {
 		ls.take(len(out))
