@@ -299,7 +299,9 @@ type Pool struct {
 	held     map[string]*heldTask // by task id: attempts running or awaiting their write
 	inflight int                  // claimed attempts not yet handed to the finisher
 
-	workers  int        // goroutines running attempts, at most Concurrency
+	workers  int        // worker goroutines (running attempts or parked), at most Concurrency
+	idle     int        // workers parked on wake, waiting for a claimed task
+	idleGen  int        // counts poll ticks, for retiring workers parked across a whole interval
 	avgRun   float64    // moving average of attempt durations, in nanoseconds; 0 before the first
 	waiting  []*pending // claimed tasks waiting for a worker, in claim order
 	draining bool       // stopping: waiting tasks are released, not run
@@ -312,6 +314,14 @@ type Pool struct {
 	// for at most one statement of the other. Only this pool's statements
 	// name its tasks, so pools need not coordinate.
 	writes sync.Mutex
+
+	// wake (on mu) is signalled for each task a claim leaves waiting
+	// while workers are parked, and broadcast at stop and to retire
+	// workers parked for a whole poll interval. Workers live across
+	// claims: a pool of 2,000 workers draining tiny tasks started up to
+	// 2,000 goroutines per claim when its workers retired as soon as none
+	// waited, a good part of its CPU per task.
+	wake sync.Cond
 
 	slotFreed chan struct{}
 	hbNow     chan struct{} // a heartbeat of every held task, at once
@@ -365,6 +375,7 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 		joined:    make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 	}
+	p.wake.L = &p.mu
 	if cfg.Member != nil {
 		cfg.Member.hooks(p.abandon, func() {
 			select {
@@ -578,6 +589,7 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 			throttle.Notify()
 		case <-poll.C:
 			throttle.Notify()
+			p.retireIdle()
 		}
 	}
 }
@@ -655,15 +667,25 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 		}
 		p.held[tasks[i].ID] = pds[i].h
 	}
-	// New workers take the first tasks; the rest wait in claim order.
-	start := min(p.cfg.Concurrency-p.workers, len(pds))
+	// The tasks wait in claim order for the parked workers; new workers,
+	// as many as Concurrency allows, take the first of the rest.
+	idle := p.idle
+	wake := min(idle, len(pds))
+	start := min(p.cfg.Concurrency-p.workers, len(pds)-wake)
 	p.workers += start
-	for i := start; i < len(pds); i++ {
-		p.waiting = append(p.waiting, &pds[i])
+	for i := range pds[start:] {
+		p.waiting = append(p.waiting, &pds[start+i])
 	}
 	p.mu.Unlock()
-	// Started after the lock is released, so finishing workers do not wait
-	// for a whole batch of goroutines to start.
+	// Signalled and started after the lock is released, so finishing
+	// workers do not wait for a whole batch of goroutines to start.
+	if wake > 1 && wake == idle {
+		p.wake.Broadcast()
+	} else {
+		for range wake {
+			p.wake.Signal()
+		}
+	}
 	for i := range start {
 		go p.work(&pds[i], fin)
 	}
@@ -694,7 +716,9 @@ type pending struct {
 	t   *store.Task
 }
 
-// work runs pd, then the waiting tasks in claim order, until none waits.
+// work runs pd, then the waiting tasks in claim order; when none waits
+// it parks until a claim leaves one, and retires at stop or after a whole
+// poll interval parked.
 func (p *Pool) work(pd *pending, fin *finisher) {
 	for pd != nil {
 		ran := p.run(pd.ctx, pd.h, pd.t, fin)
@@ -703,25 +727,67 @@ func (p *Pool) work(pd *pending, fin *finisher) {
 }
 
 // next records that an attempt that ran for ran left the pool and takes
-// the first waiting task, or retires the calling worker: one acquisition
-// of the pool's lock per task.
+// the first waiting task (one acquisition of the pool's lock per task
+// under a backlog), or parks the calling worker until one waits. It
+// returns nil when the worker retires.
 func (p *Pool) next(ran time.Duration) *pending {
 	p.mu.Lock()
 	p.settle(ran)
-	var pd *pending
-	if len(p.waiting) == 0 || p.draining {
-		p.workers--
-	} else {
-		pd = p.waiting[0]
-		p.waiting[0] = nil
-		p.waiting = p.waiting[1:]
-	}
+	pd := p.take()
 	p.mu.Unlock()
 	select {
 	case p.slotFreed <- struct{}{}:
 	default:
 	}
+	if pd != nil {
+		return pd
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.park()
+}
+
+// take removes and returns the first waiting task, or nil when none
+// waits or the pool is draining. p.mu must be held.
+func (p *Pool) take() *pending {
+	if len(p.waiting) == 0 || p.draining {
+		return nil
+	}
+	pd := p.waiting[0]
+	p.waiting[0] = nil
+	p.waiting = p.waiting[1:]
 	return pd
+}
+
+// park waits, p.mu held, until a task waits and returns it, or returns
+// nil (the worker retires) once the pool drains or the worker stayed
+// parked across two poll ticks.
+func (p *Pool) park() *pending {
+	gen := p.idleGen
+	for {
+		if pd := p.take(); pd != nil {
+			return pd
+		}
+		if p.draining || p.idleGen-gen >= 2 {
+			p.workers--
+			return nil
+		}
+		p.idle++
+		p.wake.Wait()
+		p.idle--
+	}
+}
+
+// retireIdle counts a poll tick and wakes the parked workers, which
+// retire when they stayed parked across two ticks.
+func (p *Pool) retireIdle() {
+	p.mu.Lock()
+	p.idleGen++
+	idle := p.idle
+	p.mu.Unlock()
+	if idle > 0 {
+		p.wake.Broadcast()
+	}
 }
 
 // settle counts an attempt that ran for ran out of the pool. p.mu must be
@@ -746,6 +812,7 @@ func (p *Pool) releaseWaiting(fin *finisher) {
 	waiting := p.waiting
 	p.waiting = nil
 	p.mu.Unlock()
+	p.wake.Broadcast() // parked workers retire
 	for _, pd := range waiting {
 		pd.h.cancel(ErrStopping)
 		ran := p.run(pd.ctx, pd.h, pd.t, fin)
