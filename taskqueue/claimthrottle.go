@@ -65,7 +65,7 @@ var ready = func() chan time.Time {
 //     filled every free slot, a claim is due at once.
 //   - With a backlog (the last claim filled every free slot or found none
 //     free) a freed slot makes a claim due when enough slots are free
-//     (the enough function, a quarter of the capacity in a pool) or
+//     (the enough function: in a pool, a quarter of what one claim may take) or
 //     claimCooldown after the first freed slot, so claims come in batches.
 //   - Without a backlog, once claims for notifications find more than
 //     spaceAbove tasks, a claim waits until claimDuty times the recent claim duration

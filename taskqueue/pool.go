@@ -555,7 +555,7 @@ func (p *Pool) Serve(ctx context.Context) error {
 func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-chan store.Event) {
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
-	throttle := newClaimThrottle(p.cfg.Now, func() bool { return p.free() >= p.batchMin() }, newRealTimer())
+	throttle := newClaimThrottle(p.cfg.Now, p.enoughFree, newRealTimer())
 	defer throttle.Stop()
 	for ctx.Err() == nil {
 		select {
@@ -607,25 +607,30 @@ func (p *Pool) capacity() int {
 	return p.cfg.Concurrency + prefetch
 }
 
-func (p *Pool) free() int {
+// maxClaim bounds the tasks one claim takes: a pool holds up to its
+// capacity (3,000 tasks at 2,000 workers with the default prefetch) but
+// claims it in statements of at most maxClaim, the default outcome batch
+// (DefaultFinishBatch). A pool of 2,000 workers draining tiny tasks then
+// makes the claims a pool of 100 does, rather than claims of up to 3,000
+// rows, each holding every worker's next task back until it returns.
+const maxClaim = DefaultFinishBatch
+
+// enoughFree reports whether a backlogged pool has the free capacity to
+// claim (a quarter of what one claim may take); otherwise it waits for
+// more or for claimCooldown.
+func (p *Pool) enoughFree() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.capacity() - p.inflight
+	c := p.capacity()
+	return c-p.inflight >= max(1, min(c, maxClaim)/4)
 }
 
-// batchMin is the free capacity a backlogged pool waits for before it
-// claims (or for claimCooldown).
-func (p *Pool) batchMin() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return max(1, p.capacity()/4)
-}
-
-// claim claims up to the number of free slots and starts the tasks. It
-// returns how many it claimed and how many slots were free.
+// claim claims up to the number of free slots (at most maxClaim) and
+// starts the tasks. It returns how many it claimed and how many it asked
+// for.
 func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int) {
 	p.mu.Lock()
-	free = p.capacity() - p.inflight
+	free = min(p.capacity()-p.inflight, maxClaim)
 	p.mu.Unlock()
 	if free <= 0 {
 		return 0, 0
