@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -300,8 +301,10 @@ type Pool struct {
 	inflight int                  // claimed attempts not yet handed to the finisher
 
 	workers  int        // worker goroutines (running attempts or parked), at most Concurrency
-	idle     int        // workers parked on wake, waiting for a claimed task
+	idle     int        // workers parked on wake and not yet asked to wake
+	wakes    int        // workers asked to wake (and counted out of idle) that have not woken
 	idleGen  int        // counts poll ticks, for retiring workers parked across a whole interval
+	taken    int        // counts tasks taken from waiting, to see a stall
 	avgRun   float64    // moving average of attempt durations, in nanoseconds; 0 before the first
 	waiting  []*pending // claimed tasks waiting for a worker, in claim order
 	draining bool       // stopping: waiting tasks are released, not run
@@ -315,17 +318,18 @@ type Pool struct {
 	// name its tasks, so pools need not coordinate.
 	writes sync.Mutex
 
-	// wake (on mu) is signalled for each task a claim leaves waiting
-	// while workers are parked, and broadcast at stop and to retire
-	// workers parked for a whole poll interval. Workers live across
-	// claims: a pool of 2,000 workers draining tiny tasks started up to
-	// 2,000 goroutines per claim when its workers retired as soon as none
-	// waited, a good part of its CPU per task.
+	// wake (on mu) wakes parked workers: as many as the waiting tasks
+	// call for (see wanted), and all of them at stop and to retire those
+	// parked for a whole poll interval. Workers live across claims: a
+	// pool of 2,000 workers draining tiny tasks started up to 2,000
+	// goroutines per claim when its workers retired as soon as none
+	// waited, and woke as many when they parked instead.
 	wake sync.Cond
 
 	slotFreed chan struct{}
 	hbNow     chan struct{} // a heartbeat of every held task, at once
 	hbResync  chan struct{} // the same, at most once per resyncBeatGap
+	wakeCheck chan struct{} // check the waiting tasks' workers soon (armWakeCheck)
 	joined    chan struct{} // the Member joined: claim now
 
 	quit     chan struct{} // closed by StopClaiming
@@ -372,6 +376,7 @@ func NewPool(cfg PoolConfig) (*Pool, error) {
 		slotFreed: make(chan struct{}, 1),
 		hbNow:     make(chan struct{}, 1),
 		hbResync:  make(chan struct{}, 1),
+		wakeCheck: make(chan struct{}, 1),
 		joined:    make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 	}
@@ -557,10 +562,25 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 	defer poll.Stop()
 	throttle := newClaimThrottle(p.cfg.Now, p.enoughFree, newRealTimer())
 	defer throttle.Stop()
+	check := time.NewTimer(time.Hour)
+	check.Stop()
+	defer check.Stop()
+	checkArmed, lastTaken := false, -1
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 			return
+		case <-p.wakeCheck:
+			if !checkArmed {
+				check.Reset(2 * wakeTarget)
+				checkArmed = true
+			}
+		case <-check.C:
+			checkArmed = false
+			if p.checkWaiting(fin, &lastTaken) {
+				check.Reset(2 * wakeTarget)
+				checkArmed = true
+			}
 		case <-throttle.C():
 			throttle.Start()
 			throttle.Done(p.claim(ctx, tasksCtx, fin))
@@ -672,27 +692,27 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 		}
 		p.held[tasks[i].ID] = pds[i].h
 	}
-	// The tasks wait in claim order for the parked workers; new workers,
-	// as many as Concurrency allows, take the first of the rest.
-	idle := p.idle
-	wake := min(idle, len(pds))
-	start := min(p.cfg.Concurrency-p.workers, len(pds)-wake)
+	// The tasks wait in claim order; parked workers wake, and new ones
+	// start (as many as Concurrency allows), for as many as wanted says.
+	for i := range pds {
+		p.waiting = append(p.waiting, &pds[i])
+	}
+	want := p.wanted()
+	wake := p.wakeLocked(want)
+	start := min(p.cfg.Concurrency-p.workers, want-wake)
 	p.workers += start
-	for i := range pds[start:] {
-		p.waiting = append(p.waiting, &pds[start+i])
-	}
+	recheck := len(p.waiting) > 0 && p.idle+p.cfg.Concurrency-p.workers > 0
 	p.mu.Unlock()
-	// Signalled and started after the lock is released, so finishing
-	// workers do not wait for a whole batch of goroutines to start.
-	if wake > 1 && wake == idle {
-		p.wake.Broadcast()
-	} else {
-		for range wake {
-			p.wake.Signal()
-		}
+	// Woken and started after the lock is released, so finishing workers
+	// do not wait for a whole batch of goroutines to start.
+	for range wake {
+		p.wake.Signal()
 	}
-	for i := range start {
-		go p.work(&pds[i], fin)
+	for range start {
+		go p.work(nil, fin)
+	}
+	if recheck {
+		p.armWakeCheck()
 	}
 	if p.cfg.Observer != nil {
 		for i := range tasks {
@@ -721,14 +741,88 @@ type pending struct {
 	t   *store.Task
 }
 
-// work runs pd, then the waiting tasks in claim order; when none waits
-// it parks until a claim leaves one, and retires at stop or after a whole
-// poll interval parked.
+// work runs pd (or, when nil, the first waiting task), then the waiting
+// tasks in claim order; when none waits it parks until woken, and retires
+// at stop or after a whole poll interval parked.
 func (p *Pool) work(pd *pending, fin *finisher) {
+	if pd == nil {
+		p.mu.Lock()
+		pd = p.park()
+		p.mu.Unlock()
+	}
 	for pd != nil {
 		ran := p.run(pd.ctx, pd.h, pd.t, fin)
 		pd = p.next(ran)
 	}
+}
+
+// wakeTarget is how soon the waiting tasks should all have started, at
+// the recent pace, with the workers awake: wanted wakes only as many
+// workers as that takes. Tiny tasks then run on a few workers, each
+// taking the next waiting task as it finishes, instead of one woken
+// worker per task; a claim of slow tasks wakes one per task.
+const wakeTarget = time.Millisecond
+
+// wanted returns how many more workers the waiting tasks call for: with
+// those running, enough to start them all within wakeTarget at the
+// recent pace, or one per task before the pace is known; at least one
+// while tasks wait and none runs. p.mu must be held.
+func (p *Pool) wanted() int {
+	n := len(p.waiting)
+	if n == 0 || p.draining {
+		return 0
+	}
+	need := n
+	if p.avgRun > 0 {
+		need = min(n, int(math.Ceil(float64(n)*p.avgRun/float64(wakeTarget))))
+	}
+	return max(0, need-(p.workers-p.idle))
+}
+
+// wakeLocked counts up to n parked workers out of idle, to be woken with
+// as many p.wake.Signal calls once p.mu is released, and returns how
+// many. A woken worker takes one of the wakes; one woken by a broadcast
+// with none left counts itself out of idle. p.mu must be held.
+func (p *Pool) wakeLocked(n int) int {
+	n = min(n, p.idle)
+	p.idle -= n
+	p.wakes += n
+	return n
+}
+
+// armWakeCheck asks the claim loop to look at the waiting tasks again
+// in a while (see checkWaiting).
+func (p *Pool) armWakeCheck() {
+	select {
+	case p.wakeCheck <- struct{}{}:
+	default:
+	}
+}
+
+// checkWaiting wakes or starts the workers the waiting tasks call for
+// now, and all they may have when no waiting task was taken since the
+// last check (the running workers are all held up, by tasks slower than
+// the recent pace). It reports whether to check again: tasks still wait
+// and more workers could run.
+func (p *Pool) checkWaiting(fin *finisher, lastTaken *int) bool {
+	p.mu.Lock()
+	want := p.wanted()
+	if p.taken == *lastTaken && len(p.waiting) > 0 && !p.draining {
+		want = len(p.waiting)
+	}
+	*lastTaken = p.taken
+	wake := p.wakeLocked(want)
+	start := max(0, min(p.cfg.Concurrency-p.workers, want-wake))
+	p.workers += start
+	again := len(p.waiting) > 0 && !p.draining && p.idle+p.cfg.Concurrency-p.workers > 0
+	p.mu.Unlock()
+	for range wake {
+		p.wake.Signal()
+	}
+	for range start {
+		go p.work(nil, fin)
+	}
+	return again
 }
 
 // next records that an attempt that ran for ran left the pool and takes
@@ -739,7 +833,16 @@ func (p *Pool) next(ran time.Duration) *pending {
 	p.mu.Lock()
 	p.settle(ran)
 	pd := p.take()
+	wake := 0
+	if pd != nil {
+		// A waiting task that will not start soon enough with the
+		// workers running now wakes one more.
+		wake = p.wakeLocked(min(1, p.wanted()))
+	}
 	p.mu.Unlock()
+	if wake > 0 {
+		p.wake.Signal()
+	}
 	select {
 	case p.slotFreed <- struct{}{}:
 	default:
@@ -761,6 +864,7 @@ func (p *Pool) take() *pending {
 	pd := p.waiting[0]
 	p.waiting[0] = nil
 	p.waiting = p.waiting[1:]
+	p.taken++
 	return pd
 }
 
@@ -779,7 +883,11 @@ func (p *Pool) park() *pending {
 		}
 		p.idle++
 		p.wake.Wait()
-		p.idle--
+		if p.wakes > 0 {
+			p.wakes--
+		} else {
+			p.idle--
+		}
 	}
 }
 
