@@ -97,10 +97,13 @@ type PoolConfig struct {
 	// keeps only as many waiting as its workers finish in about
 	// PrefetchHorizon at their recent pace: many for tiny tasks, none for
 	// long ones, so a process does not hoard work other processes could
-	// run. Waiting tasks start in claim order; they hold their lease (the
-	// heartbeat extends it) but their timeout starts with the attempt; at
-	// stop they are released at once. Default DefaultPrefetch; negative
-	// means none.
+	// run. A pool whose tasks are so short that a few workers run them as
+	// fast as they are claimed counts only those workers (at least
+	// DefaultConcurrency) in what it holds, so a large Concurrency does
+	// not make it claim more. Waiting tasks start in claim order; they
+	// hold their lease (the heartbeat extends it) but their timeout starts
+	// with the attempt; at stop they are released at once. Default
+	// DefaultPrefetch; negative means none.
 	Prefetch int
 	// MaxSnoozes bounds how many times a task may be put off with
 	// [Snooze] without spending an attempt: once its Snoozes count reaches
@@ -615,16 +618,27 @@ func (p *Pool) claimLoop(ctx, tasksCtx context.Context, fin *finisher, events <-
 }
 
 // capacity is how many claimed tasks the pool holds at most now: its
-// workers plus the prefetch its recent pace calls for. p.mu must be held.
+// workers plus the prefetch its recent pace calls for. Of its workers it
+// counts only as many as can be kept busy: at least DefaultConcurrency,
+// and as many as start a full prefetch within wakeTarget at the recent
+// pace (wanted wakes no more), which run over Prefetch/wakeTarget tasks a
+// second, more than any claim delivers. A pool of 2,000 workers draining
+// tiny tasks then holds what a pool of 100 does, not 3,000 tasks, each
+// of them a lease (in PostgreSQL a running row) until its outcome is
+// written. p.mu must be held.
 func (p *Pool) capacity() int {
-	prefetch := p.cfg.Prefetch
+	workers, prefetch := p.cfg.Concurrency, p.cfg.Prefetch
 	if p.avgRun > 0 {
 		ahead := float64(p.cfg.Concurrency) * float64(PrefetchHorizon) / p.avgRun
 		prefetch = int(min(ahead, float64(p.cfg.Prefetch)))
+		if p.cfg.Prefetch > 0 {
+			busy := math.Ceil(float64(p.cfg.Prefetch) * p.avgRun / float64(wakeTarget))
+			workers = int(min(float64(workers), max(busy, DefaultConcurrency)))
+		}
 	} else {
 		prefetch = min(prefetch, p.cfg.Concurrency)
 	}
-	return p.cfg.Concurrency + prefetch
+	return workers + prefetch
 }
 
 // maxClaim bounds the tasks one claim takes: a pool holds up to its
