@@ -84,7 +84,7 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	// out and the copies of its times are allocated once, for as many
 	// tasks as the claim can take.
 	avail := len(fair)
-	if !f.Fair {
+	if !byPartition {
 		for _, h := range heaps {
 			avail += h.Len()
 		}
