@@ -245,8 +245,7 @@ func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), l
 // prefix: cut, or the end of a finding that crosses it.
 func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	au := &a.c.auto
-	sh := au.shift
-	cls := &au.class
+	col := &au.column
 	delta := au.delta
 	sc.scan.s = s
 	sc.matches = sc.matches[:0]
@@ -257,8 +256,8 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	i := 0
 	for ; i < cut; i++ {
 		b := s[i]
-		c := cls[b]
-		if c == classSep {
+		c := col[b]
+		if c == 0 { // a separator
 			if f := sepFlags[b]; f != 0 {
 				if f&sepTrigger != 0 {
 					if end := sc.scan.atSep(i); end > 0 && a.skipFinding(sc, end) {
@@ -295,15 +294,14 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 				continue
 			}
 		}
-		e := delta[st+int(c)]
-		st = int(e&stateMask) << sh
+		e := delta[int(c)+st]
+		st = int(e & stateMask)
 		if e&acceptBit == 0 {
 			continue
 		}
 		// A keyword ends here: keep those that end a word.
-		atEnd := i+1 == n || cls[s[i+1]] == classSep
-		state := st >> sh
-		for _, id := range au.outIDs[au.outStart[state]:au.outStart[state+1]] {
+		atEnd := i+1 == n || !wordTable[s[i+1]]
+		for _, id := range au.outIDs[au.outStart[st]:au.outStart[st+1]] {
 			if !atEnd && !a.c.kws[id].prefix {
 				continue
 			}

@@ -42,16 +42,21 @@ const (
 type automaton struct {
 	class  [256]uint8
 	nclass int
-	// delta maps row+class to the next state | acceptBit, where a state's
-	// row is state<<shift (rows are a power of two wide, so the scan
-	// shifts instead of multiplying); entries are 16 bits, to keep the
-	// table, which a large pack makes megabytes long, half as large:
-	// holds, with no multiplication between one byte and the next.
-	delta    []uint16
-	shift    uint
+	// delta maps column[b]+state to the next state | acceptBit after the
+	// byte b. The table is laid out by class: one column per class holds
+	// that class's transitions for every state, so a cache line holds one
+	// class's transitions for 32 states of neighbouring numbers; states
+	// are numbered breadth-first, and the transitions most bytes take, on
+	// common letters from shallow states, share few lines. Entries are 16
+	// bits, to keep the table, which a large pack makes megabytes long,
+	// half as large.
+	delta []uint16
+	// column is per byte the offset of its class's column in delta; the
+	// separators' column is the first, at 0.
+	column   [256]uint32
 	outStart []int32 // per state: outputs are outIDs[outStart[s]:outStart[s+1]]
 	outIDs   []int32
-	start    uint32 // the row of the state after the leading separator
+	start    uint32 // the state after the leading separator
 }
 
 // caseVariants returns the ways the automaton matches text, a keyword
@@ -115,9 +120,6 @@ func (a *automaton) build(kws []keyword) error {
 		}
 	}
 	nc := a.nclass
-	for 1<<a.shift < nc {
-		a.shift++
-	}
 	// Trie.
 	type node struct {
 		next []int32
@@ -191,13 +193,17 @@ func (a *automaton) build(kws []keyword) error {
 	for i, s := range order {
 		number[s] = int32(i)
 	}
-	a.delta = make([]uint16, len(nodes)<<a.shift)
-	a.outStart = make([]int32, len(nodes)+1)
+	ns := len(nodes)
+	a.delta = make([]uint16, ns*nc)
+	for c := 0; c < 256; c++ {
+		a.column[c] = uint32(int(a.class[c]) * ns)
+	}
+	a.outStart = make([]int32, ns+1)
 	for i, s := range order {
 		a.outStart[i] = int32(len(a.outIDs))
 		a.outIDs = append(a.outIDs, nodes[s].out...)
 	}
-	a.outStart[len(nodes)] = int32(len(a.outIDs))
+	a.outStart[ns] = int32(len(a.outIDs))
 	for i, s := range order {
 		for cl := 0; cl < nc; cl++ {
 			t := nodes[s].next[cl]
@@ -205,9 +211,9 @@ func (a *automaton) build(kws []keyword) error {
 			if len(nodes[t].out) > 0 {
 				v |= acceptBit
 			}
-			a.delta[i<<a.shift+cl] = v
+			a.delta[cl*ns+i] = v
 		}
 	}
-	a.start = uint32(a.delta[classSep]&stateMask) << a.shift
+	a.start = uint32(a.delta[classSep*ns] & stateMask)
 	return nil
 }
