@@ -268,7 +268,7 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 						continue
 					}
 				}
-				if f&(sepStop|sepClause) != 0 {
+				if f&(sepStop|sepClause) != 0 && len(sc.matches) > 0 {
 					a.sentenceEnd(sc, s, i)
 				}
 			}
@@ -301,11 +301,10 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 		}
 		// A keyword ends here: keep those that end a word.
 		atEnd := i+1 == n || !wordTable[s[i+1]]
-		for _, id := range au.outIDs[au.outStart[st]:au.outStart[st+1]] {
-			if !atEnd && !a.c.kws[id].prefix {
-				continue
+		for _, o := range au.outs[au.outStart[st]:au.outStart[st+1]] {
+			if atEnd || o&1 != 0 {
+				sc.matches = append(sc.matches, kwMatch{kw: o >> 1, endWord: words - 1, endByte: int32(i)})
 			}
-			sc.matches = append(sc.matches, kwMatch{kw: id, endWord: words - 1, endByte: int32(i)})
 		}
 	}
 	r.Attributes.WordCount = int(words)
@@ -364,7 +363,8 @@ func (a *Analyzer) skipFinding(sc *scratch, end int) bool {
 // sentenceEnd records the end of a sentence or clause at s[i] as a match
 // of the stop or clause keyword. A sentence ends at ';', a line break, and
 // '.', '!' or '?' before a space or the end of the text; a clause at ','.
-// Nothing is recorded before the first match or right after another end.
+// Nothing is recorded before the first match (the caller checks) or right
+// after another end.
 func (a *Analyzer) sentenceEnd(sc *scratch, s string, i int) {
 	m := sc.matches
 	if len(m) == 0 || m[len(m)-1].kw == a.c.stopKW {

@@ -54,8 +54,12 @@ type automaton struct {
 	// column is per byte the offset of its class's column in delta; the
 	// separators' column is the first, at 0.
 	column   [256]uint32
-	outStart []int32 // per state: outputs are outIDs[outStart[s]:outStart[s+1]]
-	outIDs   []int32
+	// outs lists per state the keywords that end there: those of state s
+	// are outs[outStart[s]:outStart[s+1]], each a keyword id<<1, | 1 for a
+	// prefix keyword (which need not end a word), so that a match is kept
+	// or dropped without reading the keyword.
+	outStart []int32
+	outs     []int32
 	start    uint32 // the state after the leading separator
 }
 
@@ -200,10 +204,16 @@ func (a *automaton) build(kws []keyword) error {
 	}
 	a.outStart = make([]int32, ns+1)
 	for i, s := range order {
-		a.outStart[i] = int32(len(a.outIDs))
-		a.outIDs = append(a.outIDs, nodes[s].out...)
+		a.outStart[i] = int32(len(a.outs))
+		for _, id := range nodes[s].out {
+			o := id << 1
+			if kws[id].prefix {
+				o |= 1
+			}
+			a.outs = append(a.outs, o)
+		}
 	}
-	a.outStart[ns] = int32(len(a.outIDs))
+	a.outStart[ns] = int32(len(a.outs))
 	for i, s := range order {
 		for cl := 0; cl < nc; cl++ {
 			t := nodes[s].next[cl]

@@ -27,7 +27,10 @@ func refAutomaton(t testing.TB, c *compiled) *rowAutomaton {
 	t.Helper()
 	au := &c.auto
 	ns := len(au.outStart) - 1
-	ra := &rowAutomaton{class: au.class, outStart: au.outStart, outIDs: au.outIDs}
+	ra := &rowAutomaton{class: au.class, outStart: au.outStart}
+	for _, o := range au.outs {
+		ra.outIDs = append(ra.outIDs, o>>1)
+	}
 	for 1<<ra.shift < au.nclass {
 		ra.shift++
 	}
