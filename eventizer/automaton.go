@@ -53,7 +53,7 @@ type automaton struct {
 	delta []uint16
 	// column is per byte the offset of its class's column in delta; the
 	// separators' column is the first, at 0.
-	column   [256]uint32
+	column [256]uint32
 	// outs lists per state the keywords that end there: those of state s
 	// are outs[outStart[s]:outStart[s+1]], each a keyword id<<1, | 1 for a
 	// prefix keyword (which need not end a word), so that a match is kept
