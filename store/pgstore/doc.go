@@ -26,9 +26,11 @@
 //     run_after, id LIMIT n FOR UPDATE SKIP LOCKED)) … RETURNING, served by
 //     the partial index tasks_claim_idx, which holds only ready rows, a
 //     queue's tasks without a partition apart from its partitioned ones
-//     (the claim merges the first rows of the two). A fair claim also
-//     probes tasks_partition_claim_idx, which holds only partitioned
-//     ready rows, once per partition.
+//     (the claim merges the first rows of the two). A fair claim, and the
+//     claim of a queue that caps its partitions
+//     (store.QueueLimits.PartitionMaxRunning), also probe
+//     tasks_partition_claim_idx, which holds only partitioned ready rows,
+//     once per partition.
 //   - Heartbeat: one UPDATE, by primary key, of the running tasks the
 //     worker names and still holds, which also writes their progress
 //     (HeartbeatProgress).
