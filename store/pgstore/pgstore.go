@@ -91,7 +91,7 @@ type Store struct {
 	bg *background
 	// noPrepare is Options.NoPrepare; prep holds the prepared statements.
 	noPrepare bool
-	prep      struct{ insert, insertBatch prepared }
+	prep      struct{ insert, insertBatch, insertQuiet, insertBatchQuiet prepared }
 	closed    atomic.Bool
 	// limited holds the queues last seen with limits (see ClaimMatching).
 	limited sync.Map
@@ -133,6 +133,8 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	s.noPrepare = opts.NoPrepare
 	s.prep.insert.query = s.q.insert
 	s.prep.insertBatch.query = s.q.insertBatch
+	s.prep.insertQuiet.query = s.q.insertQuiet
+	s.prep.insertBatchQuiet.query = s.q.insertBatchQuiet
 	return s, nil
 }
 
@@ -213,7 +215,7 @@ func (s *Store) Close() error {
 	s.closed.Store(true)
 	s.bg.close()
 	var errs []error
-	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch} {
+	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch, &s.prep.insertQuiet, &s.prep.insertBatchQuiet} {
 		errs = append(errs, p.close())
 	}
 	if s.ownsDB {
