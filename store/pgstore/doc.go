@@ -26,7 +26,8 @@
 //     run_after, id LIMIT n FOR UPDATE SKIP LOCKED)) … RETURNING, served by
 //     the partial index tasks_claim_idx, which holds only ready rows, a
 //     queue's tasks without a partition apart from its partitioned ones
-//     (the claim merges the first rows of the two). A fair claim, and the
+//     (the claim of a queue that has both merges the first rows of the
+//     two). A fair claim, and the
 //     claim of a queue that caps its partitions
 //     (store.QueueLimits.PartitionMaxRunning), also probe
 //     tasks_partition_claim_idx, which holds only partitioned ready rows,

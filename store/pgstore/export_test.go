@@ -4,9 +4,11 @@ package pgstore
 func QueriesForTest(s *Store) map[string]string {
 	return map[string]string{
 		"claim": s.q.claim, "claimTyped": s.q.claimTyped,
-		"claimFair":       s.q.claimWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), fairTurn("", false)),
-		"claimCapped":     s.q.claimLimitedWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), "", true),
-		"claimCappedFair": s.q.claimLimitedWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), fairTurn("", false), true), "claimSettings": s.q.claimSettings, "fairSettings": s.q.fairSettings, "heartbeat": s.q.heartbeat, "finish": s.q.finish, "rescue": s.q.rescue, "trim": s.q.trim,
+		"claimFair":       s.q.claimWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), fairTurn("", false), true),
+		"claimMixed":      s.q.claimWith(`'w1'`, `10`, `60000000`, `'default'`, "", "", true),
+		"claimMixedTyped": s.q.claimWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), "", true),
+		"claimCapped":     s.q.claimLimitedWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), "", true, true),
+		"claimCappedFair": s.q.claimLimitedWith(`'w1'`, `10`, `60000000`, `'default'`, claimCond(`'{t}'::text[]`), fairTurn("", false), true, true), "claimSettings": s.q.claimSettings, "fairSettings": s.q.fairSettings, "heartbeat": s.q.heartbeat, "finish": s.q.finish, "rescue": s.q.rescue, "trim": s.q.trim,
 	}
 }
 

@@ -95,6 +95,9 @@ type Store struct {
 	closed    atomic.Bool
 	// limited holds the queues last seen with limits (see ClaimMatching).
 	limited sync.Map
+	// mixed holds the queues last seen with partitioned ready rows: their
+	// plain claims merge the claim index's two groups (see ClaimMatching).
+	mixed sync.Map
 	// fairAfter holds, per queue, the partition of the last task a fair
 	// claim took (see store.ClaimFilter.Fair).
 	fairAfter sync.Map

@@ -299,6 +299,9 @@ func TestPlansUseIndexes(t *testing.T) {
 	}{
 		{"claim", []string{"tasks_claim_idx"}, []any{"w1", 10, minute, store.DefaultQueue}},
 		{"claimTyped", []string{"tasks_claim_idx"}, []any{"w1", 10, minute, store.DefaultQueue, pq.StringArray{"t1", "t2"}}},
+		// The plain claim of a queue with partitioned rows merges the two
+		// groups of the claim index.
+		{"claimMixed", []string{"tasks_claim_idx"}, nil},
 		// The fair claim probes the partition index once per partition.
 		{"claimFair", []string{"tasks_partition_claim_idx"}, nil},
 		{"heartbeat", []string{"tasks_pkey"}, []any{"w1", heldIDs, minute, pq.StringArray{}, pq.Int64Array{}, pq.StringArray{}}},
@@ -314,7 +317,7 @@ func TestPlansUseIndexes(t *testing.T) {
 			var plans []string
 			query, _, _ := strings.Cut(tc.name, "/")
 			switch query {
-			case "claim", "claimTyped": // with its settings
+			case "claim", "claimTyped", "claimMixed": // with its settings
 				plans = append(plans, explain(t, b, qs["claimSettings"], qs[query], tc.args...))
 			case "claimFair":
 				plans = append(plans, explain(t, b, qs["claimSettings"]+qs["fairSettings"], qs[query], tc.args...))
@@ -333,8 +336,11 @@ func TestPlansUseIndexes(t *testing.T) {
 				require.True(t, used, "%s plan uses none of %v:\n%s", tc.name, tc.indexes, plan)
 				require.NotContains(t, plan, "Seq Scan on tasks", "%s plan:\n%s", tc.name, plan)
 				if query == "claim" || query == "claimTyped" {
-					// The queue's rows are read in claim order, not sorted:
-					// the one sort merges the first rows of the two groups
+					// The queue's rows are read in claim order, not sorted.
+					require.NotContains(t, plan, "Sort", "%s plan:\n%s", tc.name, plan)
+				}
+				if query == "claimMixed" {
+					// The one sort merges the first rows of the two groups
 					// of tasks_claim_idx (see the claim in queries.go).
 					requireOnlyMergeSort(t, plan)
 				}
@@ -427,13 +433,14 @@ func TestClaimPlansDoNotScanBacklogs(t *testing.T) {
 			_, err = b.env.DB.Exec(`ANALYZE ` + tbl)
 			require.NoError(t, err)
 			qs := pgstore.QueriesForTest(b.store)
-			minute := int64(time.Minute / time.Microsecond)
 			for _, c := range []struct {
 				name, query string
 				args        []any
 			}{
-				{"claim", qs["claim"], []any{"w1", 10, minute, store.DefaultQueue}},
-				{"claimTyped", qs["claimTyped"], []any{"w1", 10, minute, store.DefaultQueue, pq.StringArray{"t"}}},
+				// Every shape has partitioned rows: the plain claim merges
+				// the two groups of the claim index.
+				{"claimMixed", qs["claimMixed"], nil},
+				{"claimMixedTyped", qs["claimMixedTyped"], nil},
 				{"claimFair", qs["claimFair"], nil},
 				// The claims of a queue that caps its partitions (at 5: the
 				// backlog's partition has 2 places left).
@@ -441,7 +448,7 @@ func TestClaimPlansDoNotScanBacklogs(t *testing.T) {
 				{"claimCappedFair", qs["claimCappedFair"], nil},
 			} {
 				settings := qs["claimSettings"]
-				if c.name != "claim" && c.name != "claimTyped" {
+				if !strings.HasPrefix(c.name, "claimMixed") {
 					settings += qs["fairSettings"]
 				}
 				if strings.HasPrefix(c.name, "claimCapped") {
@@ -456,7 +463,7 @@ func TestClaimPlansDoNotScanBacklogs(t *testing.T) {
 				require.Regexp(t, fmt.Sprintf(`Update on tasks .*actual time=\S+ rows=%d loops=1`, want), plan, "%s claims %d", c.name, want)
 				read := tasksRowsRead(t, plan)
 				require.Less(t, read, 200, "%s reads %d rows of tasks:\n%s", c.name, read, plan)
-				if c.name != "claim" && c.name != "claimTyped" {
+				if !strings.HasPrefix(c.name, "claimMixed") {
 					require.Contains(t, plan, "tasks_partition_claim_idx", plan)
 				}
 			}
@@ -706,4 +713,52 @@ func TestTraceContextWrittenByHand(t *testing.T) {
 		_, err = json.Marshal(got)
 		require.NoError(t, err)
 	}
+}
+
+// TestPlainClaimLearnsPartitionedRows: a store whose queue had no
+// partitioned rows claims with one scan of the claim index's first group;
+// when another process adds a partitioned task that comes first in claim
+// order, the next claim still takes it (the scan's guard takes nothing,
+// and the store claims again merging both groups), and once the queue
+// has no partitioned rows left its claims take the rest in order.
+func TestPlainClaimLearnsPartitionedRows(t *testing.T) {
+	t.Parallel()
+	for _, limits := range []store.QueueLimits{{}, {MaxRunning: 100}} {
+		t.Run(fmt.Sprintf("max_running=%d", limits.MaxRunning), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, pgstore.Options{})
+			require.NoError(t, b.store.SetQueueLimits(b.ctx, store.DefaultQueue, limits))
+			other, err := pgstore.New(b.env.DB, pgstore.Options{Schema: b.env.Schema})
+			require.NoError(t, err)
+			var plain []string
+			for range 3 {
+				task, _, err := b.store.Create(b.ctx, store.NewTask{Type: "t"})
+				require.NoError(t, err)
+				plain = append(plain, task.ID)
+			}
+			got, err := b.store.Claim(b.ctx, "w1", 1, time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, plain[:1], taskIDs(got))
+			urgent, _, err := other.Create(b.ctx, store.NewTask{Type: "t", Partition: "p", Priority: 5})
+			require.NoError(t, err)
+			got, err = b.store.Claim(b.ctx, "w1", 1, time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, []string{urgent.ID}, taskIDs(got), "the partitioned task first in claim order")
+			got, err = b.store.Claim(b.ctx, "w1", 1, time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, plain[1:2], taskIDs(got))
+			got, err = b.store.Claim(b.ctx, "w1", 5, time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, plain[2:], taskIDs(got))
+		})
+	}
+}
+
+// taskIDs returns the ids of ts, in order.
+func taskIDs(ts []store.Task) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.ID
+	}
+	return out
 }

@@ -25,8 +25,11 @@ type queries struct {
 	// claimLimitedWith is claimWith for a queue with limits; queueLimited
 	// is the statement before a claim that tells (and, FOR UPDATE, locks)
 	// a limited queue's row, given the queue literal.
-	claimLimitedWith func(worker, limit, leaseUS, queue, cond, fair string, capped bool) string
-	queueLimited     func(queue string, lock bool) string
+	claimLimitedWith func(worker, limit, leaseUS, queue, cond, fair string, capped, mixed bool) string
+	queueLimited     func(queue string, lock, probe bool) string
+	// hasParted tells whether the queue $1 has partitioned rows (see
+	// pick).
+	hasParted string
 	// notify sends the notifications of statements that commit without
 	// them (finish, claim), outside their durable commit.
 	notify string
@@ -40,8 +43,9 @@ type queries struct {
 	// message; cond, when not empty, is a further SQL condition on the
 	// ready rows (see claimCond); fair, when not empty, makes it the fair
 	// claim (see store.ClaimFilter.Fair), with fair as the order of
-	// partitions at equal rank (see fairTurn).
-	claimWith func(worker, limit, leaseUS, queue, cond, fair string) string
+	// partitions at equal rank (see fairTurn); mixed makes the plain
+	// claim the one for a queue with partitioned rows (see pick).
+	claimWith func(worker, limit, leaseUS, queue, cond, fair string, mixed bool) string
 	// claimTyped is the claim of the tasks whose type is in the text array
 	// $5, as Store.ClaimMatching sends it for a filter with types.
 	claimTyped string
@@ -271,12 +275,18 @@ func buildQueries(schema string, statusNotify bool) queries {
 	//
 	// tasks_claim_idx keeps a queue's ready rows in two groups, those
 	// without a partition first (its second key is partition <> ''), each
-	// in claim order. The plain pick locks the first rows of each group
-	// (two ordered scans, CTEs because a locking clause cannot sit under
-	// a UNION) and keeps the first limit of them in claim order; a queue
-	// with rows in only one group finds the other empty in one probe. The
-	// rows of the other group it locked and did not keep stay locked until
-	// the claim commits, in the same message.
+	// in claim order. A queue without partitioned ready rows, which is
+	// most queues, is read as before partitions existed: one ordered scan
+	// of the first group, guarded by a one-time probe of the second (the
+	// pick takes nothing when the queue has partitioned rows; the store,
+	// finding nothing claimed, asks with hasParted, and claims again). For
+	// a queue with such rows the store uses the mixed pick (mixed): it
+	// locks the first rows of each group (two ordered scans, CTEs because
+	// a locking clause cannot sit under a UNION) and keeps the first limit
+	// of them in claim order; the look before it (queueLimited with probe)
+	// tells when the queue has none left. The rows of the other group it
+	// locked and did not keep stay locked until the claim commits, in the
+	// same message.
 	//
 	// The fair pick (see store.ClaimFilter.Fair) first finds the
 	// partitions with ready rows, one probe of tasks_partition_claim_idx
@@ -310,8 +320,22 @@ func buildQueries(schema string, statusNotify bool) queries {
 		return `queue = ` + queue + ` AND status IN ('queued', 'retry') AND run_after <= now()` + cond
 	}
 	const unparted, parted, inPartIdx = `(partition <> '') IS FALSE`, `(partition <> '') IS TRUE`, `partition > ''`
-	pick := func(queue, cond, stop, limit, fair string, capped bool) string {
+	// hasParted is true of the queue's queued and retry rows with a
+	// partition, due or not: one descent into the second group.
+	hasParted := func(queue string) string {
+		return `queue = ` + queue + ` AND status IN ('queued', 'retry') AND ` + parted
+	}
+	pick := func(queue, cond, stop, limit, fair string, capped, mixed bool) string {
 		paused := `NOT EXISTS (SELECT FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + stop + `)`
+		if fair == "" && !capped && !mixed {
+			return `SELECT id FROM ` + tbl + `
+	      WHERE ` + ready(queue, cond) + ` AND ` + unparted + `
+	        AND ` + paused + `
+	        AND NOT EXISTS (SELECT FROM ` + tbl + ` WHERE ` + hasParted(queue) + `)
+	      ORDER BY priority DESC, run_after, id
+	      LIMIT ` + limit + `
+	      FOR UPDATE SKIP LOCKED`
+		}
 		if fair == "" && !capped {
 			group := func(g string) string {
 				return `SELECT id, priority, run_after FROM ` + tbl + `
@@ -377,7 +401,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	      LIMIT ` + limit + `
 	      FOR UPDATE OF t SKIP LOCKED`
 	}
-	q.claimWith = func(worker, limit, leaseUS, queue, cond, fair string) string {
+	q.claimWith = func(worker, limit, leaseUS, queue, cond, fair string, mixed bool) string {
 		if cond != "" {
 			cond = ` AND ` + cond
 		}
@@ -389,7 +413,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	last_heartbeat = now(),
 	started_at = now(),
 	updated_at = now()
-	WHERE t.id = ANY(ARRAY(` + pick(queue, cond, `(paused OR `+limitedCond+`)`, limit, fair, false) + `))
+	WHERE t.id = ANY(ARRAY(` + pick(queue, cond, `(paused OR `+limitedCond+`)`, limit, fair, false, mixed) + `))
 	RETURNING ` + claimedCols
 	}
 	// The claim of a limited queue (see Store.ClaimMatching) runs after
@@ -402,18 +426,26 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// with one clock_timestamp() read after the lock, so start times
 	// follow the order the claims took turns in. A queue without a row,
 	// or without limits, claims as the plain claim does. queueLimited
-	// returns a row when the queue is limited, with whether it caps its
-	// partitions; a limited claim built without the cap (capped false)
-	// takes nothing from a queue that has one, and the store claims again
-	// with it.
-	q.queueLimited = func(queue string, lock bool) string {
-		s := `SELECT partition_max_running IS NOT NULL FROM ` + schema + `.queues WHERE name = ` + queue + ` AND ` + limitedCond
+	// returns a row when the queue is limited: whether it caps its
+	// partitions, and NULL. A limited claim built without the cap (capped
+	// false) takes nothing from a queue that has one, and the store
+	// claims again with it. With probe it returns one row: whether the
+	// queue caps its partitions (NULL when it has no limits), and whether
+	// it has partitioned rows (see pick).
+	q.queueLimited = func(queue string, lock, probe bool) string {
+		lockRow := ""
 		if lock {
-			s += ` FOR UPDATE`
+			lockRow = ` FOR UPDATE`
 		}
-		return s + `; `
+		if !probe {
+			return `SELECT partition_max_running IS NOT NULL, NULL::boolean FROM ` + schema + `.queues
+	WHERE name = ` + queue + ` AND ` + limitedCond + lockRow + `; `
+		}
+		return `SELECT (SELECT partition_max_running IS NOT NULL FROM ` + schema + `.queues
+	WHERE name = ` + queue + ` AND ` + limitedCond + lockRow + `), EXISTS (SELECT FROM ` + tbl + ` WHERE ` + hasParted(queue) + `); `
 	}
-	q.claimLimitedWith = func(worker, limit, leaseUS, queue, cond, fair string, capped bool) string {
+	q.hasParted = `SELECT EXISTS (SELECT FROM ` + tbl + ` WHERE ` + hasParted(`$1`) + `)`
+	q.claimLimitedWith = func(worker, limit, leaseUS, queue, cond, fair string, capped, mixed bool) string {
 		if cond != "" {
 			cond = ` AND ` + cond
 		}
@@ -438,14 +470,14 @@ func buildQueries(schema string, statusNotify bool) queries {
 	    last_heartbeat = (SELECT ts FROM c),
 	    started_at = (SELECT ts FROM c),
 	    updated_at = (SELECT ts FROM c)
-	  WHERE t.id = ANY(ARRAY(` + pick(queue, cond, stop, `(SELECT n FROM n)`, fair, capped) + `))
+	  WHERE t.id = ANY(ARRAY(` + pick(queue, cond, stop, `(SELECT n FROM n)`, fair, capped, mixed) + `))
 	  RETURNING ` + claimedCols + `),
 	tok AS (UPDATE ` + schema + `.queues q SET tokens = l.tokens - (SELECT count(*) FROM upd), tokens_at = (SELECT ts FROM c)
 	    FROM lim l WHERE q.name = ` + queue + ` AND l.tokens IS NOT NULL)
 	SELECT * FROM upd`
 	}
-	q.claim = q.claimWith("$1", "$2", "$3", "$4", "", "")
-	q.claimTyped = q.claimWith("$1", "$2", "$3", "$4", claimCond("$5::text[]"), "")
+	q.claim = q.claimWith("$1", "$2", "$3", "$4", "", "", false)
+	q.claimTyped = q.claimWith("$1", "$2", "$3", "$4", claimCond("$5::text[]"), "", false)
 
 	// named is "the rows whose id is in the uuid array p", read by primary
 	// key. The array goes through an InitPlan, so the planner does not see

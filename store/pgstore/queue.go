@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -62,6 +63,13 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	// partition cap among them.
 	v, limited := s.limited.Load(f.QueueName())
 	capped := limited && v.(bool)
+	// mixed: the queue was last seen with partitioned ready rows; the
+	// plain claim for a queue without them takes nothing when it has some,
+	// and the store, finding nothing claimed, asks, and claims again with
+	// the plain claim that merges both (whose look tells when none are
+	// left).
+	_, mixed := s.mixed.Load(f.QueueName())
+	plain := !f.Fair && !capped
 	// fair is the fair claim's order of partitions at equal rank, after
 	// the partition of the last task the previous one took.
 	fair, after, rotated := "", "", false
@@ -72,36 +80,54 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		fair = fairTurn(after, rotated)
 	}
 	var ts []store.Task
-	for range 3 {
+	for range 4 {
 		query := s.q.claimSettings
 		if f.Fair || capped {
 			query += s.q.fairSettings
 		}
-		query += s.q.queueLimited(queue, limited)
+		query += s.q.queueLimited(queue, limited, plain && mixed)
 		if limited {
-			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair, capped)
+			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair, capped, mixed)
 		} else {
-			query += s.q.claimWith(w, n, us, queue, cond, fair)
+			query += s.q.claimWith(w, n, us, queue, cond, fair, mixed)
 		}
-		var hasLimits, hasCap bool
-		var err error
-		ts, hasLimits, hasCap, err = s.claimQuery(ctx, query, worker, lease)
+		look, err := s.claimQuery(ctx, query, worker, lease)
 		if err != nil {
 			return nil, errorf("pgstore: claim: %w", err)
 		}
+		ts = look.tasks
+		again := false
 		switch {
-		case hasLimits && (!limited || hasCap && !capped):
+		case look.limited && (!limited || look.capped && !capped):
 			// The plain claim, or the limited one without the cap,
 			// took nothing.
-			s.limited.Store(f.QueueName(), hasCap)
-			limited, capped = true, hasCap
-			continue
-		case hasLimits && capped && !hasCap:
+			s.limited.Store(f.QueueName(), look.capped)
+			limited, capped = true, look.capped
+			again = true
+		case look.limited && capped && !look.capped:
 			s.limited.Store(f.QueueName(), false) // the claim was right, the next one is cheaper
-		case !hasLimits && limited:
+		case !look.limited && limited:
 			s.limited.Delete(f.QueueName())
 		}
-		break
+		switch {
+		case plain && !mixed && len(ts) == 0 && !again:
+			// The claim for a queue without partitioned rows takes
+			// nothing when it has some.
+			var has bool
+			if err := s.db.QueryRowContext(ctx, s.q.hasParted, f.QueueName()).Scan(&has); err != nil {
+				return nil, errorf("pgstore: claim: %w", err)
+			}
+			if has {
+				s.mixed.Store(f.QueueName(), true)
+				mixed, again = true, true
+			}
+		case plain && mixed && look.mixed.Valid && !look.mixed.Bool:
+			s.mixed.Delete(f.QueueName()) // the claim was right, the next one is cheaper
+		}
+		plain = !f.Fair && !capped
+		if !again {
+			break
+		}
 	}
 	sortClaimed(ts)
 	if f.Fair && len(ts) > 0 {
@@ -114,24 +140,36 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	return ts, nil
 }
 
+// claimLook is what a claim message found: the tasks it claimed, and
+// the look before the claim.
+type claimLook struct {
+	tasks []store.Task
+	// limited: the queue has limits; capped: a partition cap among them.
+	limited, capped bool
+	// mixed: whether the queue has queued or retry tasks with a
+	// partition, when the look asked.
+	mixed sql.NullBool
+}
+
 // claimQuery runs a claim message: its first result set is the look at
-// the queue's limits (a row when it has some, saying whether a partition
-// cap is among them), the next one the claimed tasks.
-func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time.Duration) (ts []store.Task, hasLimits, hasCap bool, err error) {
+// the queue (see queueLimited), the next one the claimed tasks.
+func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time.Duration) (claimLook, error) {
+	var look claimLook
 	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, false, false, err
+		return look, err
 	}
 	for rows.Next() {
-		hasLimits = true
-		if err := rows.Scan(&hasCap); err != nil {
+		var capped sql.NullBool
+		if err := rows.Scan(&capped, &look.mixed); err != nil {
 			rows.Close()
-			return nil, false, false, err
+			return look, err
 		}
+		look.limited, look.capped = capped.Valid, capped.Bool
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
-		return nil, false, false, err
+		return look, err
 	}
 	if !rows.NextResultSet() {
 		err := rows.Err()
@@ -139,10 +177,10 @@ func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time
 		if err == nil {
 			err = errors.New("the claim returned no result")
 		}
-		return nil, false, false, err
+		return look, err
 	}
-	ts, err = scanClaimed(rows, worker, lease)
-	return ts, hasLimits, hasCap, err
+	look.tasks, err = scanClaimed(rows, worker, lease)
+	return look, err
 }
 
 // fairTurn is the SQL order of the fair claim's partitions (of the
