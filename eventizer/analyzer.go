@@ -427,6 +427,11 @@ const (
 	confCeiling    = 95
 	confDoubt      = 20 // a negated keyword or a rule stopped by an unless word
 	confLoose      = 15 // an event keyword that completed no rule
+	// confUnexplained caps the confidence of a text with several event
+	// types, or with a run of unexplainedRun words that no fired rule
+	// accounts for (see unexplained).
+	confUnexplained = 70
+	unexplainedRun  = 8
 )
 
 // Priority thresholds of the urgency levels: at or above urgentPriority a
@@ -741,7 +746,42 @@ func (a *Analyzer) collectKeywords(sc *scratch, r *Result, doubt bool) int {
 	if loose {
 		conf -= confLoose
 	}
+	// A text with several event types is exactly right only when every
+	// one of them is; such texts are uncertain as one with a run of words
+	// no fired rule accounts for.
+	if conf > confUnexplained && (len(r.EventTypes) > 1 || unexplained(sc, c, r.Attributes.WordCount)) {
+		conf = confUnexplained
+	}
 	return conf
+}
+
+// unexplained reports whether the text holds a run of at least
+// unexplainedRun words with no keyword of a fired rule in it: a part of
+// the text the matched events do not account for, where an event the
+// pack does not know may be written.
+func unexplained(sc *scratch, c *compiled, words int) bool {
+	last := int32(-1) // the last word of the previous keyword of a fired rule
+	for x, mt := range sc.matches {
+		if sc.suppressed[x] {
+			continue
+		}
+		used := false
+		for _, mb := range c.kws[mt.kw].members {
+			if sc.fired[mb.rule] {
+				used = true
+				break
+			}
+		}
+		if !used {
+			continue
+		}
+		first := mt.endWord - int32(c.kws[mt.kw].nWords) + 1
+		if first-last-1 >= unexplainedRun {
+			return true
+		}
+		last = max(last, mt.endWord)
+	}
+	return int32(words)-last-1 >= unexplainedRun
 }
 
 // unsee clears the marks collectKeywords left in sc.seen, which is all
