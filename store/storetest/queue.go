@@ -453,12 +453,15 @@ func testDeleteFinished(t *testing.T, s *suite) {
 
 	time.Sleep(2*age - time.Since(oldDone)) // let the old tasks age past the cutoff
 
+	// recentAt is read before the two tasks finish, so both finish at or
+	// after it: while less than an age has passed since recentAt, every
+	// cutoff (now − age, read by the store per statement) is before both.
+	recentAt := time.Now()
 	recent := mustCreate(t, ctx, b, store.NewTask{})
 	_, err := b.Cancel(ctx, recent.ID)
 	require.NoError(t, err)
 	_, err = b.Cancel(ctx, lateFinish.ID)
 	require.NoError(t, err)
-	recentAt := time.Now()
 
 	n, err := b.DeleteFinished(ctx, time.Hour, 2)
 	require.NoError(t, err)
