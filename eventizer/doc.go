@@ -89,9 +89,23 @@
 // distinct keywords, or a rule of several groups, raise it), lowered when
 // a keyword was negated or a rule stopped, and when words that hint at
 // an event on their own occurred without it being found; a text with no
-// event words at all is routine at 0.6. TestEventSet reports, for the
-// labelled sets, the share of texts at confidence 0.8 or more whose event
-// types are exactly right; EnrichmentAdvised marks the uncertain ones.
+// event words at all is routine at 0.6. A text with several event types,
+// or with a run of eight words that no fired rule accounts for, is capped
+// at 0.7: it is exactly right only if every type is, and an unexplained
+// run is where an event the pack does not know may be written.
+// EnrichmentAdvised marks the texts under Pack.EnrichBelow.
+//
+// TestEventSet and TestEventSetSecond report, for the labelled sets
+// (testdata/events), micro precision, recall and F1 and the share of texts
+// at confidence 0.8 or more whose event types are exactly right (go test
+// -run TestEventSet -v ./eventizer/): on the tuning set (2,698 texts) P
+// 0.997, R 0.999, F1 0.998, 1.000 of 418; on the held-out set (1,000) P
+// 0.991, R 0.999, F1 0.995, 1.000 of 116; on the second tuning set (700
+// tickets written from the type definitions by a writer who did not see
+// the rules) P 0.971, R 0.974, F1 0.973, 0.969 of 96; on the second
+// held-out set (700 more by that writer, only measured) P 0.890, R 0.772,
+// F1 0.827, 0.794 of 63. The last is the estimate for text nobody tuned
+// the pack for.
 //
 // # Speed
 //
