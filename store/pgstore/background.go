@@ -8,6 +8,7 @@ import "sync"
 type background struct {
 	mu      sync.Mutex
 	wg      sync.WaitGroup
+	active  int // joined goroutines still running; guarded by mu
 	closing bool
 	// stop is closed by close: a waker that lingers sends at once.
 	stop chan struct{}
@@ -16,19 +17,27 @@ type background struct {
 func newBackground() *background { return &background{stop: make(chan struct{})} }
 
 // goroutine runs f in a goroutine of its own, joined by close when it
-// started before close did.
+// starts before close does, or while goroutines close waits for still run
+// (a shared insert that ends during Close starts the send of the "r" it
+// owes, and Close waits for that too).
 func (b *background) goroutine(f func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closing {
+	if b.closing && b.active == 0 {
 		// A store made by New keeps working after Close; what it starts
 		// then is not joined (Close has returned).
 		go f()
 		return
 	}
-	b.wg.Add(1)
+	b.active++
+	b.wg.Add(1) // the count is above zero here when close waits
 	go func() {
 		defer b.wg.Done()
+		defer func() {
+			b.mu.Lock()
+			b.active--
+			b.mu.Unlock()
+		}()
 		f()
 	}()
 }

@@ -27,6 +27,13 @@ func SetBeforeBatch(s *Store, f func(n int)) { s.inserts.beforeBatch = f }
 // way at once before Create calls queue.
 func InsertStatements(*Store) int { return maxInsertStatements }
 
+// Running returns how many insert statements of s are under way.
+func Running(s *Store) int {
+	s.inserts.mu.Lock()
+	defer s.inserts.mu.Unlock()
+	return s.inserts.running
+}
+
 // Queued returns how many Create calls of s wait for a shared statement.
 func Queued(s *Store) int {
 	s.inserts.mu.Lock()
