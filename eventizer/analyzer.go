@@ -258,6 +258,15 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 		b := s[i]
 		c := col[b]
 		if c == 0 { // a separator
+			if !prevSep {
+				// A word ends: the keywords that must end one and end
+				// here, and the separator's step.
+				e := delta[st]
+				if e&acceptBit != 0 {
+					sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)
+				}
+				st = int(e & stateMask)
+			}
 			if f := sepFlags[b]; f != 0 {
 				if f&sepTrigger != 0 {
 					if end := sc.scan.atSep(i); end > 0 && a.skipFinding(sc, end) {
@@ -272,10 +281,8 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 					a.sentenceEnd(sc, s, i)
 				}
 			}
-			if prevSep {
-				continue
-			}
 			prevSep = true
+			continue
 		} else if prevSep {
 			prevSep = false
 			words++
@@ -299,12 +306,20 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 		if e&acceptBit == 0 {
 			continue
 		}
-		// A keyword ends here: keep those that end a word.
+		// A prefix keyword ends here, maybe with others: keep those that
+		// need not end a word, and the others if the word ends (the
+		// separator's step then lists nothing).
 		atEnd := i+1 == n || !wordTable[s[i+1]]
 		for _, o := range au.outs[au.outStart[st]:au.outStart[st+1]] {
 			if atEnd || o&1 != 0 {
 				sc.matches = append(sc.matches, kwMatch{kw: o >> 1, endWord: words - 1, endByte: int32(i)})
 			}
+		}
+	}
+	if !prevSep && i == cut && (i == n || !wordTable[s[i]]) {
+		// The text or its analysed prefix ends after a word.
+		if delta[st]&acceptBit != 0 {
+			sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)
 		}
 	}
 	r.Attributes.WordCount = int(words)
@@ -340,6 +355,15 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 		end = max(end, fs[len(fs)-1].End)
 	}
 	return end
+}
+
+// appendOuts appends to m the keywords of state st, ending at the byte end
+// of word word.
+func appendOuts(m []kwMatch, au *automaton, st int, word int32, end int) []kwMatch {
+	for _, o := range au.outs[au.outStart[st]:au.outStart[st+1]] {
+		m = append(m, kwMatch{kw: o >> 1, endWord: word, endByte: int32(end)})
+	}
+	return m
 }
 
 // skipFinding reports whether the detector's finding ending at end stands

@@ -28,7 +28,7 @@ var wordTable = func() (t [256]bool) {
 const (
 	classSep   = 0       // any non-word byte; runs collapse to one
 	classOther = 1       // a word byte that occurs in no keyword
-	acceptBit  = 1 << 15 // in a delta entry: the next state has outputs
+	acceptBit  = 1 << 15 // in a delta entry: keywords end (see automaton.delta)
 	stateMask  = acceptBit - 1
 	maxStates  = 0x7fff
 )
@@ -42,8 +42,12 @@ const (
 type automaton struct {
 	class  [256]uint8
 	nclass int
-	// delta maps column[b]+state to the next state | acceptBit after the
-	// byte b. The table is laid out by class: one column per class holds
+	// delta maps column[b]+state to the next state after the byte b, with
+	// acceptBit where keywords end: on a word byte's transition when the
+	// next state has a prefix keyword (the scan then checks each of its
+	// keywords against the byte after), and on the separators' transition
+	// from a state whose keywords all must end a word (they end at the
+	// byte before the separator). The table is laid out by class: one column per class holds
 	// that class's transitions for every state, so a cache line holds one
 	// class's transitions for 32 states of neighbouring numbers; states
 	// are numbered breadth-first, and the transitions most bytes take, on
@@ -214,11 +218,32 @@ func (a *automaton) build(kws []keyword) error {
 		}
 	}
 	a.outStart[ns] = int32(len(a.outs))
+	// A keyword that must end a word is kept or dropped at the byte after
+	// its match: the acceptBit of a state whose keywords all must end a
+	// word is on its separators' transition, which no other state's needs
+	// (a pattern ends with a word byte), so the scan looks for its keywords
+	// only where a word ends; that of a state with a prefix keyword stays
+	// on the transitions into it.
+	wordEnd := func(s int32) bool {
+		for _, id := range nodes[s].out {
+			if kws[id].prefix {
+				return false
+			}
+		}
+		return len(nodes[s].out) > 0
+	}
 	for i, s := range order {
 		for cl := 0; cl < nc; cl++ {
 			t := nodes[s].next[cl]
 			v := uint16(number[t])
-			if len(nodes[t].out) > 0 {
+			if cl == classSep {
+				if len(nodes[t].out) > 0 {
+					return fmt.Errorf("keyword automaton: a pattern ends with a separator")
+				}
+				if wordEnd(s) {
+					v |= acceptBit
+				}
+			} else if len(nodes[t].out) > 0 && !wordEnd(t) {
 				v |= acceptBit
 			}
 			a.delta[cl*ns+i] = v

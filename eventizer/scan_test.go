@@ -37,7 +37,13 @@ func refAutomaton(t testing.TB, c *compiled) *rowAutomaton {
 	ra.delta = make([]uint16, ns<<ra.shift)
 	for s := 0; s < ns; s++ {
 		for cl := 0; cl < au.nclass; cl++ {
-			ra.delta[s<<ra.shift+cl] = au.delta[cl*ns+s]
+			// The reference marks the transitions into a state with
+			// keywords, as the table laid out by state did.
+			v := au.delta[cl*ns+s] & stateMask
+			if au.outStart[v+1] > au.outStart[v] {
+				v |= acceptBit
+			}
+			ra.delta[s<<ra.shift+cl] = v
 		}
 	}
 	ra.start = au.start << ra.shift
