@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,11 +206,16 @@ func TestMemberLostSessionTasks(t *testing.T) {
 			t.Fatal("the lost session's attempt was not stopped")
 		}
 		// The victim joins again and may run the task itself: either way
-		// it completes at attempt 2, long before the minute-long lease.
+		// it completes long before the minute-long lease, at attempt 2 as
+		// a rule. A claim the victim's pool started just before it saw the
+		// session lost can take the task the leader has just returned
+		// (attempt 2) under the name whose tasks the victim's new join
+		// returns; that attempt's outcome is then rejected in turn and
+		// attempt 3 completes. Never the late outcome of attempt 1.
 		done := waitStatus(t, e.be, task.ID, store.StatusCompleted, 10*time.Second)
 		require.Less(t, time.Since(lost), 30*time.Second)
-		require.Equal(t, 2, done.Attempts)
-		require.JSONEq(t, `2`, string(done.Result), "the late outcome of attempt 1 was rejected")
+		require.Contains(t, []int{2, 3}, done.Attempts)
+		require.JSONEq(t, strconv.Itoa(done.Attempts), string(done.Result), "the late outcome of attempt 1 was rejected")
 		eventually(t, 10*time.Second, func() bool { return victim.Joined() && victim.ID() != first }, "the victim to join again")
 
 		// Joined again, it claims again.
