@@ -38,17 +38,7 @@ func TestGlobalLimitsAcrossProcesses(t *testing.T) {
 		}
 		return nil, nil
 	})))
-	for range 3 {
-		db, err := sqlx.Open("postgres", e.db.DSN)
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = db.Close() })
-		s, err := pgstore.New(db, pgstore.Options{Schema: e.db.Schema})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = s.Close() })
-		startPool(t, taskqueue.PoolConfig{Queue: s, Notifier: e.notifier, Dispatcher: mux, Concurrency: 10,
-			PollInterval: 10 * time.Millisecond,
-			Queues:       map[string]taskqueue.QueueConfig{"capped": {}, "paced": {}}})
-	}
+	startProcesses(t, e, mux, map[string]taskqueue.QueueConfig{"capped": {}, "paced": {}})
 
 	var most atomic.Int64
 	stop := make(chan struct{})
@@ -120,17 +110,7 @@ func TestPartitionCapAcrossProcesses(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 		return nil, nil
 	})))
-	for range 3 {
-		db, err := sqlx.Open("postgres", e.db.DSN)
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = db.Close() })
-		s, err := pgstore.New(db, pgstore.Options{Schema: e.db.Schema})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = s.Close() })
-		startPool(t, taskqueue.PoolConfig{Queue: s, Notifier: e.notifier, Dispatcher: mux, Concurrency: 10,
-			PollInterval: 10 * time.Millisecond,
-			Queues:       map[string]taskqueue.QueueConfig{"plain": {}, "fair": {Fair: true}}})
-	}
+	startProcesses(t, e, mux, map[string]taskqueue.QueueConfig{"plain": {}, "fair": {Fair: true}})
 
 	type key struct{ Queue, Partition string }
 	most := map[key]int{}
@@ -190,4 +170,21 @@ func TestPartitionCapAcrossProcesses(t *testing.T) {
 		}
 	}
 	t.Logf("most running per (queue, partition): %v", most)
+}
+
+// startProcesses starts three pools serving queues with mux, each on a
+// store with connections of its own (as three processes would) on e's
+// schema.
+func startProcesses(t *testing.T, e *pgEnv, mux *taskqueue.Mux, queues map[string]taskqueue.QueueConfig) {
+	t.Helper()
+	for range 3 {
+		db, err := sqlx.Open("postgres", e.db.DSN)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = db.Close() })
+		s, err := pgstore.New(db, pgstore.Options{Schema: e.db.Schema})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		startPool(t, taskqueue.PoolConfig{Queue: s, Notifier: e.notifier, Dispatcher: mux, Concurrency: 10,
+			PollInterval: 10 * time.Millisecond, Queues: queues})
+	}
 }
