@@ -14,34 +14,13 @@ import (
 // stores.
 const maxInsertBatch = 256
 
-// maxInsertStatements bounds the insert statements of Create calls under
-// way at once. Past it, calls queue and share the next statement. They
-// commit side by side, and PostgreSQL flushes the WAL of commits that
-// arrive together once (group commit). With eight producers and the
-// workers running (the bench's W3) on a loaded two-core machine, one
-// statement at a time completed 708-962 tasks/s, two 901-1,411, three
-// 976-1,249, four 1,008-1,342 and six 947-1,111 (alternating runs).
-const maxInsertStatements = 4
-
 // inserter gathers concurrent [Store.Create] calls into shared statements,
 // so that many callers pay for one synchronous commit (one WAL flush)
-// instead of one each. A call that finds fewer than maxInsertStatements
-// under way runs its own insert at once, in the calling goroutine: an
-// uncontended insert costs what it would without the inserter. Calls that
-// arrive while all of them are under way queue, and the goroutine of the
-// first statement to end stores them together, up to maxInsertBatch at a
-// time, until none is queued. The number of statements under way thus
-// follows the load: one for a trickle, up to maxInsertStatements, each
-// holding more rows as the queue grows.
-//
-// The "r" notification of a statement that starts alone rides in its
-// transaction, so that it reaches the listeners as the task becomes
-// visible and costs no statement of its own. Any other statement commits
-// without notifying, and the store's ready waker sends one "r" after its
-// commit (folding those owed while one is being sent): PostgreSQL's NOTIFY
-// holds a cluster-wide lock from pre-commit through the WAL flush of a
-// synchronous commit, so notifying inserts would commit one at a time and
-// could not share flushes.
+// instead of one each. A call that finds no statement under way runs its
+// own insert at once, in the calling goroutine: an uncontended insert
+// costs what it would without the inserter. Calls that arrive while a statement
+// runs queue, and a goroutine of the inserter stores them together when
+// it ends, up to maxInsertBatch at a time, until none is queued.
 //
 // A queued caller whose context ends leaves the queue and stores nothing.
 // A caller whose context ends while its batch runs returns at once; the
@@ -54,7 +33,7 @@ type inserter struct {
 	beforeBatch func(n int)
 
 	mu      sync.Mutex
-	running int // statements under way
+	busy    bool
 	waiting []*insertReq
 }
 
@@ -82,14 +61,10 @@ type insertBatch struct {
 
 func (in *inserter) create(ctx context.Context, nt store.NewTask) (store.Task, bool, error) {
 	in.mu.Lock()
-	if in.running < maxInsertStatements {
-		in.running++
-		quiet := in.running > 1 // others are under way: notify after the commit
+	if !in.busy {
+		in.busy = true
 		in.mu.Unlock()
-		task, created, due, err := in.s.create(ctx, in.s.db, nt, quiet)
-		if due {
-			in.s.ready.wake()
-		}
+		task, created, err := in.s.create(ctx, in.s.db, nt)
 		in.release()
 		return task, created, err
 	}
@@ -111,13 +86,13 @@ func (in *inserter) create(ctx context.Context, nt store.NewTask) (store.Task, b
 	}
 }
 
-// release ends the caller's own statement: queued calls, if any, are
-// handed to a goroutine that stores them in its place.
+// release ends the caller's own turn: queued calls, if any, are handed to
+// a goroutine that stores them.
 func (in *inserter) release() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.waiting) == 0 {
-		in.running--
+		in.busy = false
 		return
 	}
 	in.s.bg.goroutine(in.drain)
@@ -144,13 +119,11 @@ func (in *inserter) abandon(r *insertReq) {
 }
 
 // drain stores the queued calls, batch after batch, until none is left.
-// Its statements commit without notifying (queued calls mean others were
-// under way), and their "r" is sent after the commit.
 func (in *inserter) drain() {
 	for {
 		in.mu.Lock()
 		if len(in.waiting) == 0 {
-			in.running--
+			in.busy = false
 			in.mu.Unlock()
 			return
 		}
@@ -168,23 +141,19 @@ func (in *inserter) drain() {
 		if in.beforeBatch != nil {
 			in.beforeBatch(n)
 		}
-		in.run(b.ctx, reqs, true)
+		in.run(b.ctx, reqs)
 		b.cancel()
 	}
 }
 
-// run stores reqs and answers each; quiet statements send their "r" after
-// their commit.
-func (in *inserter) run(ctx context.Context, reqs []*insertReq, quiet bool) {
+// run stores reqs and answers each.
+func (in *inserter) run(ctx context.Context, reqs []*insertReq) {
 	if len(reqs) == 1 {
-		task, created, due, err := in.s.create(ctx, in.s.db, reqs[0].nt, quiet)
-		if due {
-			in.s.ready.wake()
-		}
+		task, created, err := in.s.create(ctx, in.s.db, reqs[0].nt)
 		reqs[0].done <- insertRes{task, created, err}
 		return
 	}
-	res, due, err := in.s.insertBatch(ctx, reqs, quiet)
+	res, err := in.s.insertBatch(ctx, reqs)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		// The database refused the batch (a taken ID, say): store each on
@@ -196,16 +165,10 @@ func (in *inserter) run(ctx context.Context, reqs []*insertReq, quiet bool) {
 		// latency 7 ms to 95 ms); now they cost at most a few percent
 		// (BenchmarkCreateBadClients, ratio 0.95 to 1.00).
 		for _, r := range reqs {
-			task, created, due, err := in.s.create(ctx, in.s.db, r.nt, quiet)
-			if due {
-				in.s.ready.wake()
-			}
+			task, created, err := in.s.create(ctx, in.s.db, r.nt)
 			r.done <- insertRes{task, created, err}
 		}
 		return
-	}
-	if due {
-		in.s.ready.wake()
 	}
 	for i, r := range reqs {
 		if err != nil {
@@ -218,39 +181,28 @@ func (in *inserter) run(ctx context.Context, reqs []*insertReq, quiet bool) {
 
 // insertBatch stores normalized tasks in one statement. A task whose
 // idempotency key is taken (by an existing task or by an earlier task of
-// the batch) is looked up afterwards, as Create does. Unless quiet, its
-// transaction sends one "r" notification when any stored task is ready;
-// quiet, it sends none and due tells whether any stored task is ready.
-func (s *Store) insertBatch(ctx context.Context, reqs []*insertReq, quiet bool) (res []insertRes, due bool, err error) {
+// the batch) is looked up afterwards, as Create does. Its transaction
+// sends one "r" notification when any stored task is ready.
+func (s *Store) insertBatch(ctx context.Context, reqs []*insertReq) ([]insertRes, error) {
 	tasks := make([]store.NewTask, len(reqs))
 	for i, r := range reqs {
 		tasks[i] = r.nt
 	}
-	stmt := &s.prep.insertBatch
-	if quiet {
-		stmt = &s.prep.insertBatchQuiet
-	}
-	rows, err := stmt.queryContext(ctx, s, taskArrays(tasks)...)
+	rows, err := s.prep.insertBatch.queryContext(ctx, s, taskArrays(tasks)...)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	stored := make(map[string]store.Task, len(reqs))
 	for rows.Next() {
-		var extra []any
-		var ready bool
-		if quiet {
-			extra = []any{&ready}
-		}
-		t, err := scanTask(rows, extra...)
+		t, err := scanTask(rows)
 		if err != nil {
 			_ = rows.Close()
-			return nil, false, err
+			return nil, err
 		}
 		stored[t.ID] = t
-		due = due || ready
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	out := make([]insertRes, len(reqs))
 	for i, r := range reqs {
@@ -262,5 +214,5 @@ func (s *Store) insertBatch(ctx context.Context, reqs []*insertReq, quiet bool) 
 		t, err := s.byIdempotencyKey(ctx, s.db, r.nt.IdempotencyKey)
 		out[i] = insertRes{task: t, err: err}
 	}
-	return out, due, nil
+	return out, nil
 }

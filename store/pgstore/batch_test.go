@@ -3,7 +3,6 @@ package pgstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -21,47 +20,33 @@ type created struct {
 	err     error
 }
 
-// gate makes the store's next Create calls block inside the database, one
-// for each of its insert statements: an open transaction holds an
-// uncommitted task with idempotency key "gate-<i>" for each, and a Create
-// with that key waits for it. It returns once all of them are waiting, so
-// that the next Create calls queue; release rolls the transaction back,
-// and the blocked calls then store their tasks. finish waits for them.
-func gate(t *testing.T, b *bundle) (release func(), finish func()) {
+// gate makes the store's next Create block inside the database: an open
+// transaction holds an uncommitted task with idempotency key "gate", and a
+// Create with that key waits for it. It returns once that Create is
+// waiting; release rolls the transaction back, and the blocked Create then
+// stores its task.
+func gate(t *testing.T, b *bundle) (release func(), first <-chan created) {
 	t.Helper()
-	n := pgstore.InsertStatements(b.store)
 	tx, err := b.env.DB.BeginTxx(b.ctx, nil)
 	require.NoError(t, err)
-	for i := range n {
-		_, err = tx.ExecContext(b.ctx, `INSERT INTO `+b.env.Schema+`.tasks (id, type, status, idempotency_key)
-			VALUES ($1, 'gate', 'created', $2)`, store.NewID(), fmt.Sprintf("gate-%d", i))
-		require.NoError(t, err)
-	}
-	out := make(chan created, n)
-	for i := range n {
-		go func() {
-			task, c, err := b.store.Create(b.ctx, store.NewTask{Type: "first", IdempotencyKey: fmt.Sprintf("gate-%d", i)})
-			out <- created{task, c, err}
-		}()
-	}
+	_, err = tx.ExecContext(b.ctx, `INSERT INTO `+b.env.Schema+`.tasks (id, type, status, idempotency_key)
+		VALUES ($1, 'gate', 'created', 'gate')`, store.NewID())
+	require.NoError(t, err)
+	out := make(chan created, 1)
+	go func() {
+		task, c, err := b.store.Create(b.ctx, store.NewTask{Type: "first", IdempotencyKey: "gate"})
+		out <- created{task, c, err}
+	}()
 	require.Eventually(t, func() bool {
-		var waiting int
-		require.NoError(t, b.env.DB.GetContext(b.ctx, &waiting, `SELECT count(*) FROM pg_stat_activity
+		var n int
+		require.NoError(t, b.env.DB.GetContext(b.ctx, &n, `SELECT count(*) FROM pg_stat_activity
 			WHERE application_name = $1 AND wait_event_type = 'Lock' AND query LIKE 'WITH upd AS (INSERT%'`, b.env.Schema))
-		return waiting == n
-	}, 10*time.Second, 5*time.Millisecond, "the first Create calls never blocked")
+		return n == 1
+	}, 10*time.Second, 5*time.Millisecond, "the first Create never blocked")
 	var once sync.Once
 	release = func() { once.Do(func() { require.NoError(t, tx.Rollback()) }) }
 	t.Cleanup(release)
-	finish = func() {
-		t.Helper()
-		for range n {
-			f := <-out
-			require.NoError(t, f.err)
-			require.True(t, f.created)
-		}
-	}
-	return release, finish
+	return release, out
 }
 
 // createAll starts a Create for each task and waits until all of them are
@@ -120,7 +105,9 @@ func TestCreateSharesStatementsUnderContention(t *testing.T) {
 	outs := createAll(t, b, b.ctx, tasks)
 	release()
 
-	first()
+	f := <-first
+	require.NoError(t, f.err)
+	require.True(t, f.created)
 	res := make([]created, len(outs))
 	for i, o := range outs {
 		res[i] = <-o
@@ -147,9 +134,8 @@ func TestCreateSharesStatementsUnderContention(t *testing.T) {
 
 	counts, err := b.store.Counts(b.ctx)
 	require.NoError(t, err)
-	// 16 plain, "same", "old", the "first" ones, "later" queued; "held"
-	// created.
-	require.Equal(t, 19+pgstore.InsertStatements(b.store), counts[store.StatusQueued])
+	// 16 plain, "same", "old", "first", "later" queued; "held" created.
+	require.Equal(t, 20, counts[store.StatusQueued])
 	require.Equal(t, 1, counts[store.StatusCreated])
 }
 
@@ -164,7 +150,7 @@ func TestCreateBatchRefusedFallsBackToSingleInserts(t *testing.T) {
 	}
 	outs := createAll(t, b, b.ctx, tasks)
 	release()
-	first()
+	require.NoError(t, (<-first).err)
 
 	var conflicts int
 	for i, o := range outs {
@@ -181,7 +167,7 @@ func TestCreateBatchRefusedFallsBackToSingleInserts(t *testing.T) {
 	require.Equal(t, []int{len(tasks)}, batches())
 	counts, err := b.store.Counts(b.ctx)
 	require.NoError(t, err)
-	require.Equal(t, 4+pgstore.InsertStatements(b.store), counts[store.StatusQueued], "the first ones, a, b, c and one of the two")
+	require.Equal(t, 5, counts[store.StatusQueued], "first, a, b, c and one of the two")
 }
 
 func TestCreateQueuedCallerLeavesOnCancel(t *testing.T) {
@@ -203,7 +189,7 @@ func TestCreateQueuedCallerLeavesOnCancel(t *testing.T) {
 	require.Equal(t, 2, pgstore.Queued(b.store), "it left the queue")
 
 	release()
-	first()
+	require.NoError(t, (<-first).err)
 	for _, o := range stay {
 		r := <-o
 		require.NoError(t, r.err)
@@ -284,48 +270,11 @@ func TestCreateBadInputNeverJoinsABatch(t *testing.T) {
 	}
 	require.Equal(t, len(good), pgstore.Queued(b.store), "no bad task queued")
 	release()
-	first()
+	require.NoError(t, (<-first).err)
 	for _, o := range outs {
 		r := <-o
 		require.NoError(t, r.err)
 		require.True(t, r.created)
 	}
 	require.Equal(t, []int{len(good)}, batches(), "one shared statement, no fallback")
-}
-
-// TestCreateReadyNotifiedAfterCommit: every Create of a ready task, alone
-// or in a shared statement, is followed by an "r" notification that
-// arrives once the task is visible, whether the notification rides in the
-// insert's transaction or is sent after its commit: after the last event,
-// every created task can be claimed.
-func TestCreateReadyNotifiedAfterCommit(t *testing.T) {
-	t.Parallel()
-	b := setup(t, pgstore.Options{})
-	_, events := startListener(t, b)
-	queued := func() int {
-		var n int
-		require.NoError(t, b.env.DB.GetContext(b.ctx, &n, `SELECT count(*) FROM `+b.env.Schema+`.tasks
-			WHERE status = 'queued' AND run_after <= now()`))
-		return n
-	}
-	// waitVisible waits for an "r" after which want tasks are ready.
-	waitVisible := func(want int, what string) {
-		t.Helper()
-		receive(t, events, eventWait, what, func(ev store.Event) bool {
-			return ev.Kind == store.EventReady && queued() == want
-		})
-	}
-
-	_, _, err := b.store.Create(b.ctx, store.NewTask{Type: "alone"})
-	require.NoError(t, err)
-	waitVisible(1, "the ready notification of a Create alone")
-
-	release, first := gate(t, b)
-	outs := createAll(t, b, b.ctx, []store.NewTask{{Type: "shared"}, {Type: "shared"}, {Type: "shared"}})
-	release()
-	first()
-	for _, o := range outs {
-		require.NoError(t, (<-o).err)
-	}
-	waitVisible(1+pgstore.InsertStatements(b.store)+3, "the ready notification of a shared statement")
 }

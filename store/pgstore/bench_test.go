@@ -171,35 +171,3 @@ func claimComplete(bb *bundle, worker string, limit int, outcomes []store.Outcom
 	}
 	return len(claimed), nil
 }
-
-// BenchmarkCreateParallel measures single-task inserts from eight
-// producers at once (Create calls share statements; see Store.Create).
-// b.N counts rows.
-func BenchmarkCreateParallel(b *testing.B) {
-	const producers = 8
-	bb := setup(b, pgstore.Options{})
-	var (
-		left  atomic.Int64
-		wg    sync.WaitGroup
-		errMu sync.Mutex
-		first error
-	)
-	left.Store(int64(b.N))
-	b.ResetTimer()
-	start := time.Now()
-	for range producers {
-		wg.Go(func() {
-			for left.Add(-1) >= 0 {
-				if _, _, err := bb.store.Create(bb.ctx, store.NewTask{Type: "bench", Params: []byte(`{"n":1}`)}); err != nil {
-					errMu.Lock()
-					first = err
-					errMu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	require.NoError(b, first)
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
-}

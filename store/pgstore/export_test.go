@@ -23,17 +23,6 @@ const CopyThreshold = copyThreshold
 // insert statement, with the number of tasks in it.
 func SetBeforeBatch(s *Store, f func(n int)) { s.inserts.beforeBatch = f }
 
-// InsertStatements returns how many insert statements of s may be under
-// way at once before Create calls queue.
-func InsertStatements(*Store) int { return maxInsertStatements }
-
-// Running returns how many insert statements of s are under way.
-func Running(s *Store) int {
-	s.inserts.mu.Lock()
-	defer s.inserts.mu.Unlock()
-	return s.inserts.running
-}
-
 // Queued returns how many Create calls of s wait for a shared statement.
 func Queued(s *Store) int {
 	s.inserts.mu.Lock()

@@ -91,7 +91,7 @@ type Store struct {
 	bg *background
 	// noPrepare is Options.NoPrepare; prep holds the prepared statements.
 	noPrepare bool
-	prep      struct{ insert, insertBatch, insertQuiet, insertBatchQuiet prepared }
+	prep      struct{ insert, insertBatch prepared }
 	closed    atomic.Bool
 	// limited holds the queues last seen with limits (see ClaimMatching).
 	limited sync.Map
@@ -136,8 +136,6 @@ func New(db *sqlx.DB, opts Options) (*Store, error) {
 	s.noPrepare = opts.NoPrepare
 	s.prep.insert.query = s.q.insert
 	s.prep.insertBatch.query = s.q.insertBatch
-	s.prep.insertQuiet.query = s.q.insertQuiet
-	s.prep.insertBatchQuiet.query = s.q.insertBatchQuiet
 	return s, nil
 }
 
@@ -218,7 +216,7 @@ func (s *Store) Close() error {
 	s.closed.Store(true)
 	s.bg.close()
 	var errs []error
-	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch, &s.prep.insertQuiet, &s.prep.insertBatchQuiet} {
+	for _, p := range []*prepared{&s.prep.insert, &s.prep.insertBatch} {
 		errs = append(errs, p.close())
 	}
 	if s.ownsDB {

@@ -55,14 +55,10 @@ func nullJSON(b json.RawMessage) any {
 }
 
 // Create stores a new task; see [store.Store.Create]. A task ready at once
-// is followed by one "r" notification once it is committed: sent with the
-// insert's commit when the insert was the only one of the store under way,
-// and after it otherwise. Concurrent calls share statements: up to four
-// inserts run side by side (their commits share WAL flushes), and calls
-// that arrive while all four are under way are stored together in one
-// statement and one commit when the first of them ends, so many producers
-// are not bounded by one WAL flush each. When Create returns without an
-// error, the task is committed.
+// sends one "r" notification with the insert's commit.
+// Concurrent calls share statements: calls that arrive while an insert is
+// under way are stored together in one statement and one commit when it
+// ends, so many producers are not bounded by one WAL flush each.
 func (s *Store) Create(ctx context.Context, t store.NewTask) (store.Task, bool, error) {
 	nt, err := t.Normalize()
 	if err != nil {
@@ -82,39 +78,31 @@ func (s *Store) CreateTx(ctx context.Context, tx *sqlx.Tx, t store.NewTask) (sto
 	if err != nil {
 		return store.Task{}, false, err
 	}
-	task, created, _, err := s.create(ctx, tx, nt, false)
-	return task, created, err
+	return s.create(ctx, tx, nt)
 }
 
-// create inserts the normalized task nt with one statement on q. Unless
-// quiet, the statement's transaction sends the "r" notification when the
-// task is ready at once; quiet, it sends none, and due reports whether the
-// stored task is ready at once (its "r" is owed after the commit). In a
-// transaction (q a *sqlx.Tx) it always notifies, on the caller's commit.
-func (s *Store) create(ctx context.Context, q querier, nt store.NewTask, quiet bool) (task store.Task, created, due bool, err error) {
+// create inserts the normalized task nt with one statement on q.
+func (s *Store) create(ctx context.Context, q querier, nt store.NewTask) (store.Task, bool, error) {
 	args := []any{nt.ID, nt.Type, nt.Description, nt.Domain, string(nt.Params), string(newStatus(nt)),
 		nt.Priority, nt.MaxAttempts, nullTime(nt.RunAfter), nt.IdempotencyKey, nullJSON(nt.Events),
 		nullJSON(traceJSON(nt.TraceContext)), nt.Queue, nt.Partition}
-	var extra []any
-	switch _, inTx := q.(*sqlx.Tx); {
-	case inTx:
-		task, err = scanTask(q.QueryRowContext(ctx, s.q.insert, args...))
-	case quiet:
-		extra = []any{&due}
-		task, err = scanTask(s.prep.insertQuiet.queryRowContext(ctx, s, args...), extra...)
-	default:
-		task, err = scanTask(s.prep.insert.queryRowContext(ctx, s, args...))
+	var row scanner
+	if _, inTx := q.(*sqlx.Tx); inTx {
+		row = q.QueryRowContext(ctx, s.q.insert, args...)
+	} else {
+		row = s.prep.insert.queryRowContext(ctx, s, args...)
 	}
+	task, err := scanTask(row)
 	switch {
 	case err == nil:
-		return task, true, due, nil
+		return task, true, nil
 	case isUniqueViolation(err):
-		return store.Task{}, false, false, fmt.Errorf("%w: task %s already exists", store.ErrConflict, nt.ID)
+		return store.Task{}, false, fmt.Errorf("%w: task %s already exists", store.ErrConflict, nt.ID)
 	case !errors.Is(err, sql.ErrNoRows):
-		return store.Task{}, false, false, errorf("pgstore: create: %w", err)
+		return store.Task{}, false, errorf("pgstore: create: %w", err)
 	}
 	task, err = s.byIdempotencyKey(ctx, q, nt.IdempotencyKey)
-	return task, false, false, err
+	return task, false, err
 }
 
 // byIdempotencyKey returns the task holding key, after an insert found the
