@@ -157,6 +157,18 @@ func (s *eventScore) table() string {
 	return b.String()
 }
 
+// requireFloors fails unless the micro-F1 and every type's precision and
+// recall on the set named set reach their floors.
+func (s *eventScore) requireFloors(t testing.TB, set string, f1, precision, recall float64) {
+	t.Helper()
+	_, _, f := s.micro()
+	require.GreaterOrEqual(t, f, f1, "micro-F1 on %s", set)
+	for k, c := range s.perType {
+		require.GreaterOrEqual(t, c.precision(), precision, "precision of %s on %s", k, set)
+		require.GreaterOrEqual(t, c.recall(), recall, "recall of %s on %s", k, set)
+	}
+}
+
 func (c *prCount) precision() float64 { return float64(c.tp) / float64(max(1, c.tp+c.fp)) }
 func (c *prCount) recall() float64    { return float64(c.tp) / float64(max(1, c.tp+c.fn)) }
 
@@ -188,12 +200,7 @@ func TestEventSetHeldOut(t *testing.T) {
 	t.Log("held-out set:" + s.table())
 	// Floors under what the pack reaches, to catch a change that helps
 	// the tuning set at the expense of text it was not written against.
-	_, _, f1 := s.micro()
-	require.GreaterOrEqual(t, f1, 0.95, "micro-F1 on the held-out set")
-	for k, c := range s.perType {
-		require.GreaterOrEqual(t, c.precision(), 0.75, "precision of %s on the held-out set", k)
-		require.GreaterOrEqual(t, c.recall(), 0.90, "recall of %s on the held-out set", k)
-	}
+	s.requireFloors(t, "the held-out set", 0.95, 0.75, 0.90)
 	require.GreaterOrEqual(t, float64(s.right)/float64(s.confident), 0.95, "texts at confidence >= 0.8 exactly right")
 }
 
@@ -211,22 +218,12 @@ func TestEventSetSecond(t *testing.T) {
 	require.GreaterOrEqual(t, len(tuning), 700)
 	s := scoreEventSet(t, a, tuning, testing.Verbose())
 	t.Log("second tuning set:" + s.table())
-	_, _, f1 := s.micro()
-	require.GreaterOrEqual(t, f1, 0.95, "micro-F1 on the second tuning set")
-	for k, c := range s.perType {
-		require.GreaterOrEqual(t, c.precision(), 0.92, "precision of %s on the second tuning set", k)
-		require.GreaterOrEqual(t, c.recall(), 0.92, "recall of %s on the second tuning set", k)
-	}
+	s.requireFloors(t, "the second tuning set", 0.95, 0.92, 0.92)
 	require.GreaterOrEqual(t, float64(s.right)/float64(s.confident), 0.93, "texts at confidence >= 0.8 exactly right")
 
 	held := readEventSet(t, "testdata/events/second_heldout.tsv")
 	require.GreaterOrEqual(t, len(held), 700)
 	h := scoreEventSet(t, a, held, false)
 	t.Log("second held-out set:" + h.table())
-	_, _, f1 = h.micro()
-	require.GreaterOrEqual(t, f1, 0.80, "micro-F1 on the second held-out set")
-	for k, c := range h.perType {
-		require.GreaterOrEqual(t, c.precision(), 0.75, "precision of %s on the second held-out set", k)
-		require.GreaterOrEqual(t, c.recall(), 0.60, "recall of %s on the second held-out set", k)
-	}
+	h.requireFloors(t, "the second held-out set", 0.80, 0.75, 0.60)
 }
