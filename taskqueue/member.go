@@ -47,6 +47,7 @@ type MemberConfig struct {
 	Logger *slog.Logger
 	// OnLeaderChange, when set, is called with true when this process
 	// becomes the leader and with false when it stops leading (metrics).
+	// It runs after the change is visible through Leading.
 	OnLeaderChange func(leading bool)
 	// OnRescue, when set, is called with the number of tasks returned to
 	// the queue from lost processes (metrics).

@@ -129,6 +129,8 @@ func TestMemberLeaderFailover(t *testing.T) {
 		eventually(t, 10*time.Second, b.Leading, "b to take over")
 		eventually(t, 10*time.Second, func() bool { return pb.runs.Load() == 1 }, "the new leader's service to run")
 		require.Equal(t, int32(1), most.Load(), "never two leaders' services at once")
+		// OnLeaderChange runs after the new state is visible: wait for it.
+		eventually(t, 10*time.Second, func() bool { return changes.Load() >= 3 }, "b's leadership callback")
 		require.Equal(t, int32(3), changes.Load(), "a gained and lost, b gained")
 		require.Equal(t, int64(2), a.LeaderChanges())
 	})
