@@ -50,11 +50,14 @@
 // durations are sent as microseconds and added on the server, so clients
 // with skewed clocks agree. The insert statements, whose plan reads no
 // table, are prepared once per connection, which skips their parsing and
-// planning on every call; [Options.NoPrepare] turns that off for
-// connection poolers that cannot keep prepared statements. Every statement
-// that reads the table (claim, outcome, heartbeat, rescue) is planned at
-// each call with its actual parameters and the table's current size: a
-// cached generic plan made while the table was nearly empty would keep a
+// planning on every call; so is the plain claim (of a queue without
+// limits or partitioned tasks), whose settings leave the planner one
+// plan, an ordered scan of the claim index, however large the table;
+// [Options.NoPrepare] turns that off for connection poolers that cannot
+// keep prepared statements. Every other statement that reads the table
+// (outcome, heartbeat, rescue, the other claims) is planned at each call
+// with its actual parameters and the table's current size: a cached
+// generic plan made while the table was nearly empty would keep a
 // sequential scan as it grows.
 //
 // [Store.Create] shares statements among concurrent callers: a call that

@@ -63,7 +63,7 @@ type Options struct {
 	// must match ^[a-z_][a-z0-9_]{0,62}$.
 	Schema string
 	// NoPrepare, when true, sends the text of every statement each time
-	// instead of preparing the insert statements once
+	// instead of preparing the insert statements and the plain claim once
 	// per connection. Set it behind a connection pooler that cannot keep
 	// prepared statements, such as PgBouncer in transaction mode before
 	// version 1.21. Default false.

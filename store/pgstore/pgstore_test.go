@@ -317,13 +317,16 @@ func TestPlansUseIndexes(t *testing.T) {
 			var plans []string
 			query, _, _ := strings.Cut(tc.name, "/")
 			switch query {
-			case "claim", "claimTyped", "claimMixed": // with its settings
+			case "claim", "claimTyped": // with its settings, and prepared as the store runs it
+				plans = append(plans, explain(t, b, qs["claimSettings"], qs[query], tc.args...),
+					explainGeneric(t, b, qs["claimSettings"], qs[query], tc.args...))
+			case "claimMixed": // with its settings
 				plans = append(plans, explain(t, b, qs["claimSettings"], qs[query], tc.args...))
 			case "claimFair":
 				plans = append(plans, explain(t, b, qs["claimSettings"]+qs["fairSettings"], qs[query], tc.args...))
 			case "heartbeat", "finish":
 				plans = append(plans, explain(t, b, "", qs[query], tc.args...),
-					explainGeneric(t, b, qs[query], tc.args...))
+					explainGeneric(t, b, "", qs[query], tc.args...))
 			default:
 				plans = append(plans, explain(t, b, "", qs[query], tc.args...))
 			}
@@ -473,7 +476,7 @@ func TestClaimPlansDoNotScanBacklogs(t *testing.T) {
 
 // explainGeneric prepares query and explains the generic plan of its
 // execution with args, the plan a prepared statement settles on.
-func explainGeneric(t *testing.T, b *bundle, query string, args ...any) string {
+func explainGeneric(t *testing.T, b *bundle, settings, query string, args ...any) string {
 	t.Helper()
 	lits := make([]string, len(args))
 	for i, a := range args {
@@ -486,7 +489,7 @@ func explainGeneric(t *testing.T, b *bundle, query string, args ...any) string {
 	}
 	// A prepared statement outlives the transaction: a name of its own.
 	name := fmt.Sprintf("probe_%d", time.Now().UnixNano())
-	return explain(t, b, "SET LOCAL plan_cache_mode = force_generic_plan; PREPARE "+name+" AS "+query,
+	return explain(t, b, settings+"SET LOCAL plan_cache_mode = force_generic_plan; PREPARE "+name+" AS "+query,
 		"EXECUTE "+name+"("+strings.Join(lits, ", ")+")")
 }
 
@@ -664,7 +667,8 @@ func TestCloseKeepsCallerPool(t *testing.T) {
 }
 
 // TestNoPrepare checks on a single connection that the store prepares its
-// insert statements by default and prepares none with NoPrepare.
+// insert statement and its plain claim by default and prepares none with
+// NoPrepare.
 func TestNoPrepare(t *testing.T) {
 	t.Parallel()
 	for _, noPrepare := range []bool{false, true} {
@@ -688,10 +692,57 @@ func TestNoPrepare(t *testing.T) {
 			if noPrepare {
 				require.Zero(t, n)
 			} else {
-				require.Equal(t, 1, n, "the insert")
+				require.Equal(t, 2, n, "the insert and the claim")
 			}
 		})
 	}
+}
+
+// TestClaimPreparedAgain: the plain claim runs a statement prepared on its
+// connection; on a connection that lost it (a session reset) the claim
+// prepares it again and claims, and the typed claim has one of its own.
+func TestClaimPreparedAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t, pgstore.Options{})
+	db, err := sqlx.Open("postgres", b.env.DSN)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	db.SetMaxOpenConns(1)
+	s, err := pgstore.New(db, pgstore.Options{Schema: b.env.Schema})
+	require.NoError(t, err)
+	claims := func() []string {
+		var names []string
+		require.NoError(t, db.SelectContext(b.ctx, &names,
+			`SELECT name FROM pg_prepared_statements WHERE from_sql AND statement LIKE 'PREPARE %' ORDER BY name`))
+		return names
+	}
+	for i := range 3 {
+		_, _, err := s.Create(b.ctx, store.NewTask{Type: "p", Priority: 3 - i})
+		require.NoError(t, err)
+	}
+	got, err := s.Claim(b.ctx, "w", 1, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, 3, got[0].Priority)
+	names := claims()
+	require.Len(t, names, 1)
+
+	_, err = db.ExecContext(b.ctx, `DEALLOCATE `+names[0])
+	require.NoError(t, err)
+	got, err = s.Claim(b.ctx, "w", 1, time.Minute)
+	require.NoError(t, err, "a claim on a connection without the statement")
+	require.Len(t, got, 1)
+	require.Equal(t, 2, got[0].Priority)
+	require.Equal(t, names, claims())
+
+	got, err = s.ClaimMatching(b.ctx, "w", 5, time.Minute, store.ClaimFilter{Types: []string{"other"}})
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = s.ClaimMatching(b.ctx, "w", 5, time.Minute, store.ClaimFilter{Types: []string{"other", "p"}})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, 1, got[0].Priority)
+	require.Len(t, claims(), 2, "the plain and the typed claim")
 }
 
 // TestTraceContextWrittenByHand: a trace_context the input contract would

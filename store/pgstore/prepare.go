@@ -15,7 +15,9 @@ import (
 // prepares it again on each connection it runs on. With
 // [Options.NoPrepare] the text is sent each time instead.
 //
-// Only inserts are prepared: their plan reads no table. PostgreSQL caches
+// Only inserts are prepared this way: their plan reads no table (the
+// plain claim, prepared with PREPARE, is the one other; see
+// Store.claimPrepared). PostgreSQL caches
 // a generic plan for a prepared statement after a few calls and keeps it
 // until the table's statistics change; an outcome or heartbeat planned
 // while the table was nearly empty (a fresh schema) kept a sequential

@@ -1,6 +1,8 @@
 package pgstore
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -44,6 +46,14 @@ type queries struct {
 	// claimTyped is the claim of the tasks whose type is in the text array
 	// $5, as Store.ClaimMatching sends it for a filter with types.
 	claimTyped string
+	// claimName and claimTypedName name claim and claimTyped prepared
+	// with PREPARE on a connection (see Store.claimPrepared): names of
+	// their own per schema, so stores on one pool never share one.
+	claimName, claimTypedName string
+	// genericPlan precedes the EXECUTE of a prepared claim, after
+	// claimSettings: the claim runs its generic plan, made once under
+	// claimSettings, instead of being planned at each call.
+	genericPlan string
 }
 
 // rescued is the status a rescued task (of an expired lease or a lost
@@ -460,6 +470,11 @@ func buildQueries(schema string, statusNotify bool) queries {
 	}
 	q.claim = q.claimWith("$1", "$2", "$3", "$4", "", "", false)
 	q.claimTyped = q.claimWith("$1", "$2", "$3", "$4", claimCond("$5::text[]"), "", false)
+	h := fnv.New64a()
+	h.Write([]byte(schema))
+	q.claimName = fmt.Sprintf("seedcore_claim_%016x", h.Sum64())
+	q.claimTypedName = q.claimName + "_typed"
+	q.genericPlan = `SET LOCAL plan_cache_mode = force_generic_plan; `
 
 	// named is "the rows whose id is in the uuid array p", read by primary
 	// key. The array goes through an InitPlan, so the planner does not see

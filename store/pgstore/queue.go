@@ -85,13 +85,25 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		if f.Fair || capped {
 			query += s.q.fairSettings
 		}
-		query += s.q.queueLimited(queue, limited, plain && mixed)
-		if limited {
-			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair, capped, mixed)
-		} else {
-			query += s.q.claimWith(w, n, us, queue, cond, fair, mixed)
+		// The plain claim of a queue without limits or partitioned rows,
+		// most claims, executes a prepared statement (see claimPrepared).
+		prepared := !s.noPrepare && !limited && !f.Fair && !mixed
+		if prepared {
+			query += s.q.genericPlan
 		}
-		look, err := s.claimQuery(ctx, query, worker, lease)
+		query += s.q.queueLimited(queue, limited, plain && mixed)
+		var look claimLook
+		var err error
+		switch {
+		case limited:
+			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair, capped, mixed)
+			look, err = s.claimQuery(ctx, s.db, query, worker, lease)
+		case prepared:
+			look, err = s.claimPrepared(ctx, query, w, n, us, queue, f.Types, worker, lease)
+		default:
+			query += s.q.claimWith(w, n, us, queue, cond, fair, mixed)
+			look, err = s.claimQuery(ctx, s.db, query, worker, lease)
+		}
 		if err != nil {
 			return nil, errorf("pgstore: claim: %w", err)
 		}
@@ -151,11 +163,54 @@ type claimLook struct {
 	mixed sql.NullBool
 }
 
-// claimQuery runs a claim message: its first result set is the look at
-// the queue (see queueLimited), the next one the claimed tasks.
-func (s *Store) claimQuery(ctx context.Context, query, worker string, lease time.Duration) (claimLook, error) {
+// claimPrepared runs a claim message that ends in the EXECUTE of the
+// plain claim prepared on the connection (claimTyped when types is not
+// empty), with the SQL literals w, n, us, queue and types as its values.
+//
+// Planning the claim took most of its time: 0.6-0.7 ms of the 0.75 ms of
+// a claim of an empty queue, where the prepared one takes 0.11 ms. The
+// claim is prepared with PREPARE, not with the extended protocol, so that
+// it runs in the same message as claimSettings and the look, in one
+// implicit transaction and one round trip. Its generic plan is made at
+// the first EXECUTE on a connection (and again when the table's
+// statistics change) under claimSettings, which leave the planner the
+// ordered scan of tasks_claim_idx alone, whatever the statistics say.
+//
+// The message runs on one connection: on a connection that does not hold
+// the statement (a new one, or one whose session was reset) it fails
+// before claiming anything, and the statement is prepared there and the
+// message sent again.
+func (s *Store) claimPrepared(ctx context.Context, query, w, n, us, queue string, types []string, worker string, lease time.Duration) (claimLook, error) {
+	name, text, args := s.q.claimName, s.q.claim, w+`, `+n+`, `+us+`, `+queue
+	if len(types) > 0 {
+		// Type names hold no character an array literal must quote.
+		name, text = s.q.claimTypedName, s.q.claimTyped
+		args += `, ` + pq.QuoteLiteral("{"+strings.Join(types, ",")+"}")
+	}
+	query += `EXECUTE ` + name + `(` + args + `)`
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return claimLook{}, err
+	}
+	defer conn.Close()
+	look, err := s.claimQuery(ctx, conn, query, worker, lease)
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "26000" { // invalid_sql_statement_name
+		return look, err
+	}
+	if _, err := conn.ExecContext(ctx, `PREPARE `+name+` AS `+text); err != nil {
+		return claimLook{}, err
+	}
+	return s.claimQuery(ctx, conn, query, worker, lease)
+}
+
+// claimQuery runs a claim message on q: its first result set is the look
+// at the queue (see queueLimited), the next one the claimed tasks.
+func (s *Store) claimQuery(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query, worker string, lease time.Duration) (claimLook, error) {
 	var look claimLook
-	rows, err := s.db.QueryContext(ctx, query)
+	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
 		return look, err
 	}
