@@ -17,7 +17,12 @@ import (
 // queued, due now, with as many attempts again as the task was first
 // given (kept in attempt_budget by the first retry). attempts is left as
 // it is, so the fence of an earlier attempt never matches a later one.
-const retrySet = `status = 'queued',
+// The last attempt, kept in the row's columns while it was the last (see
+// appendAttemptAt), goes into attempt_history.
+var retrySet = `status = 'queued',
+	attempt_history = CASE WHEN t.locked_by IS NULL THEN t.attempt_history
+	    ELSE ` + appendAttemptAt(`t.status`, `t.error`, `t.finished_at`) + ` END,
+	locked_by = NULL,
 	attempt_budget = coalesce(t.attempt_budget, t.max_attempts),
 	max_attempts = t.attempts + coalesce(t.attempt_budget, t.max_attempts),
 	run_after = now(),

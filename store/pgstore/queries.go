@@ -94,14 +94,27 @@ const limitedCond = `(max_running IS NOT NULL OR rate IS NOT NULL OR partition_m
 func claimCond(types string) string { return `type = ANY(` + types + `)` }
 
 // appendAttempt is the attempt_history of the running row t with its
-// attempt appended, ending in the status outcome (an SQL expression) with
-// the error text msg: the latest store.MaxAttemptHistory attempts, each
-// error cut to store.MaxAttemptErrorChars. The SET list of an UPDATE sees
-// the row as it was, so the attempt's number, worker and start are the
-// running attempt's.
+// attempt appended, ending now in the status outcome (an SQL expression)
+// with the error text msg: the latest store.MaxAttemptHistory attempts,
+// each error cut to store.MaxAttemptErrorChars. The SET list of an UPDATE
+// sees the row as it was, so the attempt's number, worker and start are
+// the running attempt's.
 func appendAttempt(outcome, msg string) string {
+	return appendAttemptAt(outcome, msg, `now()`)
+}
+
+// appendAttemptAt is appendAttempt with the attempt ending at finished.
+//
+// A task's last attempt, when it ended the task (completed, failed or
+// cancelled, by Finish), is not written into attempt_history: the row
+// keeps the attempt's worker in locked_by, and the reader (see
+// impliedAttempt) adds the attempt from the row's own columns. Building
+// the entry cost an outcome 3.5-4 µs a task (a statement finishing 1,000
+// tasks took 13.4 ms instead of 9.4). An operator's retry writes it in
+// (retrySet) before the row runs again.
+func appendAttemptAt(outcome, msg, finished string) string {
 	entry := `jsonb_build_array(jsonb_strip_nulls(jsonb_build_object('attempt', t.attempts, 'worker', t.locked_by,
-	    'started_at', t.started_at, 'finished_at', now(), 'outcome', ` + outcome + `,
+	    'started_at', t.started_at, 'finished_at', ` + finished + `, 'outcome', ` + outcome + `,
 	    'error', nullif(left(` + msg + `, ` + strconv.Itoa(store.MaxAttemptErrorChars) + `), ''))))`
 	return `CASE WHEN t.attempt_history IS NULL THEN ` + entry + `
 	    WHEN jsonb_array_length(t.attempt_history) < ` + strconv.Itoa(store.MaxAttemptHistory) + `
@@ -534,7 +547,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	// whether its task is due again at once.
 	q.finish = `UPDATE ` + tbl + ` t SET
 	status = ` + newStatus + `,
-	attempt_history = CASE WHEN ` + uncounted + ` THEN t.attempt_history
+	attempt_history = CASE WHEN ` + uncounted + ` OR ` + newStatus + ` IN ` + terminalList + ` THEN t.attempt_history
 	    ELSE ` + appendAttempt(newStatus, `o.error`) + ` END,
 	snoozes = t.snoozes + CASE WHEN o.kind = 'snooze' AND NOT t.cancel_requested THEN 1 ELSE 0 END,
 	result = CASE WHEN o.kind = 'complete' AND NOT t.cancel_requested THEN nullif(o.result, '')::jsonb ELSE t.result END,
@@ -545,7 +558,7 @@ func buildQueries(schema string, statusNotify bool) queries {
 	    WHEN 'retry' THEN now() + o.retry_us * interval '1 microsecond'
 	    ELSE t.run_after END,
 	finished_at = CASE WHEN ` + newStatus + ` IN ` + terminalList + ` THEN now() END,
-	locked_by = NULL,
+	locked_by = CASE WHEN ` + newStatus + ` IN ` + terminalList + ` THEN t.locked_by END,
 	lease_expires_at = NULL,
 	updated_at = now()
 	FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[])

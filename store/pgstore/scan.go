@@ -104,7 +104,27 @@ func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	t.FinishedAt = finish.ptr(&t, "finished_at")
 	t.TraceContext = traceContext(&t, trace)
 	t.AttemptHistory = attemptHistory(&t, history)
+	impliedAttempt(&t)
 	return t, nil
+}
+
+// impliedAttempt adds to a finished task's history the attempt that
+// finished it, which the row keeps in its columns, its worker in
+// locked_by (see appendAttemptAt); a finished task holds no lease, so
+// its LockedBy is then cleared.
+func impliedAttempt(t *store.Task) {
+	if t.LockedBy == "" || !t.Status.Terminal() {
+		return
+	}
+	a := store.Attempt{Attempt: t.Attempts, Worker: t.LockedBy, Outcome: t.Status, Error: t.Error}
+	if t.StartedAt != nil {
+		a.StartedAt = *t.StartedAt
+	}
+	if t.FinishedAt != nil {
+		a.FinishedAt = *t.FinishedAt
+	}
+	t.AttemptHistory = store.AppendAttempt(t.AttemptHistory, a)
+	t.LockedBy = ""
 }
 
 // attemptHistory decodes the attempt_history column. A value that is not

@@ -251,14 +251,21 @@ func testAttemptHistory(t *testing.T, s *suite) {
 		require.Equal(t, strings.Repeat("é", store.MaxAttemptErrorChars), h[1].Error, "cut to the bound, in characters")
 		require.Equal(t, long, got.Error, "the task's error is whole")
 		require.False(t, h[1].StartedAt.Before(h[0].FinishedAt))
+		require.True(t, h[1].StartedAt.Equal(*second.StartedAt), "started %v, claimed %v", h[1].StartedAt, *second.StartedAt)
+		require.True(t, h[1].FinishedAt.Equal(*got.FinishedAt), "the last attempt ended when the task did")
+		require.Empty(t, got.LockedBy, "a finished task holds no lease")
+		failed := h[1]
 
 		// A retry keeps the history; the next attempts add to it.
-		_, err := b.Retry(ctx, task.ID)
+		retried, err := b.Retry(ctx, task.ID)
 		require.NoError(t, err)
+		require.Equal(t, h, retried.AttemptHistory)
 		third := claimID(t, ctx, b, task.ID, "w3", time.Minute)
+		require.Equal(t, h, third.AttemptHistory, "a running task's history ends with its last ended attempt")
 		require.NoError(t, finish(t, ctx, b, outcome(third, store.OutcomeComplete)))
 		h = mustGet(t, ctx, b, task.ID).AttemptHistory
 		require.Len(t, h, 3)
+		require.Equal(t, failed, h[1], "kept whole through the retry")
 		require.Equal(t, store.Attempt{Attempt: 3, Worker: "w3", Outcome: store.StatusCompleted},
 			store.Attempt{Attempt: h[2].Attempt, Worker: h[2].Worker, Outcome: h[2].Outcome, Error: h[2].Error})
 	})
