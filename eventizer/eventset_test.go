@@ -227,3 +227,20 @@ func TestEventSetSecond(t *testing.T) {
 	t.Log("second held-out set:" + h.table())
 	h.requireFloors(t, "the second held-out set", 0.80, 0.75, 0.60)
 }
+
+// TestEventSetThird scores the default pack on the third labelled sets,
+// written like the second ones by another writer who did not see the
+// rules. The pack is written against the third tuning set; the third
+// held-out set is only measured.
+func TestEventSetThird(t *testing.T) {
+	t.Parallel()
+	a := newDefault(t)
+	tuning := readEventSet(t, "testdata/events/third_tuning.tsv")
+	require.GreaterOrEqual(t, len(tuning), 600)
+	s := scoreEventSet(t, a, tuning, testing.Verbose())
+	t.Log("third tuning set:" + s.table())
+	held := readEventSet(t, "testdata/events/third_heldout.tsv")
+	require.GreaterOrEqual(t, len(held), 300)
+	h := scoreEventSet(t, a, held, false)
+	t.Log("third held-out set:" + h.table())
+}
