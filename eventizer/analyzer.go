@@ -247,6 +247,10 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	au := &a.c.auto
 	col := &au.column
 	delta := au.delta
+	// The states whose keywords must end a word are numbered from
+	// wordEnd to prefix, those with a prefix keyword from prefix on.
+	wordEnd, prefix := au.wordEnd, au.prefix
+	ends := prefix - wordEnd
 	sc.scan.s = s
 	sc.matches = sc.matches[:0]
 	st := int(au.start)
@@ -261,11 +265,10 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 			if !prevSep {
 				// A word ends: the keywords that must end one and end
 				// here, and the separator's step.
-				e := delta[st]
-				if e&acceptBit != 0 {
+				if uint32(st)-wordEnd < ends {
 					sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)
 				}
-				st = int(e & stateMask)
+				st = int(delta[st])
 			}
 			if f := sepFlags[b]; f != 0 {
 				if f&sepTrigger != 0 {
@@ -301,9 +304,8 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 				continue
 			}
 		}
-		e := delta[int(c)+st]
-		st = int(e & stateMask)
-		if e&acceptBit == 0 {
+		st = int(delta[int(c)+st])
+		if uint32(st) < prefix {
 			continue
 		}
 		// A prefix keyword ends here, maybe with others: keep those that
@@ -318,7 +320,7 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	}
 	if !prevSep && i == cut && (i == n || !wordTable[s[i]]) {
 		// The text or its analysed prefix ends after a word.
-		if delta[st]&acceptBit != 0 {
+		if au.endsWords(st) {
 			sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)
 		}
 	}

@@ -26,11 +26,9 @@ var wordTable = func() (t [256]bool) {
 }()
 
 const (
-	classSep   = 0       // any non-word byte; runs collapse to one
-	classOther = 1       // a word byte that occurs in no keyword
-	acceptBit  = 1 << 15 // in a delta entry: keywords end (see automaton.delta)
-	stateMask  = acceptBit - 1
-	maxStates  = 0x7fff
+	classSep   = 0 // any non-word byte; runs collapse to one
+	classOther = 1 // a word byte that occurs in no keyword
+	maxStates  = 1 << 16
 )
 
 // automaton is an Aho-Corasick matcher compiled to a full DFA over byte
@@ -42,19 +40,26 @@ const (
 type automaton struct {
 	class  [256]uint8
 	nclass int
-	// delta maps column[b]+state to the next state after the byte b, with
-	// acceptBit where keywords end: on a word byte's transition when the
-	// next state has a prefix keyword (the scan then checks each of its
-	// keywords against the byte after), and on the separators' transition
-	// from a state whose keywords all must end a word (they end at the
-	// byte before the separator). The table is laid out by class: one column per class holds
-	// that class's transitions for every state, so a cache line holds one
-	// class's transitions for 32 states of neighbouring numbers; states
-	// are numbered breadth-first, and the transitions most bytes take, on
+	// delta maps column[b]+state to the next state after the byte b. The
+	// table is laid out by class: one column per class holds that class's
+	// transitions for every state, so a cache line holds one class's
+	// transitions for 32 states of neighbouring numbers; states are
+	// numbered breadth-first, and the transitions most bytes take, on
 	// common letters from shallow states, share few lines. Entries are 16
 	// bits, to keep the table, which a large pack makes megabytes long,
 	// half as large.
+	//
+	// Where keywords end is told by the state's number, so that no bit of
+	// an entry is spent on it: the states whose keywords all must end a
+	// word are numbered from wordEnd to prefix (their keywords end at the
+	// byte before a separator, and the scan looks for them on the
+	// separator's step from them), and the states with a prefix keyword
+	// from prefix on (the scan checks each of their keywords against the
+	// byte after as it steps into one). Both groups keep breadth-first
+	// order among themselves, after every other state.
 	delta []uint16
+	// wordEnd and prefix start the two groups of states (see delta).
+	wordEnd, prefix uint32
 	// column is per byte the offset of its class's column in delta; the
 	// separators' column is the first, at 0.
 	column [256]uint32
@@ -168,6 +173,18 @@ func (a *automaton) build(kws []keyword) error {
 	if len(nodes) > maxStates {
 		return fmt.Errorf("keyword automaton has %d states, more than %d", len(nodes), maxStates)
 	}
+	// wordEnd is true of a state whose keywords all must end a word,
+	// prefix of one with a prefix keyword (once the failure links have
+	// added the keywords of the states they lead to).
+	wordEnd := func(s int32) bool {
+		for _, id := range nodes[s].out {
+			if kws[id].prefix {
+				return false
+			}
+		}
+		return len(nodes[s].out) > 0
+	}
+	prefix := func(s int32) bool { return len(nodes[s].out) > 0 && !wordEnd(s) }
 	// Failure links by breadth-first search, completing the DFA. The
 	// states are then numbered in that order, so the shallow states, which
 	// most bytes of a text visit, sit together in the table.
@@ -197,6 +214,21 @@ func (a *automaton) build(kws []keyword) error {
 			}
 		}
 	}
+	// The two groups of accepting states go last (see automaton.delta).
+	var plain, ends, prefixes []int32
+	for _, s := range order {
+		switch {
+		case wordEnd(s):
+			ends = append(ends, s)
+		case prefix(s):
+			prefixes = append(prefixes, s)
+		default:
+			plain = append(plain, s)
+		}
+	}
+	a.wordEnd = uint32(len(plain))
+	a.prefix = uint32(len(plain) + len(ends))
+	order = append(append(plain, ends...), prefixes...)
 	number := make([]int32, len(nodes))
 	for i, s := range order {
 		number[s] = int32(i)
@@ -219,36 +251,23 @@ func (a *automaton) build(kws []keyword) error {
 	}
 	a.outStart[ns] = int32(len(a.outs))
 	// A keyword that must end a word is kept or dropped at the byte after
-	// its match: the acceptBit of a state whose keywords all must end a
-	// word is on its separators' transition, which no other state's needs
-	// (a pattern ends with a word byte), so the scan looks for its keywords
-	// only where a word ends; that of a state with a prefix keyword stays
-	// on the transitions into it.
-	wordEnd := func(s int32) bool {
-		for _, id := range nodes[s].out {
-			if kws[id].prefix {
-				return false
-			}
-		}
-		return len(nodes[s].out) > 0
-	}
+	// its match, on the separator's step from its state, which no other
+	// state's needs (a pattern ends with a word byte), so the scan looks
+	// for its keywords only where a word ends; those of a state with a
+	// prefix keyword are looked at as the scan steps into it.
 	for i, s := range order {
 		for cl := 0; cl < nc; cl++ {
 			t := nodes[s].next[cl]
-			v := uint16(number[t])
-			if cl == classSep {
-				if len(nodes[t].out) > 0 {
-					return fmt.Errorf("keyword automaton: a pattern ends with a separator")
-				}
-				if wordEnd(s) {
-					v |= acceptBit
-				}
-			} else if len(nodes[t].out) > 0 && !wordEnd(t) {
-				v |= acceptBit
+			if cl == classSep && len(nodes[t].out) > 0 {
+				return fmt.Errorf("keyword automaton: a pattern ends with a separator")
 			}
-			a.delta[cl*ns+i] = v
+			a.delta[cl*ns+i] = uint16(number[t])
 		}
 	}
-	a.start = uint32(a.delta[classSep*ns] & stateMask)
+	a.start = uint32(a.delta[classSep*ns])
 	return nil
 }
+
+// endsWords reports whether the keywords of state st all must end a word
+// (they are looked for on the separator's step from st).
+func (a *automaton) endsWords(st int) bool { return uint32(st)-a.wordEnd < a.prefix-a.wordEnd }

@@ -13,9 +13,13 @@ import (
 // matches in the same order, the same findings and word counts.
 
 // rowAutomaton is the automaton with its table laid out by state.
+// refAccept marks, in a reference entry, a transition into a state with
+// keywords.
+const refAccept = 1 << 31
+
 type rowAutomaton struct {
 	class    [256]uint8
-	delta    []uint16 // row+class: the next state's number | acceptBit
+	delta    []uint32 // row+class: the next state's number | refAccept
 	shift    uint     // rows are 1<<shift wide
 	outStart []int32
 	outIDs   []int32
@@ -34,14 +38,14 @@ func refAutomaton(t testing.TB, c *compiled) *rowAutomaton {
 	for 1<<ra.shift < au.nclass {
 		ra.shift++
 	}
-	ra.delta = make([]uint16, ns<<ra.shift)
+	ra.delta = make([]uint32, ns<<ra.shift)
 	for s := 0; s < ns; s++ {
 		for cl := 0; cl < au.nclass; cl++ {
 			// The reference marks the transitions into a state with
 			// keywords, as the table laid out by state did.
-			v := au.delta[cl*ns+s] & stateMask
+			v := uint32(au.delta[cl*ns+s])
 			if au.outStart[v+1] > au.outStart[v] {
-				v |= acceptBit
+				v |= refAccept
 			}
 			ra.delta[s<<ra.shift+cl] = v
 		}
@@ -123,8 +127,8 @@ func (a *Analyzer) refScanText(au *rowAutomaton, sc *scratch, s string, cut int,
 			}
 		}
 		e := delta[st+int(c)]
-		st = int(e&stateMask) << sh
-		if e&acceptBit == 0 {
+		st = int(e&^refAccept) << sh
+		if e&refAccept == 0 {
 			continue
 		}
 		// A keyword ends here: keep those that end a word.
