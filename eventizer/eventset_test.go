@@ -239,8 +239,12 @@ func TestEventSetThird(t *testing.T) {
 	require.GreaterOrEqual(t, len(tuning), 600)
 	s := scoreEventSet(t, a, tuning, testing.Verbose())
 	t.Log("third tuning set:" + s.table())
+	s.requireFloors(t, "the third tuning set", 0.95, 0.90, 0.93)
+	require.GreaterOrEqual(t, float64(s.right)/float64(s.confident), 0.95, "texts at confidence >= 0.8 exactly right")
 	held := readEventSet(t, "testdata/events/third_heldout.tsv")
 	require.GreaterOrEqual(t, len(held), 300)
 	h := scoreEventSet(t, a, held, false)
 	t.Log("third held-out set:" + h.table())
+	// Floors under what the pack reaches (see TestEventSetSecond).
+	h.requireFloors(t, "the third held-out set", 0.82, 0.85, 0.50)
 }
