@@ -666,6 +666,20 @@ func TestCloseKeepsCallerPool(t *testing.T) {
 	require.Error(t, err)
 }
 
+// singleConnStore returns a pool of one connection to b's database and
+// a store on it, in b's schema, made with opts.
+func singleConnStore(t *testing.T, b *bundle, opts pgstore.Options) (*sqlx.DB, *pgstore.Store) {
+	t.Helper()
+	db, err := sqlx.Open("postgres", b.env.DSN)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	db.SetMaxOpenConns(1)
+	opts.Schema = b.env.Schema
+	s, err := pgstore.New(db, opts)
+	require.NoError(t, err)
+	return db, s
+}
+
 // TestNoPrepare checks on a single connection that the store prepares its
 // insert statement and its plain claim by default and prepares none with
 // NoPrepare.
@@ -675,12 +689,7 @@ func TestNoPrepare(t *testing.T) {
 		t.Run(fmt.Sprint("NoPrepare=", noPrepare), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, pgstore.Options{})
-			db, err := sqlx.Open("postgres", b.env.DSN)
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = db.Close() })
-			db.SetMaxOpenConns(1)
-			s, err := pgstore.New(db, pgstore.Options{Schema: b.env.Schema, NoPrepare: noPrepare})
-			require.NoError(t, err)
+			db, s := singleConnStore(t, b, pgstore.Options{NoPrepare: noPrepare})
 			task, _, err := s.Create(b.ctx, store.NewTask{Type: "p"})
 			require.NoError(t, err)
 			_, err = s.Claim(b.ctx, "w", 1, time.Minute)
@@ -704,12 +713,7 @@ func TestNoPrepare(t *testing.T) {
 func TestClaimPreparedAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t, pgstore.Options{})
-	db, err := sqlx.Open("postgres", b.env.DSN)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	db.SetMaxOpenConns(1)
-	s, err := pgstore.New(db, pgstore.Options{Schema: b.env.Schema})
-	require.NoError(t, err)
+	db, s := singleConnStore(t, b, pgstore.Options{})
 	claims := func() []string {
 		var names []string
 		require.NoError(t, db.SelectContext(b.ctx, &names,
