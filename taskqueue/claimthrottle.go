@@ -19,13 +19,20 @@ const claimCooldown = time.Millisecond
 // the time. When claims return spaceAbove tasks or fewer again (a
 // trickle, such as 200 tasks/s), a notification is claimed for at once.
 //
+// claimDuty was 10 while a claim was planned at every call; once the
+// plain claim ran a prepared statement (a fifth of its time in the
+// database), 6 took W2's pickup at 2,000 tasks/s from a median of 5.6 ms
+// to 2.5 ms (p99 10.9 to 6.0 ms) with W3 unchanged (4,915 and 5,088
+// completed/s), where 4 took it to 1.6 ms but cost W3 a tenth (three
+// alternating rounds each, bench -only w2,w3).
+//
 // spaceAbove is 2, not 1: on a loaded machine a claim of a trickle takes
 // long enough now and then for a second insert to arrive meanwhile, and
 // two tasks in one claim then held every following claim back by up to
 // maxClaimGap until a claim found one task again: the tail of the pickup
 // latency at 200 tasks/s through App.Enqueue was that gap.
 const (
-	claimDuty   = 10
+	claimDuty   = 6
 	maxClaimGap = 10 * time.Millisecond
 	spaceAbove  = 2
 )

@@ -157,12 +157,13 @@ func TestClaimThrottleSpacesNotificationClaims(t *testing.T) {
 	r.clock.Advance(300 * time.Microsecond)
 	r.th.Notify()
 	// The gap is claimDuty times the average claim duration
-	// (1ms*7/8 + 200µs/8 = 900µs → 9 ms) from the claim's start (500µs ago).
+	// (1ms*7/8 + 200µs/8 = 900µs) from the claim's start (500µs ago).
+	gap := claimDuty * 900 * time.Microsecond
 	require.False(t, r.due(), "held back by the spacing")
-	require.Equal(t, []time.Duration{9*time.Millisecond - 500*time.Microsecond}, r.timer.resets)
+	require.Equal(t, []time.Duration{gap - 500*time.Microsecond}, r.timer.resets)
 	r.th.Notify() // notifications meanwhile share the held-back claim
 	require.Len(t, r.timer.resets, 1)
-	r.clock.Advance(8 * time.Millisecond)
+	r.clock.Advance(gap - time.Millisecond)
 	require.False(t, r.due())
 	r.clock.Advance(500 * time.Microsecond)
 	require.True(t, r.due())
