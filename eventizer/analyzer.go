@@ -320,7 +320,7 @@ func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
 	}
 	if !prevSep && i == cut && (i == n || !wordTable[s[i]]) {
 		// The text or its analysed prefix ends after a word.
-		if au.endsWords(st) {
+		if uint32(st)-wordEnd < ends {
 			sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)
 		}
 	}

@@ -268,6 +268,3 @@ func (a *automaton) build(kws []keyword) error {
 	return nil
 }
 
-// endsWords reports whether the keywords of state st all must end a word
-// (they are looked for on the separator's step from st).
-func (a *automaton) endsWords(st int) bool { return uint32(st)-a.wordEnd < a.prefix-a.wordEnd }
