@@ -150,7 +150,8 @@ type Config struct {
 	// metrics.
 	Metrics *metrics.Metrics
 	// NoPrepare, when true, makes the PostgreSQL store send the text of
-	// every statement instead of preparing its insert statements (see
+	// every statement instead of preparing its insert statements and its
+	// plain claim (see
 	// pgstore.Options.NoPrepare), for a connection pooler that cannot keep
 	// prepared statements. Default false.
 	NoPrepare bool
