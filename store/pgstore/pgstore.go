@@ -358,8 +358,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.db.GetContext(ctx, &v, `SELECT coalesce(max(version), 0) FROM `+s.schema+`.schema_migrations`)
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && (pqErr.Code == "42P01" || pqErr.Code == "3F000") {
+	if hasCode(err, "42P01") || hasCode(err, "3F000") {
 		return 0, nil // undefined_table or invalid_schema_name: not migrated
 	}
 	if err != nil {

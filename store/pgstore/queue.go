@@ -99,7 +99,8 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair, capped, mixed)
 			look, err = s.claimQuery(ctx, s.db, query, worker, lease)
 		case prepared:
-			look, err = s.claimPrepared(ctx, query, w, n, us, queue, f.Types, worker, lease)
+			look, err = s.claimPrepared(ctx, query, w, n, us, queue, f.Types, worker, lease,
+				func() string { return query + s.q.claimWith(w, n, us, queue, cond, fair, mixed) })
 		default:
 			query += s.q.claimWith(w, n, us, queue, cond, fair, mixed)
 			look, err = s.claimQuery(ctx, s.db, query, worker, lease)
@@ -178,37 +179,45 @@ type claimLook struct {
 //
 // The message runs on one connection: on a connection that does not hold
 // the statement (a new one, or one whose session was reset) it fails
-// before claiming anything, and the statement is prepared there and the
-// message sent again.
-func (s *Store) claimPrepared(ctx context.Context, query, w, n, us, queue string, types []string, worker string, lease time.Duration) (claimLook, error) {
-	name, text, args := s.q.claimName, s.q.claim, w+`, `+n+`, `+us+`, `+queue
+// before claiming anything, and it is sent again with the PREPARE at its
+// head, in its implicit transaction. Behind a pooler that hands each
+// transaction a server connection of its own, that one may hold the
+// statement already and refuse the PREPARE; the claim then sends its text
+// (unprepared), built by text.
+func (s *Store) claimPrepared(ctx context.Context, query, w, n, us, queue string, types []string, worker string, lease time.Duration, text func() string) (claimLook, error) {
+	name, stmt, args := s.q.claimName, s.q.claim, w+`, `+n+`, `+us+`, `+queue
 	if len(types) > 0 {
 		// Type names hold no character an array literal must quote.
-		name, text = s.q.claimTypedName, s.q.claimTyped
+		name, stmt = s.q.claimTypedName, s.q.claimTyped
 		args += `, ` + pq.QuoteLiteral("{"+strings.Join(types, ",")+"}")
 	}
-	query += `EXECUTE ` + name + `(` + args + `)`
+	exec := query + `EXECUTE ` + name + `(` + args + `)`
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return claimLook{}, err
 	}
 	defer conn.Close()
-	look, err := s.claimQuery(ctx, conn, query, worker, lease)
-	var pqErr *pq.Error
-	if !errors.As(err, &pqErr) || pqErr.Code != "26000" { // invalid_sql_statement_name
+	return s.claimPreparedOn(ctx, conn, exec, `PREPARE `+name+` AS `+stmt+`; `, worker, lease, text)
+}
+
+// claimPreparedOn runs the claim message exec on conn, again with prepare
+// at its head when conn lacks the statement, and the text claim when the
+// PREPARE finds the statement there after all (see claimPrepared).
+func (s *Store) claimPreparedOn(ctx context.Context, conn querier, exec, prepare, worker string, lease time.Duration, text func() string) (claimLook, error) {
+	look, err := s.claimQuery(ctx, conn, exec, worker, lease)
+	if !hasCode(err, "26000") { // invalid_sql_statement_name
 		return look, err
 	}
-	if _, err := conn.ExecContext(ctx, `PREPARE `+name+` AS `+text); err != nil {
-		return claimLook{}, err
+	look, err = s.claimQuery(ctx, conn, prepare+exec, worker, lease)
+	if !hasCode(err, "42P05") { // duplicate_prepared_statement
+		return look, err
 	}
-	return s.claimQuery(ctx, conn, query, worker, lease)
+	return s.claimQuery(ctx, conn, text(), worker, lease)
 }
 
 // claimQuery runs a claim message on q: its first result set is the look
 // at the queue (see queueLimited), the next one the claimed tasks.
-func (s *Store) claimQuery(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query, worker string, lease time.Duration) (claimLook, error) {
+func (s *Store) claimQuery(ctx context.Context, q querier, query, worker string, lease time.Duration) (claimLook, error) {
 	var look claimLook
 	rows, err := q.QueryContext(ctx, query)
 	if err != nil {

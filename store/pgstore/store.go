@@ -23,11 +23,14 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
-func isUniqueViolation(err error) bool {
+// hasCode reports whether err is a PostgreSQL error with the SQLSTATE code.
+func hasCode(err error, code pq.ErrorCode) bool {
 	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+	return errors.As(err, &pqErr) && pqErr.Code == code
 }
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation.
+func isUniqueViolation(err error) bool { return hasCode(err, "23505") }
 
 func newStatus(t store.NewTask) store.Status {
 	if t.Hold {
