@@ -267,4 +267,3 @@ func (a *automaton) build(kws []keyword) error {
 	a.start = uint32(a.delta[classSep*ns])
 	return nil
 }
-
