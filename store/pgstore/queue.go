@@ -45,10 +45,13 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	if limit <= 0 {
 		return nil, nil
 	}
-	cond := ""
+	// types is the filter's types as an SQL literal of a text array, or
+	// empty; cond the claim's condition on them.
+	types, cond := "", ""
 	if len(f.Types) > 0 {
 		// Type names hold no character an array literal must quote.
-		cond = claimCond(pq.QuoteLiteral("{"+strings.Join(f.Types, ",")+"}") + "::text[]")
+		types = pq.QuoteLiteral("{" + strings.Join(f.Types, ",") + "}")
+		cond = claimCond(types + "::text[]")
 	}
 	// One simple-protocol message (no parameters): the settings, the
 	// look at the queue's limits and the claim run in one implicit
@@ -99,7 +102,7 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 			query += s.q.claimLimitedWith(w, n, us, queue, cond, fair, capped, mixed)
 			look, err = s.claimQuery(ctx, s.db, query, worker, lease)
 		case prepared:
-			look, err = s.claimPrepared(ctx, query, w, n, us, queue, f.Types, worker, lease,
+			look, err = s.claimPrepared(ctx, query, w, n, us, queue, types, worker, lease,
 				func() string { return query + s.q.claimWith(w, n, us, queue, cond, fair, mixed) })
 		default:
 			query += s.q.claimWith(w, n, us, queue, cond, fair, mixed)
@@ -184,12 +187,11 @@ type claimLook struct {
 // transaction a server connection of its own, that one may hold the
 // statement already and refuse the PREPARE; the claim then sends its text
 // (unprepared), built by text.
-func (s *Store) claimPrepared(ctx context.Context, query, w, n, us, queue string, types []string, worker string, lease time.Duration, text func() string) (claimLook, error) {
+func (s *Store) claimPrepared(ctx context.Context, query, w, n, us, queue, types string, worker string, lease time.Duration, text func() string) (claimLook, error) {
 	name, stmt, args := s.q.claimName, s.q.claim, w+`, `+n+`, `+us+`, `+queue
-	if len(types) > 0 {
-		// Type names hold no character an array literal must quote.
+	if types != "" {
 		name, stmt = s.q.claimTypedName, s.q.claimTyped
-		args += `, ` + pq.QuoteLiteral("{"+strings.Join(types, ",")+"}")
+		args += `, ` + types
 	}
 	exec := query + `EXECUTE ` + name + `(` + args + `)`
 	conn, err := s.db.Conn(ctx)
