@@ -1,14 +1,51 @@
 package memstore
 
-// taskHeap is a binary heap of entries. Each entry records the heap it
-// is in and its position there, so it can be removed or re-sorted in
-// O(log n) when its task changes. An entry is in at most one heap.
+import "iter"
+
+// taskHeap is an ordered set of entries: the one with the smallest key
+// (by less) comes out first. Each entry records the set it is in and its
+// place there, so it can be removed or re-sorted when its task changes.
+// An entry is in at most one set.
+//
+// Entries mostly arrive in key order: a bulk insert's tasks are ready in
+// id order, a claim's leases expire together and after every earlier
+// lease, tasks finish later than the ones before. Such an entry is
+// appended to run, a sorted list, in O(1), and leaves it from the front
+// in O(1); only an entry that sorts before the run's last goes into the
+// binary heap (items). The smallest entry is the smaller of the run's
+// first and the heap's first. An entry removed from the middle of the run
+// leaves a hole (nil) that is dropped when it reaches an end, or when
+// holes outnumber the run's entries.
 type taskHeap struct {
 	items []*entry
 	less  func(a, b *entry) bool
+
+	// run[i] is the entry with run index base+i, or nil for a hole;
+	// run[0] and run[len(run)-1] are never holes.
+	run  []*entry
+	base int
+	// inRun counts the run's entries (not its holes).
+	inRun int
 }
 
-func (h *taskHeap) Len() int { return len(h.items) }
+// Len returns the number of entries.
+func (h *taskHeap) Len() int { return len(h.items) + h.inRun }
+
+// all yields every entry, in no particular order.
+func (h *taskHeap) all() iter.Seq[*entry] {
+	return func(yield func(*entry) bool) {
+		for _, e := range h.run {
+			if e != nil && !yield(e) {
+				return
+			}
+		}
+		for _, e := range h.items {
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
 
 // The heap's own sift functions call less directly: through
 // container/heap's interface each comparison was two indirect calls, a
@@ -51,26 +88,48 @@ func (h *taskHeap) down(i0, n int) bool {
 	return i > i0
 }
 
-// add inserts e.
+// add inserts e: at the run's end when it sorts no earlier than the
+// run's last entry, else into the binary heap.
 func (h *taskHeap) add(e *entry) {
-	e.hidx = len(h.items)
 	e.heap = h
+	if n := len(h.run); n == 0 || !h.less(e, h.run[n-1]) {
+		if n == 0 {
+			h.base = 0
+		}
+		e.inRun = true
+		e.hidx = h.base + n
+		h.run = append(h.run, e)
+		h.inRun++
+		return
+	}
+	e.inRun = false
+	e.hidx = len(h.items)
 	h.items = append(h.items, e)
 	h.up(e.hidx)
 }
 
 // peek returns the smallest entry, or nil.
 func (h *taskHeap) peek() *entry {
-	if len(h.items) == 0 {
-		return nil
+	var first *entry
+	if len(h.run) > 0 {
+		first = h.run[0]
 	}
-	return h.items[0]
+	if len(h.items) > 0 && (first == nil || h.less(h.items[0], first)) {
+		first = h.items[0]
+	}
+	return first
 }
 
-// pop removes and returns the smallest entry.
-func (h *taskHeap) pop() *entry { return h.removeAt(0) }
+// pop removes and returns the smallest entry, or nil when there is none.
+func (h *taskHeap) pop() *entry {
+	e := h.peek()
+	if e != nil {
+		h.remove(e)
+	}
+	return e
+}
 
-// removeAt removes and returns the entry at index i.
+// removeAt removes and returns the heap entry at index i.
 func (h *taskHeap) removeAt(i int) *entry {
 	n := len(h.items) - 1
 	if n != i {
@@ -87,19 +146,68 @@ func (h *taskHeap) removeAt(i int) *entry {
 	return e
 }
 
-// remove removes e when it is in the heap.
+// removeRun takes e out of the run.
+func (h *taskHeap) removeRun(e *entry) {
+	h.run[e.hidx-h.base] = nil
+	h.inRun--
+	e.hidx, e.heap, e.inRun = -1, nil, false
+	// Holes at the ends go at once; the front's by moving the start.
+	i := 0
+	for i < len(h.run) && h.run[i] == nil {
+		i++
+	}
+	if i > 0 {
+		h.run = h.run[i:]
+		h.base += i
+	}
+	n := len(h.run)
+	for n > 0 && h.run[n-1] == nil {
+		n--
+	}
+	clear(h.run[n:])
+	h.run = h.run[:n]
+	if n == 0 {
+		h.run, h.base = nil, 0
+		return
+	}
+	// When holes outnumber the entries, the run is copied without them
+	// (renumbering its entries), so its memory stays within twice its
+	// entries and the moved start's abandoned prefix is freed.
+	if n > 32 && h.inRun < n/2 {
+		run := make([]*entry, 0, 2*h.inRun)
+		for _, x := range h.run {
+			if x != nil {
+				x.hidx = h.base + len(run)
+				run = append(run, x)
+			}
+		}
+		h.run = run
+	}
+}
+
+// remove removes e when it is in the set.
 func (h *taskHeap) remove(e *entry) {
-	if e.heap == h {
+	switch {
+	case e.heap != h:
+	case e.inRun:
+		h.removeRun(e)
+	default:
 		h.removeAt(e.hidx)
 	}
 }
 
 // fix restores the order after e's key changed.
 func (h *taskHeap) fix(e *entry) {
-	if e.heap == h {
-		if !h.down(e.hidx, len(h.items)) {
-			h.up(e.hidx)
-		}
+	if e.heap != h {
+		return
+	}
+	if e.inRun {
+		h.removeRun(e)
+		h.add(e)
+		return
+	}
+	if !h.down(e.hidx, len(h.items)) {
+		h.up(e.hidx)
 	}
 }
 

@@ -77,7 +77,7 @@ func checkInvariants(t *testing.T, s *Store) {
 	require.Equal(t, running, held)
 	heaps := []*taskHeap{&s.delayed, &s.leases, &s.finished}
 	for k, h := range s.ready.heaps {
-		for _, e := range h.items {
+		for e := range h.all() {
 			require.Equal(t, k.typ, e.t.Type, "task in the ready heap of another type")
 			require.Equal(t, k.queue, e.t.Queue, "task in the ready heap of another queue")
 		}
@@ -85,13 +85,7 @@ func checkInvariants(t *testing.T, s *Store) {
 		heaps = append(heaps, h)
 	}
 	for _, h := range heaps {
-		for i, e := range h.items {
-			require.Equal(t, i, e.hidx)
-			require.Same(t, h, e.heap)
-			if i > 0 {
-				require.False(t, h.less(e, h.items[(i-1)/2]), "heap order broken at %d", i)
-			}
-		}
+		checkTaskHeap(t, h, h.Len())
 	}
 	live := func(list []*entry) int {
 		n := 0

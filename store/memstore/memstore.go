@@ -96,8 +96,11 @@ type Store struct {
 type entry struct {
 	t    store.Task
 	heap *taskHeap
-	hidx int
-	dead bool
+	// hidx is the entry's index in heap's binary heap, or its run index
+	// when inRun (see taskHeap).
+	hidx  int
+	inRun bool
+	dead  bool
 	// size is the task's SizeEstimate as counted in Store.bytes.
 	size int64
 	// budget is how many attempts the task was first given, kept by its

@@ -143,7 +143,7 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 // is not capped. It reads every running task once.
 func (s *Store) partitionRoom(queue string, limit int) func(string) int {
 	running := make(map[string]int)
-	for _, e := range s.leases.items {
+	for e := range s.leases.all() {
 		if e.t.Queue == queue && e.t.Partition != "" && e.t.Status == store.StatusRunning {
 			running[e.t.Partition]++
 		}

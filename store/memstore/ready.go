@@ -103,7 +103,7 @@ func partitionPick(hs []*taskHeap, limit int, room func(string) int, fair bool, 
 	parts := make(map[string][]*entry)
 	rooms := make(map[string]int)
 	for _, h := range hs {
-		for _, e := range h.items {
+		for e := range h.all() {
 			k, ok := rooms[e.t.Partition]
 			if !ok {
 				k = limit
