@@ -42,19 +42,24 @@ func ParsePrefix(s string) (string, error) {
 		return "", fmt.Errorf("%w: length %d", ErrInvalidID, len(s))
 	}
 	// Canonical input (the common case: IDs this package made) is
-	// returned as it is, without a copy.
-	out := strings.ToLower(s)
-	for i := 0; i < len(out); i++ {
-		c := out[i]
+	// checked in one pass and returned as it is, without a copy.
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		hyphen := i == 8 || i == 13 || i == 18 || i == 23
 		switch {
 		case hyphen && c == '-':
 		case !hyphen && (c >= '0' && c <= '9' || c >= 'a' && c <= 'f'):
+		case !hyphen && c >= 'A' && c <= 'F':
+			upper = true
 		default:
 			return "", fmt.Errorf("%w: unexpected character at %d", ErrInvalidID, i)
 		}
 	}
-	return out, nil
+	if upper {
+		return strings.ToLower(s), nil
+	}
+	return s, nil
 }
 
 // PrefixRange returns the smallest and largest full UUIDs that start with

@@ -94,7 +94,9 @@ func (s *Store) Processes(ctx context.Context) ([]store.Process, error) {
 		p := x.p
 		p.Queues, p.Types = slices.Clone(p.Queues), slices.Clone(p.Types)
 		p.Leader = s.leader == p.ID
-		p.Running = len(s.workers[p.Name])
+		if h := s.workers[p.Name]; h != nil {
+			p.Running = h.running
+		}
 		out = append(out, p)
 	}
 	return out, nil
@@ -141,9 +143,14 @@ func (s *Store) rescueLost(limit int, name string, ev *eventBatch) []store.Rescu
 			continue
 		}
 		held := s.workers[n]
-		entries := make([]*entry, 0, len(held))
-		for e := range held {
-			entries = append(entries, e)
+		if held == nil {
+			continue
+		}
+		entries := make([]*entry, 0, held.running)
+		for e := range s.leases.all() {
+			if e.holder == held {
+				entries = append(entries, e)
+			}
 		}
 		slices.SortFunc(entries, func(a, b *entry) int { return strings.Compare(a.t.ID, b.t.ID) })
 		for _, e := range entries {

@@ -32,13 +32,17 @@ func checkInvariants(t *testing.T, s *Store) {
 			running++
 			require.Same(t, &s.leases, e.heap)
 			require.NotEmpty(t, e.t.LockedBy)
-			require.Contains(t, s.workers[e.t.LockedBy], e)
+			require.NotNil(t, e.holder)
+			require.Same(t, s.workers[e.t.LockedBy], e.holder)
 			require.NotNil(t, e.t.LeaseExpiresAt)
 		case st.Terminal():
 			require.Same(t, &s.finished, e.heap)
 			require.NotNil(t, e.t.FinishedAt)
 		default:
 			require.Nil(t, e.heap)
+		}
+		if st != store.StatusRunning {
+			require.Nil(t, e.holder, "%s task %s has a holder", st, id)
 		}
 		if !st.Terminal() {
 			require.Nil(t, e.t.FinishedAt)
@@ -70,9 +74,10 @@ func checkInvariants(t *testing.T, s *Store) {
 		}
 	}
 	held := 0
-	for _, m := range s.workers {
-		require.NotEmpty(t, m, "empty worker index kept")
-		held += len(m)
+	for name, h := range s.workers {
+		require.Equal(t, name, h.name)
+		require.Positive(t, h.running, "worker without running tasks kept")
+		held += h.running
 	}
 	require.Equal(t, running, held)
 	heaps := []*taskHeap{&s.delayed, &s.leases, &s.finished}

@@ -75,7 +75,8 @@ type Store struct {
 	delayed  taskHeap // queued or retry, not due yet: run_after
 	leases   taskHeap // running: lease_expires_at
 	finished taskHeap // terminal: finished_at
-	workers  map[string]map[*entry]struct{}
+	// workers holds, per worker name, the running tasks it holds.
+	workers map[string]*holder
 	// bytes is the sum of the entries' size; maxBytes is Options.MaxBytes.
 	bytes, maxBytes int64
 
@@ -103,11 +104,20 @@ type entry struct {
 	dead  bool
 	// size is the task's SizeEstimate as counted in Store.bytes.
 	size int64
+	// holder is the worker holding the running task, nil otherwise.
+	holder *holder
 	// budget is how many attempts the task was first given, kept by its
 	// first operator retry (0 until then: MaxAttempts still says it).
 	budget int
 
 	leaseExpiresAt, lastHeartbeat, startedAt, finishedAt time.Time
+}
+
+// holder is one worker's share of the running tasks: the entries point
+// at it, so a claim and an outcome update no per-task index.
+type holder struct {
+	name    string
+	running int
 }
 
 // setTime stores v in field and points p at it.
@@ -130,7 +140,7 @@ func New(opts Options) *Store {
 		delayed:     taskHeap{less: delayedLess},
 		leases:      taskHeap{less: leaseLess},
 		finished:    taskHeap{less: finishedLess},
-		workers:     make(map[string]map[*entry]struct{}),
+		workers:     make(map[string]*holder),
 		maxBytes:    max(opts.MaxBytes, 0),
 	}
 	if s.now == nil {

@@ -66,7 +66,7 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 	var buf [8]*taskHeap
 	heaps := s.ready.matching(f, buf[:0])
 	var out []store.Task
-	var held map[*entry]struct{}
+	var held *holder
 	expires := now.Add(lease).Truncate(time.Microsecond)
 	// A fair claim, or one from a queue that caps its partitions, picks
 	// its tasks partition by partition first.
@@ -107,7 +107,7 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		if held == nil {
 			held = s.workers[worker]
 			if held == nil {
-				held = make(map[*entry]struct{})
+				held = &holder{name: worker}
 				s.workers[worker] = held
 			}
 		}
@@ -119,7 +119,8 @@ func (s *Store) ClaimMatching(ctx context.Context, worker string, limit int, lea
 		setTime(&e.t.StartedAt, &e.startedAt, now)
 		e.t.UpdatedAt = now
 		s.leases.add(e)
-		held[e] = struct{}{}
+		held.running++
+		e.holder = held
 		ev.changed(e.t.ID)
 		if len(out) < len(times) {
 			out = append(out, e.snapshotInto(&times[len(out)]))
@@ -195,7 +196,7 @@ func (s *Store) HeartbeatProgress(ctx context.Context, worker string, held []str
 		if e == nil {
 			continue
 		}
-		if _, ok := mine[e]; !ok {
+		if mine == nil || e.holder != mine {
 			continue
 		}
 		*e.t.LeaseExpiresAt = expires
@@ -217,10 +218,10 @@ func (s *Store) HeartbeatProgress(ctx context.Context, worker string, held []str
 // leaveRunning drops e's lease and its holder.
 func (s *Store) leaveRunning(e *entry) {
 	s.leases.remove(e)
-	if held := s.workers[e.t.LockedBy]; held != nil {
-		delete(held, e)
-		if len(held) == 0 {
-			delete(s.workers, e.t.LockedBy)
+	if h := e.holder; h != nil {
+		e.holder = nil
+		if h.running--; h.running == 0 {
+			delete(s.workers, h.name)
 		}
 	}
 	e.t.LockedBy = ""
