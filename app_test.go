@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -441,4 +443,40 @@ func TestMetricsCountSupervisorEvents(t *testing.T) {
 	defer srv.Close()
 	_, body := getBody(t, srv.URL)
 	require.Contains(t, string(body), `seedcore_supervisor_restarts_total{reason="error",service="flaky"} 1`)
+}
+
+// TestEnqueueManyKeepsOrder: tasks of one EnqueueMany, due together at
+// equal priority, are claimed in the order given. Their IDs, which break
+// the tie, rise with their place in the batch, though a large batch is
+// analysed by several goroutines.
+func TestEnqueueManyKeepsOrder(t *testing.T) {
+	t.Parallel()
+	app := seedcoretest.New(t, seedcore.Config{})
+	ctx := context.Background()
+	const n = 1000
+	tasks := make([]store.NewTask, n)
+	for i := range tasks {
+		tasks[i] = store.NewTask{Type: "ordered", Params: json.RawMessage(`{"i":` + strconv.Itoa(i) + `}`), Description: "nightly export finished"}
+	}
+	got, err := app.EnqueueMany(ctx, tasks)
+	require.NoError(t, err)
+	require.Equal(t, n, got)
+	var all []store.Task
+	f := store.Filter{Type: "ordered", Limit: store.MaxListLimit}
+	for {
+		page, err := app.Store().List(ctx, f)
+		require.NoError(t, err)
+		all = append(all, page.Tasks...)
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	require.Len(t, all, n)
+	slices.SortFunc(all, func(a, b store.Task) int { return strings.Compare(a.ID, b.ID) })
+	for i, task := range all {
+		var p struct{ I int }
+		require.NoError(t, json.Unmarshal(task.Params, &p))
+		require.Equal(t, i, p.I, "task %d in ID order", i)
+	}
 }

@@ -181,10 +181,20 @@ func (a *App) EnqueueMany(ctx context.Context, tasks []store.NewTask) (int, erro
 // is independent. The error is that of the first failing task.
 func (a *App) prepareAll(tasks []store.NewTask, ps []prepared, nts []store.NewTask) error {
 	errs := make([]error, len(tasks))
+	// IDs are known before the insert, for enrichment. They are made
+	// here in the batch's order, not by the goroutines below, so the
+	// batch's tasks, due together at equal priority, are claimed in the
+	// order given (ties go by ID), and arrive at the store in claim order.
+	ids := make([]string, len(tasks))
+	for i := range tasks {
+		if tasks[i].ID == "" {
+			ids[i] = store.NewID()
+		}
+	}
 	one := func(i int) {
 		t := tasks[i]
 		if t.ID == "" {
-			t.ID = store.NewID() // known before the insert, for enrichment
+			t.ID = ids[i]
 		}
 		p, err := a.prepare(t)
 		ps[i], nts[i], errs[i] = p, p.task, err
