@@ -15,8 +15,11 @@
 //
 // Ready tasks sit in a heap ordered by (priority desc, run_after, id) and
 // delayed ones in a heap ordered by run_after that feeds the first as they
-// fall due, so a claim costs O(log n) per task. Running tasks are indexed
-// by worker (a heartbeat touches only that worker's tasks) and kept in a
+// fall due, so a claim costs O(log n) per task at most. Each heap keeps a
+// sorted run beside it for the entries that arrive in key order (a bulk
+// insert's tasks, leases taken one claim after another, tasks finishing
+// in time order): they go in and come out in O(1). Running tasks point at
+// their worker's record (a heartbeat checks the holder) and are kept in a
 // heap by lease expiry (a rescue looks only at expired leases); terminal
 // tasks are kept in a heap by finish time for retention. Get by prefix is
 // a binary search. List scans every task, since it reports the real total
