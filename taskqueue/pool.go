@@ -693,7 +693,10 @@ func (p *Pool) claim(ctx, tasksCtx context.Context, fin *finisher) (n, free int)
 	pds := make([]pending, len(tasks))
 	for i := range tasks {
 		tctx, cancel := context.WithCancelCause(tasksCtx)
-		pds[i] = pending{ctx: tctx, h: &heldTask{attempt: tasks[i].Attempts, cancel: cancel, claimed: now}, t: &tasks[i]}
+		pd := &pds[i]
+		pd.ctx, pd.t = tctx, &tasks[i]
+		pd.held.attempt, pd.held.cancel, pd.held.claimed = tasks[i].Attempts, cancel, now
+		pd.h = &pd.held
 	}
 	p.mu.Lock()
 	p.inflight += len(tasks)
@@ -751,8 +754,11 @@ func (p *Pool) claimFilter() (f store.ClaimFilter, ok bool) {
 // pending is a claimed task on its way to a worker.
 type pending struct {
 	ctx context.Context
-	h   *heldTask
+	h   *heldTask // &held
 	t   *store.Task
+	// held is h's storage: a claim's pending tasks and their held
+	// entries are one allocation.
+	held heldTask
 }
 
 // work runs pd (or, when nil, the first waiting task), then the waiting

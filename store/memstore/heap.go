@@ -1,6 +1,9 @@
 package memstore
 
-import "iter"
+import (
+	"iter"
+	"slices"
+)
 
 // taskHeap is an ordered set of entries: the one with the smallest key
 // (by less) comes out first. Each entry records the set it is in and its
@@ -20,10 +23,13 @@ type taskHeap struct {
 	items []*entry
 	less  func(a, b *entry) bool
 
-	// run[i] is the entry with run index base+i, or nil for a hole;
-	// run[0] and run[len(run)-1] are never holes.
+	// run[head:] is the run: run[i] is the entry whose hidx is i, or nil
+	// for a hole; run[head] and run[len(run)-1] are never holes.
+	// The slots before head are free, and are reused by moving the run
+	// down once they are half the slice, so a run that entries keep
+	// passing through (leases) allocates nothing once it is large enough.
 	run  []*entry
-	base int
+	head int
 	// inRun counts the run's entries (not its holes).
 	inRun int
 }
@@ -34,7 +40,7 @@ func (h *taskHeap) Len() int { return len(h.items) + h.inRun }
 // all yields every entry, in no particular order.
 func (h *taskHeap) all() iter.Seq[*entry] {
 	return func(yield func(*entry) bool) {
-		for _, e := range h.run {
+		for _, e := range h.run[h.head:] {
 			if e != nil && !yield(e) {
 				return
 			}
@@ -92,12 +98,9 @@ func (h *taskHeap) down(i0, n int) bool {
 // run's last entry, else into the binary heap.
 func (h *taskHeap) add(e *entry) {
 	e.heap = h
-	if n := len(h.run); n == 0 || !h.less(e, h.run[n-1]) {
-		if n == 0 {
-			h.base = 0
-		}
+	if n := len(h.run); n == h.head || !h.less(e, h.run[n-1]) {
 		e.inRun = true
-		e.hidx = h.base + n
+		e.hidx = n
 		h.run = append(h.run, e)
 		h.inRun++
 		return
@@ -111,8 +114,8 @@ func (h *taskHeap) add(e *entry) {
 // peek returns the smallest entry, or nil.
 func (h *taskHeap) peek() *entry {
 	var first *entry
-	if len(h.run) > 0 {
-		first = h.run[0]
+	if len(h.run) > h.head {
+		first = h.run[h.head]
 	}
 	if len(h.items) > 0 && (first == nil || h.less(h.items[0], first)) {
 		first = h.items[0]
@@ -148,40 +151,44 @@ func (h *taskHeap) removeAt(i int) *entry {
 
 // removeRun takes e out of the run.
 func (h *taskHeap) removeRun(e *entry) {
-	h.run[e.hidx-h.base] = nil
+	h.run[e.hidx] = nil
 	h.inRun--
 	e.hidx, e.heap, e.inRun = -1, nil, false
-	// Holes at the ends go at once; the front's by moving the start.
-	i := 0
-	for i < len(h.run) && h.run[i] == nil {
-		i++
-	}
-	if i > 0 {
-		h.run = h.run[i:]
-		h.base += i
+	// Holes at the ends go at once: the front's by moving head.
+	for h.head < len(h.run) && h.run[h.head] == nil {
+		h.head++
 	}
 	n := len(h.run)
-	for n > 0 && h.run[n-1] == nil {
+	for n > h.head && h.run[n-1] == nil {
 		n--
 	}
-	clear(h.run[n:])
 	h.run = h.run[:n]
-	if n == 0 {
-		h.run, h.base = nil, 0
+	if n == h.head {
+		h.run, h.head = h.run[:0], 0
+		if cap(h.run) > 1024 {
+			h.run = nil // a burst's array is not kept
+		}
 		return
 	}
-	// When holes outnumber the entries, the run is copied without them
-	// (renumbering its entries), so its memory stays within twice its
-	// entries and the moved start's abandoned prefix is freed.
-	if n > 32 && h.inRun < n/2 {
-		run := make([]*entry, 0, 2*h.inRun)
-		for _, x := range h.run {
+	// The run moves down to the slice's start when the free slots before
+	// it are half the slice, and drops its holes while it moves when they
+	// outnumber its entries; the entries are renumbered either way. Its
+	// memory stays within about four times its entries.
+	holes := n - h.head - h.inRun
+	if free := h.head; free > 32 && 2*free >= n || holes > 32 && holes > h.inRun {
+		w := 0
+		for _, x := range h.run[h.head:] {
 			if x != nil {
-				x.hidx = h.base + len(run)
-				run = append(run, x)
+				h.run[w] = x
+				x.hidx = w
+				w++
 			}
 		}
-		h.run = run
+		clear(h.run[w:])
+		h.run, h.head = h.run[:w], 0
+		if cap(h.run) > 1024 && cap(h.run) > 8*w {
+			h.run = slices.Clip(slices.Clone(h.run)) // a burst's array is not kept
+		}
 	}
 }
 

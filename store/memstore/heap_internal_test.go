@@ -117,14 +117,18 @@ func checkTaskHeap(t *testing.T, h *taskHeap, n int) {
 	var last *entry
 	inRun := 0
 	for i, e := range h.run {
+		if i < h.head {
+			require.Nil(t, e, "entry before the run's start")
+			continue
+		}
 		if e == nil {
-			require.NotZero(t, i, "hole at the run's start")
+			require.NotEqual(t, h.head, i, "hole at the run's start")
 			require.NotEqual(t, len(h.run)-1, i, "hole at the run's end")
 			continue
 		}
 		inRun++
 		require.True(t, e.inRun)
-		require.Equal(t, h.base+i, e.hidx)
+		require.Equal(t, i, e.hidx)
 		require.Same(t, h, e.heap)
 		if last != nil {
 			require.False(t, h.less(e, last), "run order broken at %d", i)
@@ -132,7 +136,8 @@ func checkTaskHeap(t *testing.T, h *taskHeap, n int) {
 		last = e
 	}
 	require.Equal(t, inRun, h.inRun, "run count")
-	require.LessOrEqual(t, len(h.run), max(64, 2*h.inRun+1), "holes kept")
+	require.LessOrEqual(t, len(h.run)-h.head-h.inRun, max(33, h.inRun), "holes kept")
+	require.LessOrEqual(t, h.head, max(33, len(h.run)/2+1), "free slots kept")
 	seen := 0
 	for range h.all() {
 		seen++
