@@ -232,9 +232,11 @@ func (m *Member) setLeading(parent context.Context, leading bool, why string) {
 	}
 }
 
-func (m *Member) run(fs []func()) {
+// run calls the hooks of list (m.onLost or m.onJoin), read under m.mu:
+// a pool may register its hooks while Serve runs.
+func (m *Member) run(list *[]func()) {
 	m.mu.Lock()
-	fs = append([]func(){}, fs...)
+	fs := append([]func(){}, *list...)
 	m.mu.Unlock()
 	for _, f := range fs {
 		f()
@@ -263,7 +265,7 @@ func (m *Member) Serve(ctx context.Context) error {
 			break
 		}
 		m.setLeading(ctx, false, "session lost")
-		m.run(m.onLost)
+		m.run(&m.onLost)
 	}
 	return ctx.Err()
 }
@@ -280,7 +282,7 @@ func (m *Member) join(ctx context.Context) store.Session {
 			m.id.Store(se.ID())
 			m.joined.Store(true)
 			m.log.Info("joined", slog.Int64("process_id", se.ID()))
-			m.run(m.onJoin)
+			m.run(&m.onJoin)
 			return se
 		}
 		if ctx.Err() != nil {
