@@ -36,15 +36,7 @@ func TestTaskHeapOrder(t *testing.T) {
 				}
 				e.t.RunAfter = base.Add(time.Duration(at) * time.Second)
 			}
-			cmp := func(a, b *entry) int {
-				switch {
-				case delayedLess(a, b):
-					return -1
-				case delayedLess(b, a):
-					return 1
-				}
-				return 0
-			}
+			cmp := func(a, b *entry) int { return compareBy(delayedLess, a, b) }
 			insert := func(e *entry) {
 				i, _ := slices.BinarySearchFunc(ref, e, cmp)
 				ref = slices.Insert(ref, i, e)

@@ -165,11 +165,14 @@ func partitionPick(hs []*taskHeap, limit int, room func(string) int, fair bool, 
 }
 
 // cmpReady compares a and b in claim order, as readyLess orders them.
-func cmpReady(a, b *entry) int {
+func cmpReady(a, b *entry) int { return compareBy(readyLess, a, b) }
+
+// compareBy turns the order less into a three-way comparison of a and b.
+func compareBy(less func(a, b *entry) bool, a, b *entry) int {
 	switch {
-	case readyLess(a, b):
+	case less(a, b):
 		return -1
-	case readyLess(b, a):
+	case less(b, a):
 		return 1
 	}
 	return 0
