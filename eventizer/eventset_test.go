@@ -286,3 +286,17 @@ func TestEventSetSixth(t *testing.T) {
 	t.Parallel()
 	scorePair(t, "sixth", 700, setFloors{0.94, 0.87, 0.92, 0.94}, setFloors{0.87, 0.86, 0.64, 0})
 }
+
+// TestEventSetSeventh scores the default pack on the seventh tuning set,
+// written by another writer who did not see the rules, weighted toward
+// privacy and security told in plain words. The pack is written against
+// it; the held-out sets measure what that is worth.
+func TestEventSetSeventh(t *testing.T) {
+	t.Parallel()
+	a := newDefault(t)
+	texts := readEventSet(t, "testdata/events/seventh_tuning.tsv")
+	require.GreaterOrEqual(t, len(texts), 800)
+	s := scoreEventSet(t, a, texts, testing.Verbose())
+	t.Log("seventh tuning set:" + s.table())
+	s.requireFloors(t, "the seventh tuning set", 0.89, 0.69, 0.83)
+}
