@@ -213,20 +213,22 @@ type setFloors struct{ f1, precision, recall, confident float64 }
 // of at least min texts each and holds them to their floors.
 func scorePair(t *testing.T, name string, min int, tuningFloors, heldFloors setFloors) {
 	a := newDefault(t)
-	for i, set := range []string{"tuning", "heldout"} {
-		texts := readEventSet(t, "testdata/events/"+name+"_"+set+".tsv")
-		require.GreaterOrEqual(t, len(texts), min)
-		f := tuningFloors
-		if i == 1 {
-			f = heldFloors
-		}
-		s := scoreEventSet(t, a, texts, i == 0 && testing.Verbose())
-		label := name + " " + set + " set"
-		t.Log(label + ":" + s.table())
-		s.requireFloors(t, "the "+label, f.f1, f.precision, f.recall)
-		if f.confident > 0 {
-			require.GreaterOrEqual(t, float64(s.right)/float64(s.confident), f.confident, "texts at confidence >= 0.8 exactly right on the %s", label)
-		}
+	scoreSet(t, a, name+"_tuning", min, tuningFloors, testing.Verbose())
+	scoreSet(t, a, name+"_heldout", min, heldFloors, false)
+}
+
+// scoreSet scores a on the labelled set testdata/events/<file>.tsv of at
+// least min texts and holds it to f; verbose lists the texts it gets
+// wrong (only ever for a tuning set).
+func scoreSet(t *testing.T, a *Analyzer, file string, min int, f setFloors, verbose bool) {
+	texts := readEventSet(t, "testdata/events/"+file+".tsv")
+	require.GreaterOrEqual(t, len(texts), min)
+	s := scoreEventSet(t, a, texts, verbose)
+	label := strings.ReplaceAll(file, "_", " ") + " set"
+	t.Log(label + ":" + s.table())
+	s.requireFloors(t, "the "+label, f.f1, f.precision, f.recall)
+	if f.confident > 0 {
+		require.GreaterOrEqual(t, float64(s.right)/float64(s.confident), f.confident, "texts at confidence >= 0.8 exactly right on the %s", label)
 	}
 }
 
@@ -268,12 +270,7 @@ func TestEventSetFourth(t *testing.T) {
 // what the pack reaches.
 func TestEventSetFifth(t *testing.T) {
 	t.Parallel()
-	a := newDefault(t)
-	texts := readEventSet(t, "testdata/events/fifth_heldout.tsv")
-	require.GreaterOrEqual(t, len(texts), 600)
-	s := scoreEventSet(t, a, texts, false)
-	t.Log("fifth held-out set:" + s.table())
-	s.requireFloors(t, "the fifth held-out set", 0.85, 0.84, 0.66)
+	scoreSet(t, newDefault(t), "fifth_heldout", 600, setFloors{0.85, 0.84, 0.66, 0}, false)
 }
 
 // TestEventSetSixth scores the default pack on the sixth labelled sets,
@@ -293,10 +290,5 @@ func TestEventSetSixth(t *testing.T) {
 // it; the held-out sets measure what that is worth.
 func TestEventSetSeventh(t *testing.T) {
 	t.Parallel()
-	a := newDefault(t)
-	texts := readEventSet(t, "testdata/events/seventh_tuning.tsv")
-	require.GreaterOrEqual(t, len(texts), 800)
-	s := scoreEventSet(t, a, texts, testing.Verbose())
-	t.Log("seventh tuning set:" + s.table())
-	s.requireFloors(t, "the seventh tuning set", 0.89, 0.69, 0.83)
+	scoreSet(t, newDefault(t), "seventh_tuning", 800, setFloors{0.89, 0.69, 0.83, 0}, testing.Verbose())
 }
