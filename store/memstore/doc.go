@@ -25,6 +25,12 @@
 // a binary search. List scans every task, since it reports the real total
 // of matches.
 //
+// Every stored task is live memory that each garbage collection cycle
+// scans: with hundreds of thousands of tasks held, the collector can take
+// a third of a busy process's CPU. The store leaves GOGC and GOMEMLIMIT to
+// the program; raising GOGC trades memory for that CPU (bench/README.md,
+// items 32 and 33).
+//
 // # Time
 //
 // Every timestamp and every due or expiry decision uses [Options.Now]
