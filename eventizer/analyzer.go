@@ -244,9 +244,17 @@ func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), l
 // value crossing the cut is found whole. It returns the end of the analysed
 // prefix: cut, or the end of a finding that crosses it.
 func (a *Analyzer) scanText(sc *scratch, s string, cut int, r *Result) int {
+	if d := a.c.auto.delta16; d != nil {
+		return scanWith(a, d, sc, s, cut, r)
+	}
+	return scanWith(a, a.c.auto.delta32, sc, s, cut, r)
+}
+
+// scanWith is scanText over the automaton's table delta, of 16- or 32-bit
+// entries; each has its own compiled loop.
+func scanWith[E uint16 | uint32](a *Analyzer, delta []E, sc *scratch, s string, cut int, r *Result) int {
 	au := &a.c.auto
 	col := &au.column
-	delta := au.delta
 	// The states whose keywords must end a word are numbered from
 	// wordEnd to prefix, those with a prefix keyword from prefix on.
 	wordEnd, prefix := au.wordEnd, au.prefix

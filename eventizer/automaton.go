@@ -28,7 +28,9 @@ var wordTable = func() (t [256]bool) {
 const (
 	classSep   = 0 // any non-word byte; runs collapse to one
 	classOther = 1 // a word byte that occurs in no keyword
-	maxStates  = 1 << 16
+	// maxStates bounds the automaton's table, which grows with the
+	// states times the byte classes.
+	maxStates = 1 << 24
 )
 
 // automaton is an Aho-Corasick matcher compiled to a full DFA over byte
@@ -40,14 +42,15 @@ const (
 type automaton struct {
 	class  [256]uint8
 	nclass int
-	// delta maps column[b]+state to the next state after the byte b. The
-	// table is laid out by class: one column per class holds that class's
+	// delta16 or, when there are more than 1<<16 states, delta32 maps
+	// column[b]+state to the next state after the byte b. The table is
+	// laid out by class: one column per class holds that class's
 	// transitions for every state, so a cache line holds one class's
-	// transitions for 32 states of neighbouring numbers; states are
+	// transitions for 32 (16) states of neighbouring numbers; states are
 	// numbered breadth-first, and the transitions most bytes take, on
 	// common letters from shallow states, share few lines. Entries are 16
-	// bits, to keep the table, which a large pack makes megabytes long,
-	// half as large.
+	// bits where they can be, to keep the table, which a large pack makes
+	// megabytes long, half as large.
 	//
 	// Where keywords end is told by the state's number, so that no bit of
 	// an entry is spent on it: the states whose keywords all must end a
@@ -57,7 +60,8 @@ type automaton struct {
 	// from prefix on (the scan checks each of their keywords against the
 	// byte after as it steps into one). Both groups keep breadth-first
 	// order among themselves, after every other state.
-	delta []uint16
+	delta16 []uint16
+	delta32 []uint32
 	// wordEnd and prefix start the two groups of states (see delta).
 	wordEnd, prefix uint32
 	// column is per byte the offset of its class's column in delta; the
@@ -99,7 +103,21 @@ func caseVariants(text string) []string {
 	return vs
 }
 
-func (a *automaton) build(kws []keyword) error {
+// next returns the state after a byte of class cl from state s.
+func (a *automaton) next(s, cl int) int {
+	ns := a.states()
+	if a.delta16 != nil {
+		return int(a.delta16[cl*ns+s])
+	}
+	return int(a.delta32[cl*ns+s])
+}
+
+// states returns the number of states.
+func (a *automaton) states() int { return len(a.outStart) - 1 }
+
+// build compiles the keywords into a, with 32-bit table entries if wide
+// or if there are more than 1<<16 states.
+func (a *automaton) build(kws []keyword, wide bool) error {
 	// Byte classes: separator, other word byte, and one per keyword byte.
 	for c := 0; c < 256; c++ {
 		if isWordByte(byte(c)) {
@@ -234,7 +252,7 @@ func (a *automaton) build(kws []keyword) error {
 		number[s] = int32(i)
 	}
 	ns := len(nodes)
-	a.delta = make([]uint16, ns*nc)
+	delta := make([]uint32, ns*nc)
 	for c := 0; c < 256; c++ {
 		a.column[c] = uint32(int(a.class[c]) * ns)
 	}
@@ -261,9 +279,17 @@ func (a *automaton) build(kws []keyword) error {
 			if cl == classSep && len(nodes[t].out) > 0 {
 				return fmt.Errorf("keyword automaton: a pattern ends with a separator")
 			}
-			a.delta[cl*ns+i] = uint16(number[t])
+			delta[cl*ns+i] = uint32(number[t])
 		}
 	}
-	a.start = uint32(a.delta[classSep*ns])
+	a.start = delta[classSep*ns]
+	if wide || ns > 1<<16 {
+		a.delta32 = delta
+		return nil
+	}
+	a.delta16 = make([]uint16, len(delta))
+	for i, t := range delta {
+		a.delta16[i] = uint16(t)
+	}
 	return nil
 }

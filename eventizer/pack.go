@@ -555,7 +555,7 @@ func compilePack(p *Pack) (*compiled, error) {
 	for rank, ei := range c.byRank {
 		c.events[ei].order = rank
 	}
-	if err := c.auto.build(c.kws); err != nil {
+	if err := c.auto.build(c.kws, false); err != nil {
 		return nil, packErr("%w", err)
 	}
 	return c, nil

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The keyword automaton's table is laid out by class (see automaton). These
@@ -43,7 +45,7 @@ func refAutomaton(t testing.TB, c *compiled) *rowAutomaton {
 		for cl := 0; cl < au.nclass; cl++ {
 			// The reference marks the transitions into a state with
 			// keywords, as the table laid out by state did.
-			v := uint32(au.delta[cl*ns+s])
+			v := uint32(au.next(s, cl))
 			if au.outStart[v+1] > au.outStart[v] {
 				v |= refAccept
 			}
@@ -197,11 +199,38 @@ func matcherTexts(t testing.TB) []string {
 	return texts
 }
 
+// TestScanMatchesRowLayout holds the scan to the reference, with the
+// pack's table and with the same automaton in 32-bit entries, which a pack
+// of more than 1<<16 states gets.
 func TestScanMatchesRowLayout(t *testing.T) {
 	a := newDefault(t)
 	ref := refAutomaton(t, a.c)
-	rng := rand.New(rand.NewPCG(1, 2))
 	texts := matcherTexts(t)
+	require.NotNil(t, a.c.auto.delta16, "the default pack's table has 16-bit entries")
+	t.Run("16-bit", func(t *testing.T) { scanTexts(t, a, ref, texts) })
+	t.Run("32-bit", func(t *testing.T) {
+		wide := withWide(t, a)
+		require.Nil(t, wide.c.auto.delta16)
+		scanTexts(t, wide, ref, texts)
+	})
+}
+
+// withWide returns an analyzer like a whose automaton has 32-bit entries.
+func withWide(t testing.TB, a *Analyzer) *Analyzer {
+	t.Helper()
+	c := *a.c
+	c.auto = automaton{}
+	require.NoError(t, c.auto.build(c.kws, true))
+	b, err := New(Options{})
+	require.NoError(t, err)
+	b.c = &c
+	return b
+}
+
+// scanTexts runs scanBoth over texts, over pairs of them joined and cased
+// in several ways or cut apart, and over random keyword texts.
+func scanTexts(t *testing.T, a *Analyzer, ref *rowAutomaton, texts []string) {
+	rng := rand.New(rand.NewPCG(1, 2))
 	for _, text := range texts {
 		scanBoth(t, a, ref, text, len(text))
 		if len(text) > 1 {
@@ -280,8 +309,11 @@ func FuzzScanLayout(f *testing.F) {
 	}
 	a := newDefault(f)
 	ref := refAutomaton(f, a.c)
+	wide := withWide(f, a)
 	f.Fuzz(func(t *testing.T, text string) {
-		scanBoth(t, a, ref, text, len(text))
-		scanBoth(t, a, ref, text, runeCut(text, len(text)/2))
+		for _, a := range []*Analyzer{a, wide} {
+			scanBoth(t, a, ref, text, len(text))
+			scanBoth(t, a, ref, text, runeCut(text, len(text)/2))
+		}
 	})
 }
