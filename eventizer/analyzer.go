@@ -611,23 +611,22 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 			}
 		}
 		for _, mb := range kw.members {
-			rule := &c.rules[mb.rule]
 			if negated {
-				if rule.negatable {
+				if mb.negatable {
 					doubt = true
 					continue
 				}
 				sc.suppressed[x] = false
 			}
 			evidence = evidence || mb.group == 0
-			g := rule.base + int(mb.group)
+			g := mb.first + mb.group
 			sc.lastPos[g], sc.lastSent[g] = mt.endWord, sent
 			if sc.pendMark[mb.rule] == sent+1 {
 				continue
 			}
 			ok := true
-			for g := rule.base; g < rule.base+rule.groups; g++ {
-				if sc.lastSent[g] != sent || sc.lastPos[g] < mt.endWord-int32(rule.window) {
+			for g := mb.first; g < mb.end; g++ {
+				if sc.lastSent[g] != sent || sc.lastPos[g] < mt.endWord-mb.window {
 					ok = false
 					break
 				}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -181,9 +182,16 @@ const (
 	clauseStop   = "、"
 )
 
+// membership is a keyword's place in a rule's group, with what the
+// per-match check of the rule reads, so that the check reads no rule.
 type membership struct {
 	rule  int32
 	group int32
+	// first and end are the rule's groups' offsets in the per-analysis
+	// tables; window is its window, at most math.MaxInt32.
+	first, end int32
+	window     int32
+	negatable  bool
 }
 
 type keyword struct {
@@ -506,7 +514,11 @@ func compilePack(p *Pack) (*compiled, error) {
 						continue
 					}
 					seen[id] = gi
-					c.kws[id].members = append(c.kws[id].members, membership{rule: ruleID, group: int32(gi)})
+					c.kws[id].members = append(c.kws[id].members, membership{
+						rule: ruleID, group: int32(gi),
+						first: int32(rule.base), end: int32(rule.base + rule.groups),
+						window: int32(min(rule.window, math.MaxInt32)), negatable: rule.negatable,
+					})
 				}
 			}
 			for ui, w := range r.Unless {
