@@ -293,14 +293,17 @@ func TestEventSetSeventh(t *testing.T) {
 	scoreSet(t, newDefault(t), "seventh_tuning", 800, setFloors{0.89, 0.69, 0.83, 0}, testing.Verbose())
 }
 
-// TestEventSetEighth scores the default pack on the eighth held-out set,
-// written by another writer who did not see the rules: front-office,
-// engineering and help-desk messages of a resort chain, all nine types in
-// a natural mix. Nothing was written against it; its floors sit under
-// what the pack reaches.
+// TestEventSetEighth scores the default pack on the eighth labelled sets,
+// written by two more writers who did not see the rules: the tuning half
+// as the shared service desk of a hotel group (alerts, SOC tickets, data
+// protection mail, work orders), weighted toward privacy and security;
+// the held-out half as the front office, engineering and help desk of a
+// resort chain, all nine types in a natural mix. The pack is written
+// against the eighth tuning set; the eighth held-out set is only
+// measured, with floors under what the pack reaches.
 func TestEventSetEighth(t *testing.T) {
 	t.Parallel()
-	scoreSet(t, newDefault(t), "eighth_heldout", 700, setFloors{0.87, 0.80, 0.74, 0}, false)
+	scorePair(t, "eighth", 700, setFloors{0.83, 0.81, 0.56, 0}, setFloors{0.87, 0.80, 0.74, 0})
 }
 
 // TestEventSetNinth scores the default pack on the ninth tuning set,
