@@ -315,3 +315,14 @@ func TestEventSetNinth(t *testing.T) {
 	t.Parallel()
 	scoreSet(t, newDefault(t), "ninth_tuning", 800, setFloors{0.83, 0.81, 0.64, 0}, testing.Verbose())
 }
+
+// TestEventSetTenth scores the default pack on the tenth tuning set,
+// written by another writer who did not see the rules: the IT department
+// of a hotel group and its security and network operations centres
+// (alerts, on-call chat, tickets, change requests), weighted toward
+// security, privacy, maintenance and warning. The pack is written against
+// it.
+func TestEventSetTenth(t *testing.T) {
+	t.Parallel()
+	scoreSet(t, newDefault(t), "tenth_tuning", 800, setFloors{0.77, 0.72, 0.60, 0}, testing.Verbose())
+}

@@ -3,6 +3,7 @@ package eventizer
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -465,5 +466,41 @@ func TestOverlappingCandidates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		require.Equal(t, tc.want, a.Analyze(tc.text).RedactedText, tc.text)
+	}
+}
+
+// TestLargePack compiles a pack whose automaton has more states than
+// 16-bit table entries can number, so that it gets 32-bit ones, and tags
+// with it: each keyword, from the first to the last compiled, is found,
+// and a keyword cut short or run on is not.
+func TestLargePack(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 11))
+	words := make([]string, 12000)
+	seen := map[string]bool{}
+	for i := range words {
+		for {
+			b := make([]byte, 9)
+			for k := range b {
+				b[k] = byte('a' + rng.IntN(26))
+			}
+			if w := string(b); !seen[w] {
+				seen[w] = true
+				words[i] = w
+				break
+			}
+		}
+	}
+	p := &Pack{Version: 1, DefaultDomain: "d", DefaultPriority: 1, Events: []EventType{
+		{Type: "large", Priority: 3, Domain: "ops", Rules: []Rule{{Any: words}}},
+	}}
+	a, err := New(Options{Pack: p})
+	require.NoError(t, err)
+	require.Greater(t, a.c.auto.states(), 1<<16)
+	require.Nil(t, a.c.auto.delta16, "the table has 32-bit entries")
+	for _, w := range []string{words[0], words[1], words[len(words)/2], words[len(words)-1]} {
+		require.Equal(t, []string{"large"}, a.Analyze("please look at "+w+" today").EventTypes, w)
+		require.Empty(t, a.Analyze("please look at "+w[:8]+" today").EventTypes, w[:8])
+		require.Empty(t, a.Analyze("please look at "+w+"s today").EventTypes, w+"s")
 	}
 }
