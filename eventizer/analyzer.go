@@ -415,8 +415,52 @@ func (a *Analyzer) sentenceEnd(sc *scratch, s string, i int) {
 		if i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\n' && s[i+1] != '\r' && s[i+1] != '\t' {
 			return
 		}
+		if s[i] == '.' && abbreviated(s, i) {
+			return
+		}
 	}
 	sc.matches = append(m, kwMatch{kw: kw, endWord: m[len(m)-1].endWord, endByte: int32(i)})
+}
+
+// abbreviated reports whether the '.' at s[i] ends an abbreviation or an
+// ordinal rather than a sentence: after a number of one or two digits
+// ("2. OG", "am 3. Mai"), a single capital letter (an initial) or one of
+// the abbreviations hotel and IT tickets use before a number or a name
+// ("Zi. 322", "Nr. 4", "Mr. Sato", "ca. 20", "approx. 3").
+func abbreviated(s string, i int) bool {
+	j := i
+	for j > 0 && i-j < 8 && isAlnumASCII(s[j-1]) {
+		j--
+	}
+	if j == i || j > 0 && wordTable[s[j-1]] {
+		return false // no word, or longer than any abbreviation
+	}
+	w := s[j:i]
+	switch {
+	case len(w) <= 2 && isDigit(w[0]) && isDigit(w[len(w)-1]):
+		return true
+	case len(w) == 1:
+		return w[0] >= 'A' && w[0] <= 'Z'
+	}
+	var low [8]byte
+	for k := 0; k < len(w); k++ {
+		low[k] = lower(w[k])
+	}
+	_, ok := abbreviations[string(low[:len(w)])]
+	return ok
+}
+
+func isAlnumASCII(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// abbreviations are those abbreviated recognises besides ordinals and
+// initials: none is a word that commonly ends a sentence.
+var abbreviations = map[string]struct{}{
+	"zi": {}, "zim": {}, "nr": {}, "str": {}, "ca": {}, "bzw": {}, "ggf": {}, "evtl": {}, "inkl": {}, "tel": {},
+	"hr": {}, "og": {}, "eg": {}, "ug": {}, "mr": {}, "mrs": {}, "ms": {}, "dr": {}, "prof": {}, "approx": {},
+	"rm": {}, "apt": {}, "bldg": {}, "dept": {}, "ext": {}, "vs": {}, "sr": {}, "sra": {}, "hab": {}, "ch": {},
+	"mme": {}, "mlle": {}, "env": {}, "sig": {}, "dott": {},
 }
 
 // The flags of sepFlags: a byte that can begin or anchor a finding, and a

@@ -38,8 +38,10 @@ var defaultPackJSON []byte
 // belong to no event); Unless words hide nothing.
 //
 // Rules are evaluated one sentence at a time: a sentence ends at '.', '!'
-// or '?' followed by a space, at a line break, at ';' or at '。', and the
-// groups of an All rule must all occur in one sentence. A keyword preceded
+// or '?' followed by a space (a '.' after an abbreviation such as "Zi." or
+// "Mr.", an initial or an ordinal such as "2." ends none), at a line
+// break, at ';' or at '。', and the groups of an All rule must all occur in
+// one sentence. A keyword preceded
 // within NegationWindow words of its sentence by a negation word ("no
 // allergies", "kein Notfall") counts for no rule, and a rule does not
 // match in a sentence holding one of its Unless words ("fire" with "drill").

@@ -504,3 +504,42 @@ func TestLargePack(t *testing.T) {
 		require.Empty(t, a.Analyze("please look at "+w+"s today").EventTypes, w+"s")
 	}
 }
+
+// TestSentenceEndAbbreviations checks that a full stop after an
+// abbreviation, an initial or a one- or two-digit ordinal ends no
+// sentence, so a rule's groups combine across it, and that other full
+// stops do end one.
+func TestSentenceEndAbbreviations(t *testing.T) {
+	t.Parallel()
+	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+		"events":[{"type":"pair","priority":3,"rules":[{"all":[["alpha"],["beta"]],"window":8}]}]}`))
+	require.NoError(t, err)
+	a, err := New(Options{Pack: p})
+	require.NoError(t, err)
+	for text, want := range map[string]bool{
+		"alpha Zi. 322 beta":         true,
+		"alpha im 2. OG beta":        true,
+		"alpha Nr. 4, beta":          true,
+		"alpha for Mr. Sato beta":    true,
+		"alpha for J. Smith beta":    true,
+		"alpha ca. 20 min beta":      true,
+		"alpha DR. Who beta":         true,
+		"alpha. beta":                false,
+		"alpha in 322. beta":         false,
+		"alpha in 2024. beta":        false,
+		"alpha, said no. beta":       false,
+		"alpha at the zoo. beta":     false,
+		"alpha x. beta":              false,
+		"alpha Fußweg. beta":         false,
+		"alpha 2.beta":               true,
+		"alpha 2! beta":              false,
+		"alpha, approximately. beta": false,
+	} {
+		got := a.Analyze(text).EventTypes
+		if want {
+			require.Equal(t, []string{"pair"}, got, text)
+		} else {
+			require.Empty(t, got, text)
+		}
+	}
+}
