@@ -429,7 +429,7 @@ func (a *Analyzer) sentenceEnd(sc *scratch, s string, i int) {
 // ("Zi. 322", "Nr. 4", "Mr. Sato", "ca. 20", "approx. 3").
 func abbreviated(s string, i int) bool {
 	j := i
-	for j > 0 && i-j < 8 && isAlnumASCII(s[j-1]) {
+	for j > 0 && i-j < 8 && isAlnum(s[j-1]) {
 		j--
 	}
 	if j == i || j > 0 && wordTable[s[j-1]] {
@@ -448,10 +448,6 @@ func abbreviated(s string, i int) bool {
 	}
 	_, ok := abbreviations[string(low[:len(w)])]
 	return ok
-}
-
-func isAlnumASCII(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // abbreviations are those abbreviated recognises besides ordinals and
