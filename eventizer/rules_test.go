@@ -339,13 +339,22 @@ func TestPackValidation(t *testing.T) {
 	require.Equal(t, []string{"a"}, a.Analyze("an X here").EventTypes)
 }
 
-func TestCustomPackWindow(t *testing.T) {
-	t.Parallel()
-	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
-		"events":[{"type":"pair","priority":3,"domain":"ops","rules":[{"all":[["alpha"],["beta"]],"window":2}]}]}`))
+// newPairPack returns an analyzer for a pack of one event type, "pair"
+// (priority 3, domain "ops"; the defaults are "d" and 1), whose one rule
+// wants "alpha" and "beta" within window words.
+func newPairPack(t *testing.T, window int) *Analyzer {
+	t.Helper()
+	p, err := ParsePack(fmt.Appendf(nil, `{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+		"events":[{"type":"pair","priority":3,"domain":"ops","rules":[{"all":[["alpha"],["beta"]],"window":%d}]}]}`, window))
 	require.NoError(t, err)
 	a, err := New(Options{Pack: p})
 	require.NoError(t, err)
+	return a
+}
+
+func TestCustomPackWindow(t *testing.T) {
+	t.Parallel()
+	a := newPairPack(t, 2)
 	for text, want := range map[string]bool{
 		"alpha beta":         true,
 		"beta x alpha":       true,
@@ -511,11 +520,7 @@ func TestLargePack(t *testing.T) {
 // stops do end one.
 func TestSentenceEndAbbreviations(t *testing.T) {
 	t.Parallel()
-	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
-		"events":[{"type":"pair","priority":3,"rules":[{"all":[["alpha"],["beta"]],"window":8}]}]}`))
-	require.NoError(t, err)
-	a, err := New(Options{Pack: p})
-	require.NoError(t, err)
+	a := newPairPack(t, 8)
 	for text, want := range map[string]bool{
 		"alpha Zi. 322 beta":         true,
 		"alpha im 2. OG beta":        true,
