@@ -9,11 +9,16 @@ import (
 // characters that disguise a value without changing what a reader sees:
 // zero-width characters and the soft hyphen are dropped, the Unicode
 // spaces (no-break, narrow, thin, figure, ideographic, ...) become ' ',
-// the Unicode hyphens and the minus sign become '-', and the full-width
-// forms of ASCII (U+FF01-U+FF5E: "＠", "：", "１２３") become ASCII. Each byte
-// of the copy remembers where it came from, so findings are reported and
-// redacted on the original bytes. Text without such characters (nearly all
-// of it) is scanned as it is.
+// the Unicode hyphens, dashes and the minus sign become '-', and the
+// full-width forms of ASCII (U+FF01-U+FF5E: "＠", "：", "１２３") become
+// ASCII. Typographic punctuation becomes its ASCII form too, so that it
+// separates words as the ASCII form does ("l’incendie", "¿Hay humo?",
+// "«fuego»"): the curly quotes and apostrophes become '\'' and '"', the
+// guillemets '"', the inverted marks '!' and '?', the ellipsis '.'.
+// Keywords are normalised the same way. Each byte of the copy remembers
+// where it came from, so findings are reported and redacted on the
+// original bytes. Text without such characters (most of it) is scanned
+// as it is.
 
 // normRune returns what a non-ASCII rune becomes in the normalised copy:
 // its replacement byte, or drop=true to remove it; ok=false keeps it.
@@ -23,8 +28,18 @@ func normRune(r rune) (b byte, drop, ok bool) {
 		return ' ', false, true
 	case r == 0x00AD, r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF:
 		return 0, true, true
-	case r >= 0x2010 && r <= 0x2013, r == 0x2212:
+	case r >= 0x2010 && r <= 0x2015, r == 0x2212:
 		return '-', false, true
+	case r >= 0x2018 && r <= 0x201B:
+		return '\'', false, true
+	case r >= 0x201C && r <= 0x201F, r == 0x00AB, r == 0x00BB:
+		return '"', false, true
+	case r == 0x00A1:
+		return '!', false, true
+	case r == 0x00BF:
+		return '?', false, true
+	case r == 0x2026:
+		return '.', false, true
 	case r >= 0xFF01 && r <= 0xFF5E:
 		return byte(r - 0xFF01 + 0x21), false, true
 	}
@@ -92,7 +107,8 @@ var normLead = func() (lead [256]bool) {
 }()
 
 // maybeNorm reports, from its first two bytes, whether the rune at s[i]
-// may be one that normRune changes: U+00A0, U+00AD (C2 A0, C2 AD), U+2000-
+// may be one that normRune changes: U+00A0, U+00A1, U+00AB, U+00AD, U+00BB
+// and U+00BF (C2 A0, A1, AB, AD, BB, BF), U+2000-
 // U+2060 and U+2212 (E2 80, E2 81, E2 88), U+3000 (E3 80 80), U+FEFF and
 // U+FF01-U+FF5E (EF BB, EF BC, EF BD). Kana, CJK and Hangul never get past
 // this check, so text in those scripts is not decoded.
@@ -103,7 +119,7 @@ func maybeNorm(s string, i int) bool {
 	c1 := s[i+1]
 	switch s[i] {
 	case 0xC2:
-		return c1 == 0xA0 || c1 == 0xAD
+		return c1 == 0xA0 || c1 == 0xA1 || c1 == 0xAB || c1 == 0xAD || c1 == 0xBB || c1 == 0xBF
 	case 0xE2:
 		return c1 == 0x80 || c1 == 0x81 || c1 == 0x88
 	case 0xE3:

@@ -260,6 +260,12 @@ func normalizeKeyword(raw string) (text string, prefix, infix bool, err error) {
 		infix = true
 		s = strings.TrimPrefix(s, "*")
 	}
+	// The text is scanned normalised (normalize.go), so its keywords are
+	// too: "¿dónde" must match where the text's '¿' became '?'.
+	if from := normStart(s); from >= 0 {
+		b, _ := normalize(s, from, nil, nil)
+		s = string(b)
+	}
 	s = lowerLatin1(s)
 	for _, r := range s {
 		if isCJKRune(r) {

@@ -548,3 +548,42 @@ func TestSentenceEndAbbreviations(t *testing.T) {
 		}
 	}
 }
+
+// TestTypographicPunctuation checks that curly quotes and apostrophes,
+// guillemets, the inverted marks, dashes and the ellipsis separate words
+// as their ASCII forms do, in the text and in the pack's keywords, and
+// that a finding next to them is redacted at its original bytes.
+func TestTypographicPunctuation(t *testing.T) {
+	t.Parallel()
+	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+		"events":[{"type":"fire","priority":3,"rules":[{"any":["incendie","humo","fuego","¿dónde está el fuego?"]}]},
+		{"type":"pair","priority":2,"rules":[{"all":[["alpha"],["beta"]],"window":4}]}]}`))
+	require.NoError(t, err)
+	a, err := New(Options{Pack: p})
+	require.NoError(t, err)
+	for text, want := range map[string][]string{
+		"l’incendie du 3e":      {"fire"},
+		"l‘incendie":            {"fire"},
+		"¿Hay humo?":            {"fire"},
+		"¡Fuego!":               {"fire"},
+		"«fuego» en la cocina":  {"fire"},
+		"„humo“ und so":         {"fire"},
+		"“humo”":                {"fire"},
+		"¿dónde está el fuego?": {"fire"},
+		"alpha—beta":            {"pair"},
+		"alpha―beta":            {"pair"},
+		"alpha… beta":           nil, // the ellipsis ends the sentence
+		"lincendie":             nil,
+		"l’incendiaire":         nil,
+	} {
+		require.Equal(t, want, a.Analyze(text).EventTypes, text)
+	}
+	text := "“ops@example.com” l’incendie"
+	r := a.Analyze(text)
+	require.Equal(t, []string{"fire"}, r.EventTypes)
+	require.Len(t, r.Findings, 1)
+	f := r.Findings[0]
+	require.Equal(t, "ops@example.com", text[f.Start:f.End])
+	require.NotContains(t, r.RedactedText, "ops@example.com")
+	require.True(t, strings.HasPrefix(r.RedactedText, "“") && strings.HasSuffix(r.RedactedText, "” l’incendie"), r.RedactedText)
+}
