@@ -75,6 +75,7 @@ type scratch struct {
 	pendMark   []int32 // per rule: 1 + the sentence it matched in, while pending
 	nextSent   int32   // the number after the last sentence of the previous analysis
 	pending    []int32 // rules matched in the current sentence
+	deferred   []int32 // rules with unlessEvents matched in some sentence
 	fired      []bool
 	evFired    []bool
 	evKw       []int  // per event: distinct keywords supporting it
@@ -599,7 +600,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	c := a.c
 	clear(sc.fired)
 	clear(sc.evFired)
-	sc.pending = sc.pending[:0]
+	sc.pending, sc.deferred = sc.pending[:0], sc.deferred[:0]
 	// Sentences are numbered on from the previous analysis with this
 	// scratch, so the per-group and per-rule sentence marks left by it
 	// never equal a current one and need no clearing.
@@ -678,7 +679,32 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 		}
 	}
 	sc.nextSent = sent + 1
-	return a.commitSentence(sc, sent) || doubt, evidence
+	doubt = a.commitSentence(sc, sent) || doubt
+	a.commitDeferred(sc)
+	return doubt, evidence
+}
+
+// commitDeferred decides the rules with unlessEvents that matched, once
+// every sentence is counted: a rule counts unless a rule without
+// unlessEvents matched one of its events. All are decided on the events
+// as they stood before any of them counted.
+func (a *Analyzer) commitDeferred(sc *scratch) {
+	d := sc.deferred
+	for i, rule := range d {
+		for _, ev := range a.c.rules[rule].unlessEvents {
+			if sc.evFired[ev] {
+				d[i] = -1
+				break
+			}
+		}
+	}
+	for _, rule := range d {
+		if rule >= 0 {
+			sc.fired[rule] = true
+			sc.evFired[a.c.rules[rule].event] = true
+		}
+	}
+	sc.deferred = d[:0]
 }
 
 // commitSentence counts the rules that matched in sentence sent, except
@@ -687,6 +713,10 @@ func (a *Analyzer) commitSentence(sc *scratch, sent int32) (vetoed bool) {
 	for _, rule := range sc.pending {
 		if sc.vetoSent[rule] == sent {
 			vetoed = true
+			continue
+		}
+		if len(a.c.rules[rule].unlessEvents) > 0 {
+			sc.deferred = append(sc.deferred, rule)
 			continue
 		}
 		sc.fired[rule] = true

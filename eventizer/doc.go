@@ -75,8 +75,10 @@
 // evaluated one sentence at a time, so the words of one sentence never
 // combine with another's; a negation word ("no", "sin", "kein", "没有")
 // takes the keywords shortly after it out of play ("no known allergies",
-// "not an emergency"), and a rule's unless words stop it in a sentence
-// that holds one ("fire" with "drill"). Keywords match whole words, word
+// "not an emergency"), a rule's unless words stop it in a sentence that
+// holds one ("fire" with "drill"), and its unless events stop it when
+// another rule found one of them anywhere in the text (a generic "please
+// send someone" after "the heating is cold"). Keywords match whole words, word
 // beginnings ("leak*"), parts of compound words ("*heizung*") and, in
 // Chinese, Japanese and Korean, anywhere. [DefaultPack] is the built-in
 // pack (embedded JSON) in English, Spanish, French, German, Italian,

@@ -45,6 +45,9 @@ var defaultPackJSON []byte
 // within NegationWindow words of its sentence by a negation word ("no
 // allergies", "kein Notfall") counts for no rule, and a rule does not
 // match in a sentence holding one of its Unless words ("fire" with "drill").
+// A rule with UnlessEvents is decided last, over the whole text: it does
+// not match when a rule without UnlessEvents matched one of those events
+// in any sentence.
 type Pack struct {
 	// Version must be 1.
 	Version int `json:"version"`
@@ -103,6 +106,11 @@ type Rule struct {
 	// Unless lists words that stop the rule from matching in a sentence
 	// that holds one of them, before or after its keywords.
 	Unless []string `json:"unless,omitempty"`
+	// UnlessEvents lists event types that stop the rule when a rule
+	// without UnlessEvents matches one of them anywhere in the text: for a
+	// generic request ("please send someone") that another sentence's
+	// specific event already accounts for ("The heating is cold.").
+	UnlessEvents []string `json:"unless_events,omitempty"`
 	// IgnoreNegation lets negated keywords count for this rule: for a rule
 	// whose words are often negated in earnest ("no nuts", "sin gluten").
 	IgnoreNegation bool `json:"ignore_negation,omitempty"`
@@ -216,6 +224,9 @@ type compiledRule struct {
 	groups    int
 	window    int
 	base      int // offset of this rule's groups in the per-analysis lastPos table
+	// unlessEvents are the events that stop the rule when a rule without
+	// unlessEvents matched them (Rule.UnlessEvents).
+	unlessEvents []int32
 }
 
 type compiledEvent struct {
@@ -455,6 +466,12 @@ func compilePack(p *Pack) (*compiled, error) {
 		}
 	}
 	names := map[string]bool{}
+	type eventRef struct {
+		rule  int32
+		where string
+		names []string
+	}
+	var unlessEvents []eventRef
 	for ei, ev := range p.Events {
 		where := fmt.Sprintf("events[%d]", ei)
 		if ev.Type == "" || strings.Trim(ev.Type, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
@@ -529,6 +546,9 @@ func compilePack(p *Pack) (*compiled, error) {
 					})
 				}
 			}
+			if len(r.UnlessEvents) > 0 {
+				unlessEvents = append(unlessEvents, eventRef{ruleID, rwhere, r.UnlessEvents})
+			}
 			for ui, w := range r.Unless {
 				id, err := intern(fmt.Sprintf("%s.unless[%d]", rwhere, ui), w)
 				if err != nil {
@@ -541,6 +561,25 @@ func compilePack(p *Pack) (*compiled, error) {
 					c.kws[id].vetoes = append(c.kws[id].vetoes, ruleID)
 				}
 			}
+		}
+	}
+	eventIndex := make(map[string]int32, len(c.events))
+	for ei, ev := range c.events {
+		eventIndex[ev.name] = int32(ei)
+	}
+	for _, ref := range unlessEvents {
+		rule := &c.rules[ref.rule]
+		for i, name := range ref.names {
+			ei, ok := eventIndex[name]
+			switch {
+			case !ok:
+				return nil, packErr("%s.unless_events[%d] %q: no such event type", ref.where, i, name)
+			case int(ei) == rule.event:
+				return nil, packErr("%s.unless_events[%d] %q: the rule's own event type", ref.where, i, name)
+			case slices.Contains(rule.unlessEvents, ei):
+				return nil, packErr("%s.unless_events[%d] %q: duplicate", ref.where, i, name)
+			}
+			rule.unlessEvents = append(rule.unlessEvents, ei)
 		}
 	}
 	for i := range c.kws {

@@ -587,3 +587,40 @@ func TestTypographicPunctuation(t *testing.T) {
 	require.NotContains(t, r.RedactedText, "ops@example.com")
 	require.True(t, strings.HasPrefix(r.RedactedText, "“") && strings.HasSuffix(r.RedactedText, "” l’incendie"), r.RedactedText)
 }
+
+// TestUnlessEvents checks that a rule with unless_events counts only when
+// no rule without them matched one of those events anywhere in the text,
+// and that the names are validated.
+func TestUnlessEvents(t *testing.T) {
+	t.Parallel()
+	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+		"events":[
+		{"type":"heat","priority":6,"rules":[{"any":["heating"]},{"any":["radiator noise"],"unless_events":["lamp"]}]},
+		{"type":"repair","priority":4,"rules":[{"any":["lamp"]},{"any":["send someone"],"unless_events":["heat"]}]},
+		{"type":"lamp","priority":3,"rules":[{"any":["bulb"],"unless_events":["repair"]}]}]}`))
+	require.NoError(t, err)
+	a, err := New(Options{Pack: p})
+	require.NoError(t, err)
+	for text, want := range map[string][]string{
+		"The heating is cold. Please send someone.":               {"heat"},
+		"Please send someone. The heating is cold.":               {"heat"},
+		"The lamp is broken. Please send someone.":                {"repair"},
+		"Please send someone.":                                    {"repair"},
+		"The heating is cold and the lamp flickers. Send someone": {"heat", "repair"},
+		// Only a rule without unless_events stops one; here each of the
+		// three rules has them, so none stops another.
+		"Send someone, bulb gone, radiator noise": {"heat", "repair", "lamp"},
+		"bulb gone, the lamp too":                 {"repair"},
+	} {
+		require.Equal(t, want, a.Analyze(text).EventTypes, text)
+	}
+	for _, tc := range []struct{ events, err string }{
+		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"unless_events":["b"]}]}]`, `"b": no such event type`},
+		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"unless_events":["a"]}]}]`, `the rule's own event type`},
+		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"unless_events":["b","b"]}]},{"type":"b","priority":1,"rules":[{"any":["y"]}]}]`, `"b": duplicate`},
+	} {
+		_, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,"events":` + tc.events + `}`))
+		require.ErrorContains(t, err, tc.err)
+		require.ErrorIs(t, err, ErrInvalidPack)
+	}
+}
