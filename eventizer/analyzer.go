@@ -634,6 +634,8 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 				if len(kw.members) == 0 {
 					continue
 				}
+			case kw.roles&roleNegAfter != 0 && len(kw.members) == 0:
+				continue
 			}
 		}
 		if len(kw.members) == 0 && len(kw.vetoes) == 0 {
@@ -643,7 +645,8 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 		// A negation word reaches the keywords that start after it ("no"
 		// in "without a badge" negates nothing there).
 		if start := mt.endWord - int32(kw.nWords) + 1; negSent == sent && kw.roles&roleNegation == 0 &&
-			start-negWord <= int32(c.negWindow) && mt.endByte-int32(len(kw.text)) >= negEnd {
+			start-negWord <= int32(c.negWindow) && mt.endByte-int32(len(kw.text)) >= negEnd ||
+			c.maxNegAfter > 0 && kw.roles&roleNegAfter == 0 && a.negatedAfter(sc, x) {
 			negated = true
 			sc.suppressed[x] = true // listed only if a rule ignoring negation uses it
 		} else {
@@ -705,6 +708,29 @@ func (a *Analyzer) commitDeferred(sc *scratch) {
 		}
 	}
 	sc.deferred = d[:0]
+}
+
+// negatedAfter reports whether a NegationAfter word starts within
+// NegationAfterGap bytes after match x ends, with no sentence or clause
+// end between.
+func (a *Analyzer) negatedAfter(sc *scratch, x int) bool {
+	c := a.c
+	m := sc.matches
+	end := m[x].endByte
+	limit := end + NegationAfterGap + int32(c.maxNegAfter)
+	for y := x + 1; y < len(m) && m[y].endByte <= limit; y++ {
+		ky := &c.kws[m[y].kw]
+		if ky.roles&(roleStop|roleClause) != 0 {
+			return false
+		}
+		if ky.roles&roleNegAfter == 0 || sc.suppressed[y] {
+			continue
+		}
+		if start := m[y].endByte - int32(len(ky.text)) + 1; start > end && start-end-1 <= NegationAfterGap {
+			return true
+		}
+	}
+	return false
 }
 
 // commitSentence counts the rules that matched in sentence sent, except

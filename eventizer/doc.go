@@ -75,7 +75,8 @@
 // evaluated one sentence at a time, so the words of one sentence never
 // combine with another's; a negation word ("no", "sin", "kein", "没有")
 // takes the keywords shortly after it out of play ("no known allergies",
-// "not an emergency"), a rule's unless words stop it in a sentence that
+// "not an emergency"), as a Japanese one does the keyword right before it
+// ("アレルギーはありません"), a rule's unless words stop it in a sentence that
 // holds one ("fire" with "drill"), and its unless events stop it when
 // another rule found one of them anywhere in the text (a generic "please
 // send someone" after "the heating is cold"). Keywords match whole words, word

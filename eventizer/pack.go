@@ -41,10 +41,11 @@ var defaultPackJSON []byte
 // or '?' followed by a space (a '.' after an abbreviation such as "Zi." or
 // "Mr.", an initial or an ordinal such as "2." ends none), at a line
 // break, at ';' or at '。', and the groups of an All rule must all occur in
-// one sentence. A keyword preceded
-// within NegationWindow words of its sentence by a negation word ("no
-// allergies", "kein Notfall") counts for no rule, and a rule does not
-// match in a sentence holding one of its Unless words ("fire" with "drill").
+// one sentence. A keyword preceded within NegationWindow words of its
+// sentence by a negation word ("no allergies", "kein Notfall"), or
+// followed right after it by a NegationAfter word ("アレルギーはありません"),
+// counts for no rule, and a rule does not match in a sentence holding one
+// of its Unless words ("fire" with "drill").
 // A rule with UnlessEvents is decided last, over the whole text: it does
 // not match when a rule without UnlessEvents matched one of those events
 // in any sentence.
@@ -75,6 +76,12 @@ type Pack struct {
 	// NegationWindow is how many words after a negation word it reaches
 	// (counted to the keyword's first word). Default 3.
 	NegationWindow int `json:"negation_window,omitempty"`
+	// NegationAfter lists, per language, the words that negate the
+	// keyword right before them, for languages that negate after the noun
+	// (Japanese "火事ではありません", "アレルギーはありません"): the word
+	// must start within NegationAfterGap bytes of the keyword's end, in
+	// its clause. All lists apply to every text.
+	NegationAfter map[string][]string `json:"negation_after,omitempty"`
 	// Events are the event types. Names are unique, of [a-z0-9_].
 	Events []EventType `json:"events"`
 }
@@ -182,7 +189,13 @@ const (
 	roleStop     // a sentence end
 	roleClause   // a clause end: it ends the reach of a negation word
 	roleNeutral  // a neutral phrase
+	roleNegAfter // a word that negates the keyword before it
 )
+
+// NegationAfterGap is how many bytes may stand between a keyword and a
+// Pack.NegationAfter word that negates it: two CJK characters, room for
+// a particle ("火事の件ではなく").
+const NegationAfterGap = 6
 
 // The sentence and clause ends that are word bytes to the automaton are
 // matched as keywords; the ASCII ones are found by the scan, which records
@@ -245,6 +258,9 @@ type compiled struct {
 	maxWords    int
 	maxSpan     int // bytes: twice the longest keyword, the furthest a longer match can end past a shorter one inside it
 	negWindow   int
+	// maxNegAfter is the byte length of the longest NegationAfter word,
+	// or 0 when the pack has none.
+	maxNegAfter int
 	stopKW      int32 // the keyword id standing for a sentence end
 	clauseKW    int32 // the keyword id standing for a clause end
 	defDomain   string
@@ -445,6 +461,24 @@ func compilePack(p *Pack) (*compiled, error) {
 				return nil, err
 			}
 			c.kws[id].roles |= roleNegation
+		}
+	}
+	langs = langs[:0]
+	for lang := range p.NegationAfter {
+		langs = append(langs, lang)
+	}
+	sort.Strings(langs)
+	for _, lang := range langs {
+		if !validLang(lang) {
+			return nil, packErr("negation_after: language %q: want an ISO 639 code of two or three lowercase letters", lang)
+		}
+		for i, w := range p.NegationAfter[lang] {
+			id, err := intern(fmt.Sprintf("negation_after[%s][%d]", lang, i), w)
+			if err != nil {
+				return nil, err
+			}
+			c.kws[id].roles |= roleNegAfter
+			c.maxNegAfter = max(c.maxNegAfter, len(c.kws[id].text))
 		}
 	}
 	for _, list := range []struct {

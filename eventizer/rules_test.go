@@ -624,3 +624,37 @@ func TestUnlessEvents(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidPack)
 	}
 }
+
+// TestNegationAfter checks the negation words that follow their keyword,
+// as Japanese puts them after the noun: within NegationAfterGap bytes of
+// the keyword and in its clause, and not for a rule that ignores
+// negation.
+func TestNegationAfter(t *testing.T) {
+	t.Parallel()
+	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+		"negation_after":{"ja":["ではありません","はありません","ではなく"]},
+		"events":[{"type":"fire","priority":6,"rules":[{"any":["火事"]}]},
+		{"type":"allergen","priority":5,"rules":[{"any":["アレルギー"]}]},
+		{"type":"nuts","priority":4,"rules":[{"any":["ナッツ"],"ignore_negation":true}]}]}`))
+	require.NoError(t, err)
+	a, err := New(Options{Pack: p})
+	require.NoError(t, err)
+	for text, want := range map[string][]string{
+		"火事です":                  {"fire"},
+		"火事ではありません":             nil,
+		"火事の件ではなく、点検です":         nil, // two characters between
+		"火事かもしれない場所ではありません":     {"fire"},
+		"火事。ではありません":            {"fire"}, // another sentence
+		"火事、ではありません":            {"fire"}, // another clause
+		"火事です。アレルギーはありません":      {"fire"},
+		"アレルギーはありませんが、火事です":     {"fire"},
+		"ナッツはありません":             {"nuts"},
+		"no fire. 火事ではありませんでした": nil,
+	} {
+		require.Equal(t, want, a.Analyze(text).EventTypes, text)
+	}
+	_, err = ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+		"negation_after":{"JA":["ではありません"]},"events":[{"type":"a","priority":1,"rules":[{"any":["x"]}]}]}`))
+	require.ErrorIs(t, err, ErrInvalidPack)
+	require.ErrorContains(t, err, `negation_after: language "JA"`)
+}
