@@ -717,6 +717,19 @@ func (a *Analyzer) negatedAfter(sc *scratch, x int) bool {
 	c := a.c
 	m := sc.matches
 	end := m[x].endByte
+	// Most keywords are followed by no byte a NegationAfter word starts
+	// with: the text says so without reading the matches after.
+	s := sc.scan.s
+	near := false
+	for i := int(end) + 1; i < len(s) && i <= int(end)+1+NegationAfterGap; i++ {
+		if c.negAfterFirst[s[i]] {
+			near = true
+			break
+		}
+	}
+	if !near {
+		return false
+	}
 	limit := end + NegationAfterGap + int32(c.maxNegAfter)
 	for y := x + 1; y < len(m) && m[y].endByte <= limit; y++ {
 		ky := &c.kws[m[y].kw]

@@ -261,6 +261,9 @@ type compiled struct {
 	// maxNegAfter is the byte length of the longest NegationAfter word,
 	// or 0 when the pack has none.
 	maxNegAfter int
+	// negAfterFirst marks the first bytes of the NegationAfter words, so
+	// that a keyword followed by none of them is not looked past.
+	negAfterFirst [256]bool
 	stopKW      int32 // the keyword id standing for a sentence end
 	clauseKW    int32 // the keyword id standing for a clause end
 	defDomain   string
@@ -479,6 +482,12 @@ func compilePack(p *Pack) (*compiled, error) {
 			}
 			c.kws[id].roles |= roleNegAfter
 			c.maxNegAfter = max(c.maxNegAfter, len(c.kws[id].text))
+			for _, v := range caseVariants(c.kws[id].text) {
+				c.negAfterFirst[v[0]] = true
+				if up := v[0] - 'a' + 'A'; v[0] >= 'a' && v[0] <= 'z' {
+					c.negAfterFirst[up] = true
+				}
+			}
 		}
 	}
 	for _, list := range []struct {
