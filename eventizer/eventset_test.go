@@ -306,23 +306,58 @@ func TestEventSetEighth(t *testing.T) {
 	scorePair(t, "eighth", 700, setFloors{0.92, 0.85, 0.88, 0.95}, setFloors{0.88, 0.81, 0.74, 0})
 }
 
-// TestEventSetNinth scores the default pack on the ninth tuning set,
-// written by another writer who did not see the rules: operations staff
-// writing in their own language (seven in ten texts not in English),
-// weighted toward maintenance, warning, hvac_fault, emergency and
-// luggage. The pack is written against it.
+// TestEventSetNinth scores the default pack on the ninth labelled sets,
+// written by two more writers who did not see the rules: the tuning half
+// by operations staff writing in their own language (seven in ten texts
+// not in English), weighted toward maintenance, warning, hvac_fault,
+// emergency and luggage; the held-out half as an export of a hotel
+// group's shared ticket system, all nine types in a natural mix. The pack
+// is written against the ninth tuning set; the ninth held-out set is only
+// measured, with floors under what the pack reaches.
 func TestEventSetNinth(t *testing.T) {
 	t.Parallel()
-	scoreSet(t, newDefault(t), "ninth_tuning", 800, setFloors{0.93, 0.90, 0.87, 0.95}, testing.Verbose())
+	scorePair(t, "ninth", 800, setFloors{0.93, 0.90, 0.87, 0.95}, setFloors{0.90, 0.88, 0.81, 0})
 }
 
-// TestEventSetTenth scores the default pack on the tenth tuning set,
-// written by another writer who did not see the rules: the IT department
-// of a hotel group and its security and network operations centres
-// (alerts, on-call chat, tickets, change requests), weighted toward
-// security, privacy, maintenance and warning. The pack is written against
-// it.
+// TestEventSetTenth scores the default pack on the tenth labelled sets,
+// written by two more writers who did not see the rules: the tuning half
+// by the IT department of a hotel group and its security and network
+// operations centres (alerts, on-call chat, tickets, change requests),
+// weighted toward security, privacy, maintenance and warning; the
+// held-out half as the group chats and shift logs of three city hotels
+// and their IT support, short and informal. The pack is written against
+// the tenth tuning set; the tenth held-out set is only measured, with
+// floors under what the pack reaches.
 func TestEventSetTenth(t *testing.T) {
 	t.Parallel()
-	scoreSet(t, newDefault(t), "tenth_tuning", 800, setFloors{0.91, 0.77, 0.89, 0.95}, testing.Verbose())
+	scorePair(t, "tenth", 800, setFloors{0.91, 0.77, 0.89, 0.95}, setFloors{0.87, 0.85, 0.72, 0})
+}
+
+// TestEventSetLater scores the default pack on the tuning sets written
+// after the tenth, each by another writer who did not see the rules. The
+// pack is written against them; the held-out sets measure what that is
+// worth.
+func TestEventSetLater(t *testing.T) {
+	t.Parallel()
+	a := newDefault(t)
+	for _, set := range []struct {
+		name   string
+		floors setFloors
+	}{
+		// Privacy and security (half the texts) in every language.
+		{"eleventh_tuning", setFloors{0.95, 0.82, 0.94, 0.97}},
+		// Engineering, IT operations and NOC, 35% Japanese and Chinese.
+		{"twelfth_tuning", setFloors{0.92, 0.87, 0.82, 0.89}},
+		// Guest-facing texts in ten languages, all types.
+		{"thirteenth_tuning", setFloors{0.95, 0.86, 0.94, 0.95}},
+		// Privacy and security told by guests and hotel staff in plain
+		// words.
+		{"fourteenth_tuning", setFloors{0.75, 0.78, 0.45, 0.83}},
+		// An IT security team, help desk and data-protection office.
+		{"fifteenth_tuning", setFloors{0.83, 0.85, 0.62, 0.93}},
+	} {
+		t.Run(set.name, func(t *testing.T) {
+			scoreSet(t, a, set.name, 900, set.floors, testing.Verbose())
+		})
+	}
 }

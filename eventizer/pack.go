@@ -264,12 +264,12 @@ type compiled struct {
 	// negAfterFirst marks the first bytes of the NegationAfter words, so
 	// that a keyword followed by none of them is not looked past.
 	negAfterFirst [256]bool
-	stopKW      int32 // the keyword id standing for a sentence end
-	clauseKW    int32 // the keyword id standing for a clause end
-	defDomain   string
-	defPrio     int
-	enrichBelow int // hundredths
-	auto        automaton
+	stopKW        int32 // the keyword id standing for a sentence end
+	clauseKW      int32 // the keyword id standing for a clause end
+	defDomain     string
+	defPrio       int
+	enrichBelow   int // hundredths
+	auto          automaton
 }
 
 func packErr(format string, args ...any) error {
