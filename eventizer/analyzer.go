@@ -3,7 +3,9 @@ package eventizer
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -443,22 +445,37 @@ func abbreviated(s string, i int) bool {
 	case len(w) == 1:
 		return w[0] >= 'A' && w[0] <= 'Z'
 	}
-	var low [8]byte
-	for k := 0; k < len(w); k++ {
-		low[k] = lower(w[k])
-	}
-	_, ok := abbreviations[string(low[:len(w)])]
+	_, ok := slices.BinarySearch(abbreviations, abbrevKey(w))
 	return ok
 }
 
-// abbreviations are those abbreviated recognises besides ordinals and
-// initials: none is a word that commonly ends a sentence.
-var abbreviations = map[string]struct{}{
-	"zi": {}, "zim": {}, "nr": {}, "str": {}, "ca": {}, "bzw": {}, "ggf": {}, "evtl": {}, "inkl": {}, "tel": {},
-	"hr": {}, "og": {}, "eg": {}, "ug": {}, "mr": {}, "mrs": {}, "ms": {}, "dr": {}, "prof": {}, "approx": {},
-	"rm": {}, "apt": {}, "bldg": {}, "dept": {}, "ext": {}, "vs": {}, "sr": {}, "sra": {}, "hab": {}, "ch": {},
-	"mme": {}, "mlle": {}, "env": {}, "sig": {}, "dott": {},
+// abbrevKey packs a word of up to eight ASCII letters and digits,
+// lowercased, into a number: words of different lengths differ, since
+// none of their bytes is zero.
+func abbrevKey(w string) uint64 {
+	k := uint64(0)
+	for i := 0; i < len(w); i++ {
+		k = k<<8 | uint64(lower(w[i]))
+	}
+	return k
 }
+
+// abbreviations are the keys of those abbreviated recognises besides
+// ordinals and initials, sorted: none is a word that commonly ends a
+// sentence.
+var abbreviations = func() []uint64 {
+	var keys []uint64
+	for _, w := range []string{
+		"zi", "zim", "nr", "str", "ca", "bzw", "ggf", "evtl", "inkl", "tel",
+		"hr", "og", "eg", "ug", "mr", "mrs", "ms", "dr", "prof", "approx",
+		"rm", "apt", "bldg", "dept", "ext", "vs", "sr", "sra", "hab", "ch",
+		"mme", "mlle", "env", "sig", "dott",
+	} {
+		keys = append(keys, abbrevKey(w))
+	}
+	slices.Sort(keys)
+	return keys
+}()
 
 // The flags of sepFlags: a byte that can begin or anchor a finding, and a
 // byte that can end a sentence.
@@ -612,6 +629,13 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	}
 	sent := sc.nextSent + 1
 	negWord, negEnd, negSent := int32(0), int32(0), int32(-1)
+	negAfter := false
+	for _, b := range c.negAfterBytes {
+		if strings.IndexByte(sc.scan.s, b) >= 0 {
+			negAfter = true
+			break
+		}
+	}
 	for x, mt := range sc.matches {
 		if sc.suppressed[x] {
 			continue
@@ -646,7 +670,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 		// in "without a badge" negates nothing there).
 		if start := mt.endWord - int32(kw.nWords) + 1; negSent == sent && kw.roles&roleNegation == 0 &&
 			start-negWord <= int32(c.negWindow) && mt.endByte-int32(len(kw.text)) >= negEnd ||
-			c.maxNegAfter > 0 && kw.roles&roleNegAfter == 0 && a.negatedAfter(sc, x) {
+			negAfter && kw.roles&roleNegAfter == 0 && a.negatedAfter(sc, x) {
 			negated = true
 			sc.suppressed[x] = true // listed only if a rule ignoring negation uses it
 		} else {

@@ -262,8 +262,10 @@ type compiled struct {
 	// or 0 when the pack has none.
 	maxNegAfter int
 	// negAfterFirst marks the first bytes of the NegationAfter words, so
-	// that a keyword followed by none of them is not looked past.
+	// that a keyword followed by none of them is not looked past, and
+	// negAfterBytes lists them, so that a text holding none is not.
 	negAfterFirst [256]bool
+	negAfterBytes []byte
 	stopKW        int32 // the keyword id standing for a sentence end
 	clauseKW      int32 // the keyword id standing for a clause end
 	defDomain     string
@@ -483,9 +485,15 @@ func compilePack(p *Pack) (*compiled, error) {
 			c.kws[id].roles |= roleNegAfter
 			c.maxNegAfter = max(c.maxNegAfter, len(c.kws[id].text))
 			for _, v := range caseVariants(c.kws[id].text) {
-				c.negAfterFirst[v[0]] = true
-				if up := v[0] - 'a' + 'A'; v[0] >= 'a' && v[0] <= 'z' {
-					c.negAfterFirst[up] = true
+				first := []byte{v[0]}
+				if v[0] >= 'a' && v[0] <= 'z' {
+					first = append(first, v[0]-'a'+'A')
+				}
+				for _, b := range first {
+					if !c.negAfterFirst[b] {
+						c.negAfterFirst[b] = true
+						c.negAfterBytes = append(c.negAfterBytes, b)
+					}
 				}
 			}
 		}
