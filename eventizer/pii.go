@@ -132,7 +132,7 @@ func (sc *scan) atWordStart(i int) int {
 				return end
 			}
 		}
-		if c <= 'F' {
+		if c <= 'F' && hexGroupColon(s, i) {
 			return sc.ipv6(i)
 		}
 	case isLowerASCII(c):
@@ -142,11 +142,21 @@ func (sc *scan) atWordStart(i int) int {
 		if end := sc.iban(i); end > 0 {
 			return end
 		}
-		if c <= 'f' {
+		if c <= 'f' && hexGroupColon(s, i) {
 			return sc.ipv6(i)
 		}
 	}
 	return 0
+}
+
+// hexGroupColon reports whether s[i:] starts with one to four hex digits
+// and a ':', as an IPv6 address that does not start with "::" does.
+func hexGroupColon(s string, i int) bool {
+	k := i
+	for k < len(s) && k-i < 5 && isHex(s[k]) {
+		k++
+	}
+	return k > i && k-i <= 4 && k < len(s) && s[k] == ':'
 }
 
 var localTable = func() (t [256]bool) {
