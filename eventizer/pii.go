@@ -793,6 +793,11 @@ func isSecretByte(c byte) bool { return isAlnum(c) || strings.IndexByte("+/=_-.~
 // prefixed finds tokens with a well-known lowercase prefix, and JWTs.
 func (sc *scan) prefixed(i int) int {
 	s := sc.s
+	switch s[i] {
+	case 'g', 'x', 's', 'r', 'e': // the first bytes of the prefixes below
+	default:
+		return 0
+	}
 	rest := s[i:]
 	var end, min int
 	var validator string
