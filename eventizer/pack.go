@@ -5,9 +5,9 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -274,6 +274,24 @@ type compiled struct {
 	auto          automaton
 }
 
+// noteNegAfter records the length and the first bytes of a NegationAfter
+// word, as its matches can be written (see caseVariants).
+func (c *compiled) noteNegAfter(text string) {
+	c.maxNegAfter = max(c.maxNegAfter, len(text))
+	for _, v := range caseVariants(text) {
+		first := []byte{v[0]}
+		if v[0] >= 'a' && v[0] <= 'z' {
+			first = append(first, v[0]-'a'+'A')
+		}
+		for _, b := range first {
+			if !c.negAfterFirst[b] {
+				c.negAfterFirst[b] = true
+				c.negAfterBytes = append(c.negAfterBytes, b)
+			}
+		}
+	}
+}
+
 func packErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidPack}, args...)...)
 }
@@ -451,49 +469,24 @@ func compilePack(p *Pack) (*compiled, error) {
 		c.kws[id].roles |= stop.role
 		*stop.id = int32(id)
 	}
-	langs := make([]string, 0, len(p.Negation))
-	for lang := range p.Negation {
-		langs = append(langs, lang)
-	}
-	sort.Strings(langs)
-	for _, lang := range langs {
-		if !validLang(lang) {
-			return nil, packErr("negation: language %q: want an ISO 639 code of two or three lowercase letters", lang)
-		}
-		for i, w := range p.Negation[lang] {
-			id, err := intern(fmt.Sprintf("negation[%s][%d]", lang, i), w)
-			if err != nil {
-				return nil, err
+	// The negation lists, per language, in the order of the languages.
+	for _, list := range []struct {
+		name  string
+		words map[string][]string
+		role  kwRole
+	}{{"negation", p.Negation, roleNegation}, {"negation_after", p.NegationAfter, roleNegAfter}} {
+		for _, lang := range slices.Sorted(maps.Keys(list.words)) {
+			if !validLang(lang) {
+				return nil, packErr("%s: language %q: want an ISO 639 code of two or three lowercase letters", list.name, lang)
 			}
-			c.kws[id].roles |= roleNegation
-		}
-	}
-	langs = langs[:0]
-	for lang := range p.NegationAfter {
-		langs = append(langs, lang)
-	}
-	sort.Strings(langs)
-	for _, lang := range langs {
-		if !validLang(lang) {
-			return nil, packErr("negation_after: language %q: want an ISO 639 code of two or three lowercase letters", lang)
-		}
-		for i, w := range p.NegationAfter[lang] {
-			id, err := intern(fmt.Sprintf("negation_after[%s][%d]", lang, i), w)
-			if err != nil {
-				return nil, err
-			}
-			c.kws[id].roles |= roleNegAfter
-			c.maxNegAfter = max(c.maxNegAfter, len(c.kws[id].text))
-			for _, v := range caseVariants(c.kws[id].text) {
-				first := []byte{v[0]}
-				if v[0] >= 'a' && v[0] <= 'z' {
-					first = append(first, v[0]-'a'+'A')
+			for i, w := range list.words[lang] {
+				id, err := intern(fmt.Sprintf("%s[%s][%d]", list.name, lang, i), w)
+				if err != nil {
+					return nil, err
 				}
-				for _, b := range first {
-					if !c.negAfterFirst[b] {
-						c.negAfterFirst[b] = true
-						c.negAfterBytes = append(c.negAfterBytes, b)
-					}
+				c.kws[id].roles |= list.role
+				if list.role == roleNegAfter {
+					c.noteNegAfter(c.kws[id].text)
 				}
 			}
 		}

@@ -352,6 +352,17 @@ func newPairPack(t *testing.T, window int) *Analyzer {
 	return a
 }
 
+// newTestPack compiles a pack of the given fields after the required
+// ones ("events":..., "negation_after":...) into an Analyzer.
+func newTestPack(t *testing.T, fields string) *Analyzer {
+	t.Helper()
+	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,` + fields + `}`))
+	require.NoError(t, err)
+	a, err := New(Options{Pack: p})
+	require.NoError(t, err)
+	return a
+}
+
 func TestCustomPackWindow(t *testing.T) {
 	t.Parallel()
 	a := newPairPack(t, 2)
@@ -555,12 +566,8 @@ func TestSentenceEndAbbreviations(t *testing.T) {
 // that a finding next to them is redacted at its original bytes.
 func TestTypographicPunctuation(t *testing.T) {
 	t.Parallel()
-	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
-		"events":[{"type":"fire","priority":3,"rules":[{"any":["incendie","humo","fuego","¿dónde está el fuego?"]}]},
-		{"type":"pair","priority":2,"rules":[{"all":[["alpha"],["beta"]],"window":4}]}]}`))
-	require.NoError(t, err)
-	a, err := New(Options{Pack: p})
-	require.NoError(t, err)
+	a := newTestPack(t, `"events":[{"type":"fire","priority":3,"rules":[{"any":["incendie","humo","fuego","¿dónde está el fuego?"]}]},
+		{"type":"pair","priority":2,"rules":[{"all":[["alpha"],["beta"]],"window":4}]}]`)
 	for text, want := range map[string][]string{
 		"l’incendie du 3e":      {"fire"},
 		"l‘incendie":            {"fire"},
@@ -593,14 +600,10 @@ func TestTypographicPunctuation(t *testing.T) {
 // and that the names are validated.
 func TestUnlessEvents(t *testing.T) {
 	t.Parallel()
-	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
-		"events":[
+	a := newTestPack(t, `"events":[
 		{"type":"heat","priority":6,"rules":[{"any":["heating"]},{"any":["radiator noise"],"unless_events":["lamp"]}]},
 		{"type":"repair","priority":4,"rules":[{"any":["lamp"]},{"any":["send someone"],"unless_events":["heat"]}]},
-		{"type":"lamp","priority":3,"rules":[{"any":["bulb"],"unless_events":["repair"]}]}]}`))
-	require.NoError(t, err)
-	a, err := New(Options{Pack: p})
-	require.NoError(t, err)
+		{"type":"lamp","priority":3,"rules":[{"any":["bulb"],"unless_events":["repair"]}]}]`)
 	for text, want := range map[string][]string{
 		"The heating is cold. Please send someone.":               {"heat"},
 		"Please send someone. The heating is cold.":               {"heat"},
@@ -631,14 +634,10 @@ func TestUnlessEvents(t *testing.T) {
 // negation.
 func TestNegationAfter(t *testing.T) {
 	t.Parallel()
-	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
-		"negation_after":{"ja":["ではありません","はありません","ではなく"]},
+	a := newTestPack(t, `"negation_after":{"ja":["ではありません","はありません","ではなく"]},
 		"events":[{"type":"fire","priority":6,"rules":[{"any":["火事"]}]},
 		{"type":"allergen","priority":5,"rules":[{"any":["アレルギー"]}]},
-		{"type":"nuts","priority":4,"rules":[{"any":["ナッツ"],"ignore_negation":true}]}]}`))
-	require.NoError(t, err)
-	a, err := New(Options{Pack: p})
-	require.NoError(t, err)
+		{"type":"nuts","priority":4,"rules":[{"any":["ナッツ"],"ignore_negation":true}]}]`)
 	for text, want := range map[string][]string{
 		"火事です":                  {"fire"},
 		"火事ではありません":             nil,
@@ -653,7 +652,7 @@ func TestNegationAfter(t *testing.T) {
 	} {
 		require.Equal(t, want, a.Analyze(text).EventTypes, text)
 	}
-	_, err = ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+	_, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
 		"negation_after":{"JA":["ではありません"]},"events":[{"type":"a","priority":1,"rules":[{"any":["x"]}]}]}`))
 	require.ErrorIs(t, err, ErrInvalidPack)
 	require.ErrorContains(t, err, `negation_after: language "JA"`)
