@@ -711,6 +711,12 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	return doubt, evidence
 }
 
+// fire counts rule as matched, and its event.
+func (a *Analyzer) fire(sc *scratch, rule int32) {
+	sc.fired[rule] = true
+	sc.evFired[a.c.rules[rule].event] = true
+}
+
 // commitDeferred decides the rules with unlessEvents that matched, once
 // every sentence is counted: a rule counts unless a rule without
 // unlessEvents matched one of its events. All are decided on the events
@@ -727,8 +733,7 @@ func (a *Analyzer) commitDeferred(sc *scratch) {
 	}
 	for _, rule := range d {
 		if rule >= 0 {
-			sc.fired[rule] = true
-			sc.evFired[a.c.rules[rule].event] = true
+			a.fire(sc, rule)
 		}
 	}
 	sc.deferred = d[:0]
@@ -782,8 +787,7 @@ func (a *Analyzer) commitSentence(sc *scratch, sent int32) (vetoed bool) {
 			sc.deferred = append(sc.deferred, rule)
 			continue
 		}
-		sc.fired[rule] = true
-		sc.evFired[a.c.rules[rule].event] = true
+		a.fire(sc, rule)
 	}
 	sc.pending = sc.pending[:0]
 	return vetoed
