@@ -306,13 +306,29 @@ func scanWith[E uint16 | uint32](a *Analyzer, delta []E, sc *scratch, s string, 
 					continue
 				}
 			}
-		} else if b < 0x80 && s[i-1] >= 0x80 && !sc.scan.wordBefore(i) {
+		} else if b >= 0x80 {
+			if boundaryLead[b] && s[i-1] < 0x80 {
+				// A CJK, kana or Hangul character right after an ASCII
+				// word: the automaton sees a separator between them (see
+				// scriptBoundary).
+				if uint32(st)-wordEnd < ends {
+					sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)
+				}
+				st = int(delta[st])
+			}
+		} else if s[i-1] >= 0x80 && !sc.scan.wordBefore(i) {
 			// An ASCII word right after a character of another script
 			// ("カード4111 ...", "请联系x@..."): a boundary for the detectors,
-			// though the keyword automaton sees one word.
+			// and for the automaton after CJK, kana or Hangul.
 			if end := sc.scan.atWordStart(i); end > 0 && a.skipFinding(sc, end) {
 				i, st, prevSep = end-1, int(au.start), true
 				continue
+			}
+			if afterCJK(s, i) {
+				if uint32(st)-wordEnd < ends {
+					sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)
+				}
+				st = int(delta[st])
 			}
 		}
 		st = int(delta[int(c)+st])
@@ -322,14 +338,14 @@ func scanWith[E uint16 | uint32](a *Analyzer, delta []E, sc *scratch, s string, 
 		// A prefix keyword ends here, maybe with others: keep those that
 		// need not end a word, and the others if the word ends (the
 		// separator's step then lists nothing).
-		atEnd := i+1 == n || !wordTable[s[i+1]]
+		atEnd := i+1 == n || !wordTable[s[i+1]] || b < 0x80 && boundaryLead[s[i+1]]
 		for _, o := range au.outs[au.outStart[st]:au.outStart[st+1]] {
 			if atEnd || o&1 != 0 {
 				sc.matches = append(sc.matches, kwMatch{kw: o >> 1, endWord: words - 1, endByte: int32(i)})
 			}
 		}
 	}
-	if !prevSep && i == cut && (i == n || !wordTable[s[i]]) {
+	if !prevSep && i == cut && (i == n || !wordTable[s[i]] || scriptBoundary(s, i)) {
 		// The text or its analysed prefix ends after a word.
 		if uint32(st)-wordEnd < ends {
 			sc.matches = appendOuts(sc.matches, au, st, words-1, i-1)

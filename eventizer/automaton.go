@@ -76,6 +76,27 @@ type automaton struct {
 	start    uint32 // the state after the leading separator
 }
 
+// scriptBoundary reports whether a word of ASCII letters and digits and
+// one of CJK, kana or Hangul characters meet at s[i] ("有VIP入住",
+// "DDoS攻撃"): the automaton sees a separator there, so that an ASCII
+// keyword matches as a word inside such text. A keyword is compiled the
+// same way, and the scan's count of words does not change.
+func scriptBoundary(s string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	if c := s[i]; c < 0x80 {
+		return wordTable[c] && afterCJK(s, i)
+	}
+	return boundaryLead[s[i]] && s[i-1] < 0x80 && wordTable[s[i-1]]
+}
+
+// afterCJK reports whether s[:i] ends with a CJK, kana or Hangul
+// character.
+func afterCJK(s string, i int) bool {
+	return i >= 3 && s[i-1]&0xC0 == 0x80 && s[i-2]&0xC0 == 0x80 && boundaryLead[s[i-3]]
+}
+
 // caseVariants returns the ways the automaton matches text, a keyword
 // lowercased by normalizeKeyword: as it is, with every letter of
 // U+00E0-U+00FE in capitals, and with such a letter in capitals where it
@@ -181,9 +202,12 @@ func (a *automaton) build(kws []keyword, wide bool) error {
 			for i := 0; i < len(v); i++ {
 				if v[i] == ' ' {
 					step(classSep)
-				} else {
-					step(int(a.class[v[i]]))
+					continue
 				}
+				if scriptBoundary(v, i) {
+					step(classSep)
+				}
+				step(int(a.class[v[i]]))
 			}
 			nodes[cur].out = append(nodes[cur].out, int32(id))
 		}

@@ -32,7 +32,9 @@ var defaultPackJSON []byte
 // beginning, for the parts of compound words ("*heizung*" matches
 // "Zentralheizung" and "Heizungsausfall"). A keyword holding a Chinese,
 // Japanese or Korean character matches anywhere, since those scripts do
-// not separate words. A keyword that lies inside a longer matched keyword
+// not separate words; where a run of ASCII letters and digits meets such a
+// character it is a word of its own, so "vip" matches in "明天有VIP入住"
+// and "ddos" in "DDoS攻撃". A keyword that lies inside a longer matched keyword
 // is ignored there: "fire" in "fire drill" does not count when "fire
 // drill" is a keyword (the Neutral list holds such phrases when they
 // belong to no event); Unless words hide nothing.
@@ -364,7 +366,7 @@ func markNested(kws []keyword) {
 		if !o.hides && !o.hidesNegation || o.nWords < 2 && !o.infix && !o.prefix {
 			continue
 		}
-		words := strings.Split(o.text, " ")
+		words := keywordWords(o.text)
 		for a := range words {
 			for b := a + 1; b <= len(words); b++ {
 				if i, ok := index[strings.Join(words[a:b], " ")]; ok && len(kws[i].text) < len(o.text) {
@@ -373,6 +375,24 @@ func markNested(kws []keyword) {
 			}
 		}
 	}
+}
+
+// keywordWords splits a normalised keyword into the words the automaton
+// sees: at its spaces and where ASCII and CJK meet (see scriptBoundary).
+func keywordWords(text string) []string {
+	var words []string
+	from := 0
+	for i := 0; i < len(text); i++ {
+		switch {
+		case text[i] == ' ':
+			words = append(words, text[from:i])
+			from = i + 1
+		case scriptBoundary(text, i):
+			words = append(words, text[from:i])
+			from = i
+		}
+	}
+	return append(words, text[from:])
 }
 
 // lowerLatin1 lowercases the capitals U+00C0-U+00DE (except U+00D7, the

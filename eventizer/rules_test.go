@@ -657,3 +657,39 @@ func TestNegationAfter(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidPack)
 	require.ErrorContains(t, err, `negation_after: language "JA"`)
 }
+
+// TestScriptBoundary checks that an ASCII keyword matches as a word where
+// it meets CJK, kana or Hangul without a space, that a keyword written
+// with such a join matches it, and that the join is no boundary inside an
+// ASCII or a Latin word.
+func TestScriptBoundary(t *testing.T) {
+	t.Parallel()
+	a := newTestPack(t, `"neutral":["vipラウンジ"],
+		"events":[{"type":"vip","priority":3,"rules":[{"any":["vip","wifi*"]}]},
+		{"type":"attack","priority":2,"rules":[{"any":["ddos攻撃","暗号化"]}]},
+		{"type":"pair","priority":1,"rules":[{"all":[["alpha"],["beta"]],"window":1}]}]`)
+	for text, want := range map[string][]string{
+		"明天有VIP入住":    {"vip"},
+		"VIP客人":       {"vip"},
+		"本日のVIP":      {"vip"},
+		"VIPのお客様":     {"vip"},
+		"WiFi断了":      {"vip"},
+		"WiFi6が遅い":    {"vip"},
+		"VIPラウンジは20階": nil, // the longer neutral keyword hides "vip"
+		"VIPs到了":      nil,
+		"有VIPx入住":     nil,
+		"VIP2名":       nil,
+		"DDoS攻撃を受けた":  {"attack"},
+		"DDoS 攻撃を受けた": {"attack"},
+		"XDDoS攻撃":     {"attack"}, // a CJK keyword may start inside a word
+		"ファイルが暗号化された": {"attack"},
+		"alpha是beta":  {"pair"}, // both match, and count as one word
+		"alpha beta":  {"pair"},
+		"café vip":    {"vip"},
+		"cafévip":     nil,
+	} {
+		require.Equal(t, want, a.Analyze(text).EventTypes, text)
+	}
+	// The count of words does not change at the join.
+	require.Equal(t, 1, a.Analyze("明天有VIP入住").Attributes.WordCount)
+}

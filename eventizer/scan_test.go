@@ -128,13 +128,18 @@ func (a *Analyzer) refScanText(au *rowAutomaton, sc *scratch, s string, cut int,
 				continue
 			}
 		}
+		if scriptBoundary(s, i) {
+			// ASCII and CJK meet: a separator's step, which leads to no
+			// state with keywords.
+			st = int(delta[st+classSep]&^refAccept) << sh
+		}
 		e := delta[st+int(c)]
 		st = int(e&^refAccept) << sh
 		if e&refAccept == 0 {
 			continue
 		}
 		// A keyword ends here: keep those that end a word.
-		atEnd := i+1 == n || cls[s[i+1]] == classSep
+		atEnd := i+1 == n || cls[s[i+1]] == classSep || scriptBoundary(s, i+1)
 		state := st >> sh
 		for _, id := range au.outIDs[au.outStart[state]:au.outStart[state+1]] {
 			if !atEnd && !a.c.kws[id].prefix {
