@@ -363,6 +363,10 @@ func TestEventSetLater(t *testing.T) {
 		{"eighteenth_tuning", setFloors{0.90, 0.73, 0.88, 0.94}},
 		// Hotels in Japan, China, Hong Kong and Taiwan.
 		{"nineteenth_tuning", setFloors{0.90, 0.82, 0.80, 0.90}},
+		// Privacy and security told by what happened, in nine languages.
+		{"twentieth_tuning", setFloors{0.75, 0.70, 0.55, 0.80}},
+		// All nine types in everyday words, from hotels and group IT.
+		{"twenty_first_tuning", setFloors{0.85, 0.78, 0.65, 0.85}},
 	} {
 		t.Run(set.name, func(t *testing.T) {
 			scoreSet(t, a, set.name, 700, set.floors, testing.Verbose())
@@ -370,12 +374,25 @@ func TestEventSetLater(t *testing.T) {
 	}
 }
 
-// TestEventSetEleventhHeldout scores the default pack on the eleventh
-// held-out set, written by another writer who did not see the rules: the
-// tickets and messages of a hotel group's European city hotels and Asian
-// resorts, all nine types in a natural mix. Nothing was written against
-// it; its floors sit under what the pack reaches.
-func TestEventSetEleventhHeldout(t *testing.T) {
+// TestEventSetLaterHeldout scores the default pack on the held-out sets
+// written after the tenth, each by another writer who did not see the
+// rules; nothing was written against them, and their floors sit under
+// what the pack reaches.
+func TestEventSetLaterHeldout(t *testing.T) {
 	t.Parallel()
-	scoreSet(t, newDefault(t), "eleventh_heldout", 700, setFloors{0.91, 0.88, 0.82, 0}, false)
+	a := newDefault(t)
+	for _, set := range []struct {
+		name   string
+		floors setFloors
+	}{
+		// European city hotels and Asian resorts, all nine types.
+		{"eleventh_heldout", setFloors{0.91, 0.88, 0.82, 0}},
+		// City, airport and resort hotels in Europe, the Middle East and
+		// Asia, and their IT and security operations, all nine types.
+		{"twelfth_heldout", setFloors{0.89, 0.84, 0.78, 0}},
+	} {
+		t.Run(set.name, func(t *testing.T) {
+			scoreSet(t, a, set.name, 700, set.floors, false)
+		})
+	}
 }
