@@ -77,7 +77,7 @@ type scratch struct {
 	pendMark   []int32 // per rule: 1 + the sentence it matched in, while pending
 	nextSent   int32   // the number after the last sentence of the previous analysis
 	pending    []int32 // rules matched in the current sentence
-	deferred   []int32 // rules with unlessEvents matched in some sentence
+	deferred   []int32 // rules with unlessEvents or ifEvents matched in some sentence
 	fired      []bool
 	evFired    []bool
 	evKw       []int  // per event: distinct keywords supporting it
@@ -733,16 +733,28 @@ func (a *Analyzer) fire(sc *scratch, rule int32) {
 	sc.evFired[a.c.rules[rule].event] = true
 }
 
-// commitDeferred decides the rules with unlessEvents that matched, once
-// every sentence is counted: a rule counts unless a rule without
-// unlessEvents matched one of its events. All are decided on the events
-// as they stood before any of them counted.
+// commitDeferred decides the rules with unlessEvents or ifEvents that
+// matched, once every sentence is counted: a rule counts unless the other
+// rules matched one of its unlessEvents, and if they matched one of its
+// ifEvents (when it has any). All are decided on the events as they stood
+// before any of them counted.
 func (a *Analyzer) commitDeferred(sc *scratch) {
 	d := sc.deferred
 	for i, rule := range d {
-		for _, ev := range a.c.rules[rule].unlessEvents {
+		r := &a.c.rules[rule]
+		for _, ev := range r.unlessEvents {
 			if sc.evFired[ev] {
 				d[i] = -1
+				break
+			}
+		}
+		if d[i] < 0 || len(r.ifEvents) == 0 {
+			continue
+		}
+		d[i] = -1
+		for _, ev := range r.ifEvents {
+			if sc.evFired[ev] {
+				d[i] = rule
 				break
 			}
 		}
@@ -799,7 +811,7 @@ func (a *Analyzer) commitSentence(sc *scratch, sent int32) (vetoed bool) {
 			vetoed = true
 			continue
 		}
-		if len(a.c.rules[rule].unlessEvents) > 0 {
+		if a.c.rules[rule].deferred() {
 			sc.deferred = append(sc.deferred, rule)
 			continue
 		}

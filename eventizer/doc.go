@@ -82,7 +82,9 @@
 // ("アレルギーはありません"), a rule's unless words stop it in a sentence that
 // holds one ("fire" with "drill"), and its unless events stop it when
 // another rule found one of them anywhere in the text (a generic "please
-// send someone" after "the heating is cold"). Keywords match whole words, word
+// send someone" after "the heating is cold"), while its if events let it
+// count only when another rule found one of them ("please renew" after
+// "the certificate expires on Friday"). Keywords match whole words, word
 // beginnings ("leak*"), parts of compound words ("*heizung*") and, in
 // Chinese, Japanese and Korean, anywhere. [DefaultPack] is the built-in
 // pack (embedded JSON) in English, Spanish, French, German, Italian,

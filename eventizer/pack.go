@@ -48,9 +48,10 @@ var defaultPackJSON []byte
 // followed right after it by a NegationAfter word ("アレルギーはありません"),
 // counts for no rule, and a rule does not match in a sentence holding one
 // of its Unless words ("fire" with "drill").
-// A rule with UnlessEvents is decided last, over the whole text: it does
-// not match when a rule without UnlessEvents matched one of those events
-// in any sentence.
+// A rule with UnlessEvents or IfEvents is decided last, over the whole
+// text: it does not match when a rule without either matched one of its
+// UnlessEvents in any sentence, or when such rules matched none of its
+// IfEvents.
 type Pack struct {
 	// Version must be 1.
 	Version int `json:"version"`
@@ -120,6 +121,11 @@ type Rule struct {
 	// generic request ("please send someone") that another sentence's
 	// specific event already accounts for ("The heating is cold.").
 	UnlessEvents []string `json:"unless_events,omitempty"`
+	// IfEvents lists event types of which one must be matched, by a rule
+	// without UnlessEvents or IfEvents, somewhere in the text for the rule
+	// to count: for a request that completes what another sentence tells
+	// ("Please renew." after "The certificate expires on Friday.").
+	IfEvents []string `json:"if_events,omitempty"`
 	// IgnoreNegation lets negated keywords count for this rule: for a rule
 	// whose words are often negated in earnest ("no nuts", "sin gluten").
 	IgnoreNegation bool `json:"ignore_negation,omitempty"`
@@ -240,9 +246,14 @@ type compiledRule struct {
 	window    int
 	base      int // offset of this rule's groups in the per-analysis lastPos table
 	// unlessEvents are the events that stop the rule when a rule without
-	// unlessEvents matched them (Rule.UnlessEvents).
-	unlessEvents []int32
+	// unlessEvents or ifEvents matched them (Rule.UnlessEvents); ifEvents
+	// those of which such a rule must have matched one (Rule.IfEvents).
+	unlessEvents, ifEvents []int32
 }
+
+// deferred reports whether the rule is decided after every sentence, on
+// the events of the other rules.
+func (r *compiledRule) deferred() bool { return len(r.unlessEvents)+len(r.ifEvents) > 0 }
 
 type compiledEvent struct {
 	name     string
@@ -533,9 +544,10 @@ func compilePack(p *Pack) (*compiled, error) {
 	type eventRef struct {
 		rule  int32
 		where string
+		field string
 		names []string
 	}
-	var unlessEvents []eventRef
+	var eventRefs []eventRef
 	for ei, ev := range p.Events {
 		where := fmt.Sprintf("events[%d]", ei)
 		if ev.Type == "" || strings.Trim(ev.Type, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
@@ -611,7 +623,10 @@ func compilePack(p *Pack) (*compiled, error) {
 				}
 			}
 			if len(r.UnlessEvents) > 0 {
-				unlessEvents = append(unlessEvents, eventRef{ruleID, rwhere, r.UnlessEvents})
+				eventRefs = append(eventRefs, eventRef{ruleID, rwhere, "unless_events", r.UnlessEvents})
+			}
+			if len(r.IfEvents) > 0 {
+				eventRefs = append(eventRefs, eventRef{ruleID, rwhere, "if_events", r.IfEvents})
 			}
 			for ui, w := range r.Unless {
 				id, err := intern(fmt.Sprintf("%s.unless[%d]", rwhere, ui), w)
@@ -631,19 +646,25 @@ func compilePack(p *Pack) (*compiled, error) {
 	for ei, ev := range c.events {
 		eventIndex[ev.name] = int32(ei)
 	}
-	for _, ref := range unlessEvents {
+	for _, ref := range eventRefs {
 		rule := &c.rules[ref.rule]
+		list := &rule.unlessEvents
+		if ref.field == "if_events" {
+			list = &rule.ifEvents
+		}
 		for i, name := range ref.names {
 			ei, ok := eventIndex[name]
 			switch {
 			case !ok:
-				return nil, packErr("%s.unless_events[%d] %q: no such event type", ref.where, i, name)
+				return nil, packErr("%s.%s[%d] %q: no such event type", ref.where, ref.field, i, name)
 			case int(ei) == rule.event:
-				return nil, packErr("%s.unless_events[%d] %q: the rule's own event type", ref.where, i, name)
-			case slices.Contains(rule.unlessEvents, ei):
-				return nil, packErr("%s.unless_events[%d] %q: duplicate", ref.where, i, name)
+				return nil, packErr("%s.%s[%d] %q: the rule's own event type", ref.where, ref.field, i, name)
+			case slices.Contains(*list, ei):
+				return nil, packErr("%s.%s[%d] %q: duplicate", ref.where, ref.field, i, name)
+			case slices.Contains(rule.unlessEvents, ei) || slices.Contains(rule.ifEvents, ei):
+				return nil, packErr("%s.%s[%d] %q: in both unless_events and if_events", ref.where, ref.field, i, name)
 			}
-			rule.unlessEvents = append(rule.unlessEvents, ei)
+			*list = append(*list, ei)
 		}
 	}
 	for i := range c.kws {

@@ -628,6 +628,44 @@ func TestUnlessEvents(t *testing.T) {
 	}
 }
 
+// TestIfEvents checks that a rule with if_events counts only when a rule
+// without unless_events or if_events matched one of them, in any
+// sentence, and that unless_events still stop it.
+func TestIfEvents(t *testing.T) {
+	t.Parallel()
+	a := newTestPack(t, `"negation":{"en":["not","no"]},"events":[
+		{"type":"warning","priority":5,"rules":[{"any":["expires"]},{"any":["heads up"],"if_events":["repair"]}]},
+		{"type":"repair","priority":4,"rules":[{"any":["broken"]},{"any":["please renew"],"if_events":["warning"],"unless_events":["done"]}]},
+		{"type":"done","priority":3,"rules":[{"any":["renewed"]}]}]`)
+	for text, want := range map[string][]string{
+		"The certificate expires Friday. Please renew.": {"warning", "repair"},
+		"Please renew. The certificate expires Friday.": {"warning", "repair"},
+		"Please renew.": nil,
+		"Please renew, the certificate expires Friday.": {"warning", "repair"},
+		// The unless event stops it.
+		"The certificate expires Friday, renewed already. Please renew.": {"warning", "done"},
+		// Each needs an event of a rule without if_events: a deferred
+		// rule's event does not count.
+		"Heads up. Please renew.":              nil,
+		"Heads up: the door is broken.":        {"warning", "repair"},
+		"Heads up: the door is not broken.":    nil,
+		"The door is broken. No heads up.":     {"repair"},
+		"Expires soon. Heads up, please renew": {"warning", "repair"},
+	} {
+		require.Equal(t, want, a.Analyze(text).EventTypes, text)
+	}
+	for _, tc := range []struct{ events, err string }{
+		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"if_events":["b"]}]}]`, `if_events[0] "b": no such event type`},
+		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"if_events":["a"]}]}]`, `the rule's own event type`},
+		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"if_events":["b","b"]}]},{"type":"b","priority":1,"rules":[{"any":["y"]}]}]`, `"b": duplicate`},
+		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"unless_events":["b"],"if_events":["b"]}]},{"type":"b","priority":1,"rules":[{"any":["y"]}]}]`, `in both unless_events and if_events`},
+	} {
+		_, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,"events":` + tc.events + `}`))
+		require.ErrorContains(t, err, tc.err)
+		require.ErrorIs(t, err, ErrInvalidPack)
+	}
+}
+
 // TestNegationAfter checks the negation words that follow their keyword,
 // as Japanese puts them after the noun: within NegationAfterGap bytes of
 // the keyword and in its clause, and not for a rule that ignores
