@@ -372,9 +372,9 @@ func TestEventSetLater(t *testing.T) {
 		{"twenty_second_tuning", setFloors{0.95, 0.89, 0.90, 0.96}},
 		// Maintenance, IT operations and personal data, told by the
 		// situation.
-		{"twenty_third_tuning", setFloors{0.83, 0.75, 0.63, 0.88}},
+		{"twenty_third_tuning", setFloors{0.93, 0.81, 0.89, 0.95}},
 		// What guests write, and staff notes about guests.
-		{"twenty_fourth_tuning", setFloors{0.85, 0.80, 0.64, 0.84}},
+		{"twenty_fourth_tuning", setFloors{0.92, 0.82, 0.83, 0.95}},
 	} {
 		t.Run(set.name, func(t *testing.T) {
 			scoreSet(t, a, set.name, 700, set.floors, testing.Verbose())
