@@ -339,11 +339,7 @@ func TestEventSetTenth(t *testing.T) {
 // worth.
 func TestEventSetLater(t *testing.T) {
 	t.Parallel()
-	a := newDefault(t)
-	for _, set := range []struct {
-		name   string
-		floors setFloors
-	}{
+	scoreSets(t, testing.Verbose(), []namedSet{
 		// Privacy and security (half the texts) in every language.
 		{"eleventh_tuning", setFloors{0.95, 0.82, 0.95, 0.97}},
 		// Engineering, IT operations and NOC, 35% Japanese and Chinese.
@@ -375,9 +371,23 @@ func TestEventSetLater(t *testing.T) {
 		{"twenty_third_tuning", setFloors{0.93, 0.81, 0.89, 0.95}},
 		// What guests write, and staff notes about guests.
 		{"twenty_fourth_tuning", setFloors{0.92, 0.82, 0.83, 0.95}},
-	} {
+	})
+}
+
+// namedSet is a labelled set, testdata/events/<name>.tsv, and its floors.
+type namedSet struct {
+	name   string
+	floors setFloors
+}
+
+// scoreSets scores the default pack on each set of at least 700 texts as
+// a subtest and holds it to its floors; verbose lists the texts it gets
+// wrong (only ever for tuning sets).
+func scoreSets(t *testing.T, verbose bool, sets []namedSet) {
+	a := newDefault(t)
+	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
-			scoreSet(t, a, set.name, 700, set.floors, testing.Verbose())
+			scoreSet(t, a, set.name, 700, set.floors, verbose)
 		})
 	}
 }
@@ -388,11 +398,7 @@ func TestEventSetLater(t *testing.T) {
 // what the pack reaches.
 func TestEventSetLaterHeldout(t *testing.T) {
 	t.Parallel()
-	a := newDefault(t)
-	for _, set := range []struct {
-		name   string
-		floors setFloors
-	}{
+	scoreSets(t, false, []namedSet{
 		// European city hotels and Asian resorts, all nine types.
 		{"eleventh_heldout", setFloors{0.91, 0.88, 0.82, 0}},
 		// City, airport and resort hotels in Europe, the Middle East and
@@ -406,9 +412,5 @@ func TestEventSetLaterHeldout(t *testing.T) {
 		// nine types, scored first with the pack of the twenty-fourth
 		// tuning set.
 		{"fourteenth_heldout", setFloors{0.88, 0.90, 0.68, 0}},
-	} {
-		t.Run(set.name, func(t *testing.T) {
-			scoreSet(t, a, set.name, 700, set.floors, false)
-		})
-	}
+	})
 }

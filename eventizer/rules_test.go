@@ -622,10 +622,17 @@ func TestUnlessEvents(t *testing.T) {
 		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"unless_events":["a"]}]}]`, `the rule's own event type`},
 		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"unless_events":["b","b"]}]},{"type":"b","priority":1,"rules":[{"any":["y"]}]}]`, `"b": duplicate`},
 	} {
-		_, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,"events":` + tc.events + `}`))
-		require.ErrorContains(t, err, tc.err)
-		require.ErrorIs(t, err, ErrInvalidPack)
+		requireEventsInvalid(t, tc.events, tc.err)
 	}
+}
+
+// requireEventsInvalid checks that a pack with these events is rejected
+// with ErrInvalidPack and an error that says want.
+func requireEventsInvalid(t *testing.T, events, want string) {
+	t.Helper()
+	_, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,"events":` + events + `}`))
+	require.ErrorContains(t, err, want)
+	require.ErrorIs(t, err, ErrInvalidPack)
 }
 
 // TestIfEvents checks that a rule with if_events counts only when a rule
@@ -660,9 +667,7 @@ func TestIfEvents(t *testing.T) {
 		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"if_events":["b","b"]}]},{"type":"b","priority":1,"rules":[{"any":["y"]}]}]`, `"b": duplicate`},
 		{`[{"type":"a","priority":1,"rules":[{"any":["x"],"unless_events":["b"],"if_events":["b"]}]},{"type":"b","priority":1,"rules":[{"any":["y"]}]}]`, `in both unless_events and if_events`},
 	} {
-		_, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,"events":` + tc.events + `}`))
-		require.ErrorContains(t, err, tc.err)
-		require.ErrorIs(t, err, ErrInvalidPack)
+		requireEventsInvalid(t, tc.events, tc.err)
 	}
 }
 
