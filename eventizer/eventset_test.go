@@ -371,6 +371,9 @@ func TestEventSetLater(t *testing.T) {
 		{"twenty_third_tuning", setFloors{0.93, 0.81, 0.89, 0.95}},
 		// What guests write, and staff notes about guests.
 		{"twenty_fourth_tuning", setFloors{0.92, 0.82, 0.83, 0.95}},
+		// Security told by the situation in every department (55% of
+		// the texts), in six languages; 600 texts.
+		{"twenty_fifth_tuning", setFloors{0.75, 0.70, 0.50, 0.85}},
 	})
 }
 
@@ -380,14 +383,14 @@ type namedSet struct {
 	floors setFloors
 }
 
-// scoreSets scores the default pack on each set of at least 700 texts as
+// scoreSets scores the default pack on each set of at least 600 texts as
 // a subtest and holds it to its floors; verbose lists the texts it gets
 // wrong (only ever for tuning sets).
 func scoreSets(t *testing.T, verbose bool, sets []namedSet) {
 	a := newDefault(t)
 	for _, set := range sets {
 		t.Run(set.name, func(t *testing.T) {
-			scoreSet(t, a, set.name, 700, set.floors, verbose)
+			scoreSet(t, a, set.name, 600, set.floors, verbose)
 		})
 	}
 }
