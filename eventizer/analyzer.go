@@ -73,7 +73,7 @@ type scratch struct {
 	suppressed []bool
 	lastPos    []int32 // per rule group: the word of its last keyword
 	lastSent   []int32 // per rule group: the sentence of its last keyword
-	vetoSent   []int32 // per rule: the last sentence holding an unless word
+	kwSent     []int32 // per keyword that stops rules: the last sentence holding it
 	pendMark   []int32 // per rule: 1 + the sentence it matched in, while pending
 	nextSent   int32   // the number after the last sentence of the previous analysis
 	pending    []int32 // rules matched in the current sentence
@@ -127,7 +127,7 @@ func New(opts Options) (*Analyzer, error) {
 			suppressed: make([]bool, 0, 64),
 			lastPos:    make([]int32, c.totalGroups),
 			lastSent:   make([]int32, c.totalGroups),
-			vetoSent:   make([]int32, len(c.rules)),
+			kwSent:     make([]int32, len(c.kws)),
 			pendMark:   make([]int32, len(c.rules)),
 			fired:      make([]bool, len(c.rules)),
 			evFired:    make([]bool, len(c.events)),
@@ -576,6 +576,15 @@ func (a *Analyzer) evaluate(sc *scratch, r *Result) {
 
 // suppressNested marks in sc.suppressed each keyword match that lies inside
 // a longer matched keyword ("fire" in "fire drill"; "火" in "火灾").
+//
+// It goes from the hiding matches, which are few per match, to the
+// matches they cover: those ending in the hider's span, before it in the
+// list (matches are listed by their end), and those listed after it at
+// the same byte. A match x lies inside a later match y when y has more
+// words and starts at or before x's first word, or y is longer and starts
+// at or before x's first byte, with y ending fewer than maxWords words
+// and at most maxSpan bytes after x; a match reported earlier at the same
+// byte hides x when it is longer.
 func (a *Analyzer) suppressNested(sc *scratch) {
 	c := a.c
 	m := sc.matches
@@ -585,29 +594,32 @@ func (a *Analyzer) suppressNested(sc *scratch) {
 	}
 	sc.suppressed = sup
 	const ends = roleStop | roleClause
-	for x := range m {
-		kx := &c.kws[m[x].kw]
-		if !kx.nested || kx.roles&ends != 0 {
+	maxWords, maxSpan := int32(c.maxWords), int32(c.maxSpan)
+	for y := range m {
+		ky := &c.kws[m[y].kw]
+		if !ky.hides && !ky.hidesNegation || ky.roles&ends != 0 {
 			continue
 		}
-		startX := m[x].endWord - int32(kx.nWords) + 1
-		byteX := m[x].endByte - int32(len(kx.text))
-		for y := x + 1; y < len(m) && m[y].endWord-m[x].endWord < int32(c.maxWords) && m[y].endByte-m[x].endByte <= int32(c.maxSpan); y++ {
-			ky := &c.kws[m[y].kw]
-			if ky.roles&ends != 0 || !hides(ky, kx) {
-				continue
-			}
-			startY := m[y].endWord - int32(ky.nWords) + 1
-			if ky.nWords > kx.nWords && startY <= startX ||
-				len(ky.text) > len(kx.text) && m[y].endByte-int32(len(ky.text)) <= byteX {
-				sup[x] = true
+		endW, endB := m[y].endWord, m[y].endByte
+		startY := endW - int32(ky.nWords) + 1
+		byteY := endB - int32(len(ky.text))
+		for x := y - 1; x >= 0; x-- {
+			if endW-m[x].endWord >= maxWords || endB-m[x].endByte > maxSpan ||
+				m[x].endWord < startY && m[x].endByte < byteY {
 				break
 			}
+			kx := &c.kws[m[x].kw]
+			if sup[x] || !kx.nested || kx.roles&ends != 0 || !hides(ky, kx) {
+				continue
+			}
+			if ky.nWords > kx.nWords && startY <= m[x].endWord-int32(kx.nWords)+1 ||
+				len(ky.text) > len(kx.text) && byteY <= m[x].endByte-int32(len(kx.text)) {
+				sup[x] = true
+			}
 		}
-		for y := x - 1; y >= 0 && m[y].endByte == m[x].endByte && !sup[x]; y-- {
-			// Same end, longer pattern reported earlier at this byte.
-			ky := &c.kws[m[y].kw]
-			if hides(ky, kx) && m[y].endByte == m[x].endByte && len(ky.text) > len(kx.text) {
+		for x := y + 1; x < len(m) && m[x].endByte == endB; x++ {
+			kx := &c.kws[m[x].kw]
+			if kx.nested && kx.roles&ends == 0 && hides(ky, kx) && len(ky.text) > len(kx.text) {
 				sup[x] = true
 			}
 		}
@@ -639,7 +651,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	// never equal a current one and need no clearing.
 	if sc.nextSent > math.MaxInt32-int32(len(sc.matches))-2 {
 		clear(sc.lastSent)
-		clear(sc.vetoSent)
+		clear(sc.kwSent)
 		clear(sc.pendMark)
 		sc.nextSent = 0
 	}
@@ -678,7 +690,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 				continue
 			}
 		}
-		if len(kw.members) == 0 && len(kw.vetoes) == 0 {
+		if len(kw.members) == 0 && !kw.vetoes {
 			continue
 		}
 		negated := false
@@ -690,8 +702,8 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 			negated = true
 			sc.suppressed[x] = true // listed only if a rule ignoring negation uses it
 		} else {
-			for _, rule := range kw.vetoes {
-				sc.vetoSent[rule] = sent
+			if kw.vetoes {
+				sc.kwSent[mt.kw] = sent
 			}
 		}
 		for _, mb := range kw.members {
@@ -807,7 +819,7 @@ func (a *Analyzer) negatedAfter(sc *scratch, x int) bool {
 // those stopped by an unless word in it; it reports whether one was.
 func (a *Analyzer) commitSentence(sc *scratch, sent int32) (vetoed bool) {
 	for _, rule := range sc.pending {
-		if sc.vetoSent[rule] == sent {
+		if a.stopped(sc, rule, sent) {
 			vetoed = true
 			continue
 		}
@@ -819,6 +831,17 @@ func (a *Analyzer) commitSentence(sc *scratch, sent int32) (vetoed bool) {
 	}
 	sc.pending = sc.pending[:0]
 	return vetoed
+}
+
+// stopped reports whether one of rule's unless words was in sentence
+// sent, not negated.
+func (a *Analyzer) stopped(sc *scratch, rule, sent int32) bool {
+	for _, k := range a.c.rules[rule].unless {
+		if sc.kwSent[k] == sent {
+			return true
+		}
+	}
+	return false
 }
 
 // rankEvents lists the fired event types highest priority first and sets

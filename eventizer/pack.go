@@ -232,8 +232,8 @@ type keyword struct {
 	nWords  int
 	roles   kwRole
 	members []membership
-	vetoes  []int32 // rules this keyword stops in its sentence
-	hides   bool    // a match hides the shorter keywords inside it
+	vetoes  bool // it is an unless word of some rule (compiledRule.unless)
+	hides   bool // a match hides the shorter keywords inside it
 	// hidesNegation: a match hides the shorter negation words inside it
 	hidesNegation bool
 	nested        bool // it lies inside a longer keyword that hides, so a match may be hidden
@@ -245,6 +245,9 @@ type compiledRule struct {
 	groups    int
 	window    int
 	base      int // offset of this rule's groups in the per-analysis lastPos table
+	// unless lists the keywords that stop the rule in their sentence
+	// (Rule.Unless).
+	unless []int32
 	// unlessEvents are the events that stop the rule when a rule without
 	// unlessEvents or ifEvents matched them (Rule.UnlessEvents); ifEvents
 	// those of which such a rule must have matched one (Rule.IfEvents).
@@ -636,8 +639,9 @@ func compilePack(p *Pack) (*compiled, error) {
 				if _, ok := seen[id]; ok {
 					return nil, packErr("%s: keyword %q is both a keyword and an unless word", rwhere, w)
 				}
-				if !slices.Contains(c.kws[id].vetoes, ruleID) {
-					c.kws[id].vetoes = append(c.kws[id].vetoes, ruleID)
+				c.kws[id].vetoes = true
+				if u := &c.rules[ruleID].unless; !slices.Contains(*u, int32(id)) {
+					*u = append(*u, int32(id))
 				}
 			}
 		}
