@@ -110,3 +110,37 @@ func BenchmarkShapes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEvaluate measures the evaluation of a text's keyword matches
+// alone (nested keywords, rule groups, unless words, negation, ranking),
+// the part of Analyze that grows with the matches a text holds: the text
+// is scanned once, and each iteration evaluates its matches again. It
+// reports the matches per text and the time per match.
+func BenchmarkEvaluate(b *testing.B) {
+	a := newDefault(b)
+	texts := []struct{ name, text string }{
+		{"clean-4KiB", benchText(4<<10, false)},
+		{"realistic-4KiB", realisticText(b, 4<<10)},
+		{"secret-names", runeTrim(strings.Repeat("password:x key=y token:z ", 700), 16<<10)},
+	}
+	for _, tc := range texts {
+		b.Run(tc.name, func(b *testing.B) {
+			sc := a.pool.Get().(*scratch)
+			defer a.pool.Put(sc)
+			var r Result
+			a.scanText(sc, tc.text, len(tc.text), &r)
+			matches := append([]kwMatch(nil), sc.matches...)
+			if len(matches) == 0 {
+				b.Fatal("the text has no keyword matches")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				sc.matches = append(sc.matches[:0], matches...)
+				r = Result{}
+				a.evaluate(sc, &r)
+			}
+			b.ReportMetric(float64(len(matches)), "matches")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(matches)), "ns/match")
+		})
+	}
+}
