@@ -71,13 +71,15 @@ type scratch struct {
 	scan       scan
 	matches    []kwMatch
 	suppressed []bool
-	lastPos    []int32 // per rule group: the word of its last keyword
-	lastSent   []int32 // per rule group: the sentence of its last keyword
-	kwSent     []int32 // per keyword that stops rules: the last sentence holding it
-	pendMark   []int32 // per rule: 1 + the sentence it matched in, while pending
-	nextSent   int32   // the number after the last sentence of the previous analysis
-	pending    []int32 // rules matched in the current sentence
-	deferred   []int32 // rules with unlessEvents or ifEvents matched in some sentence
+	lastPos    []int32      // per rule group: the word of its last keyword
+	lastSent   []int32      // per rule group: the sentence of its last keyword
+	kwSent     []int32      // per keyword that stops rules: the last sentence holding it
+	pendMark   []int32      // per rule: 1 + the sentence it matched in, while pending
+	armed      []int32      // per rule: the last sentence it was armed in
+	counted    []matchCount // per match: how fireRules counted it
+	nextSent   int32        // the number after the last sentence of the previous analysis
+	pending    []int32      // rules matched in the current sentence
+	deferred   []int32      // rules with unlessEvents or ifEvents matched in some sentence
 	fired      []bool
 	evFired    []bool
 	evKw       []int  // per event: distinct keywords supporting it
@@ -129,6 +131,7 @@ func New(opts Options) (*Analyzer, error) {
 			lastSent:   make([]int32, c.totalGroups),
 			kwSent:     make([]int32, len(c.kws)),
 			pendMark:   make([]int32, len(c.rules)),
+			armed:      make([]int32, len(c.rules)),
 			fired:      make([]bool, len(c.rules)),
 			evFired:    make([]bool, len(c.events)),
 			evKw:       make([]int, len(c.events)),
@@ -641,6 +644,14 @@ func hides(long, short *keyword) bool {
 // or a rule stopped by an unless word, and evidence: whether a keyword of
 // the first group of a rule, which hints at its event on its own,
 // occurred (the rule matched or not).
+//
+// A match counts at once in the anchor groups it belongs to, and in its
+// other groups only for the rules armed in its sentence, those whose
+// anchor group has occurred there (see compiled.anchorRules); arming a
+// rule looks back over the sentence for its other groups' last keywords.
+// A rule's groups then hold, whenever it is checked, what counting every
+// match in every group would have given, and it is checked at every
+// match that could complete it.
 func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	c := a.c
 	clear(sc.fired)
@@ -653,6 +664,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 		clear(sc.lastSent)
 		clear(sc.kwSent)
 		clear(sc.pendMark)
+		clear(sc.armed)
 		sc.nextSent = 0
 	}
 	sent := sc.nextSent + 1
@@ -664,6 +676,12 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 			break
 		}
 	}
+	cnt := sc.counted[:0]
+	for range sc.matches {
+		cnt = append(cnt, notCounted)
+	}
+	sc.counted = cnt
+	sentStart := 0
 	for x, mt := range sc.matches {
 		if sc.suppressed[x] {
 			continue
@@ -677,6 +695,7 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 			case kw.roles&roleStop != 0:
 				doubt = a.commitSentence(sc, sent) || doubt
 				sent++
+				sentStart = x + 1
 				continue
 			case kw.roles&roleClause != 0:
 				negSent = -1
@@ -706,30 +725,33 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 				sc.kwSent[mt.kw] = sent
 			}
 		}
-		for _, mb := range kw.members {
-			if negated {
-				if mb.negatable {
-					doubt = true
-					continue
-				}
+		if negated {
+			cnt[x] = countedNegated
+			doubt = doubt || kw.flags&memberNegatable != 0
+			evidence = evidence || kw.flags&memberFirstFirm != 0
+			if kw.flags&memberFirm != 0 {
 				sc.suppressed[x] = false
 			}
-			evidence = evidence || mb.group == 0
-			g := mb.first + mb.group
-			sc.lastPos[g], sc.lastSent[g] = mt.endWord, sent
-			if sc.pendMark[mb.rule] == sent+1 {
+		} else {
+			cnt[x] = counted
+			evidence = evidence || kw.flags&memberFirst != 0
+		}
+		for _, mb := range kw.anchored {
+			if negated && mb.negatable {
 				continue
 			}
-			ok := true
-			for g := mb.first; g < mb.end; g++ {
-				if sc.lastSent[g] != sent || sc.lastPos[g] < mt.endWord-mb.window {
-					ok = false
-					break
-				}
+			if mb.end-mb.first > 1 && sc.armed[mb.rule] != sent {
+				sc.armed[mb.rule] = sent
+				a.recall(sc, mb, sentStart, x, sent)
 			}
-			if ok {
-				sc.pendMark[mb.rule] = sent + 1
-				sc.pending = append(sc.pending, mb.rule)
+			sc.count(mb, mt.endWord, sent)
+		}
+		for j, rule := range kw.otherRules {
+			if sc.armed[rule] != sent {
+				continue
+			}
+			if mb := &kw.others[j]; !negated || !mb.negatable {
+				sc.count(*mb, mt.endWord, sent)
 			}
 		}
 	}
@@ -737,6 +759,57 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	doubt = a.commitSentence(sc, sent) || doubt
 	a.commitDeferred(sc)
 	return doubt, evidence
+}
+
+// matchCount is how fireRules counted a match.
+type matchCount uint8
+
+const (
+	notCounted     matchCount = iota // skipped: hidden, or in no rule
+	counted                          // counted in its rules
+	countedNegated                   // negated: counted only in rules ignoring negation
+)
+
+// count counts a keyword of group mb.group of rule mb.rule at word w of
+// sentence sent, and lists the rule as pending if all its groups now
+// hold a keyword of the sentence within its window.
+func (sc *scratch) count(mb membership, w, sent int32) {
+	g := mb.first + mb.group
+	sc.lastPos[g], sc.lastSent[g] = w, sent
+	if sc.pendMark[mb.rule] == sent+1 {
+		return
+	}
+	from := w - mb.window
+	for g := mb.first; g < mb.end; g++ {
+		if sc.lastSent[g] != sent || sc.lastPos[g] < from {
+			return
+		}
+	}
+	sc.pendMark[mb.rule] = sent + 1
+	sc.pending = append(sc.pending, mb.rule)
+}
+
+// recall sets, as rule mb.rule is armed at match x, the marks of its
+// groups other than the anchor from the sentence's earlier matches (from
+// from on): a group's mark is its last keyword the rule counted.
+func (a *Analyzer) recall(sc *scratch, mb membership, from, x int, sent int32) {
+	need := mb.end - mb.first - 1
+	for y := x - 1; y >= from && need > 0; y-- {
+		cy := sc.counted[y]
+		if cy == notCounted || cy == countedNegated && mb.negatable {
+			continue
+		}
+		for _, o := range a.c.kws[sc.matches[y].kw].others {
+			if o.rule != mb.rule {
+				continue
+			}
+			if g := o.first + o.group; sc.lastSent[g] != sent {
+				sc.lastPos[g], sc.lastSent[g] = sc.matches[y].endWord, sent
+				need--
+			}
+			break
+		}
+	}
 }
 
 // fire counts rule as matched, and its event.

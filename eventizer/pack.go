@@ -232,19 +232,39 @@ type keyword struct {
 	nWords  int
 	roles   kwRole
 	members []membership
-	vetoes  bool // it is an unless word of some rule (compiledRule.unless)
-	hides   bool // a match hides the shorter keywords inside it
+	// anchored are the members in their rule's anchor group, others the
+	// rest (see compiled.anchorRules), and otherRules their rules, which
+	// a match looks at first; flags sums up members.
+	anchored, others []membership
+	otherRules       []int32
+	flags            memberFlags
+	vetoes           bool // it is an unless word of some rule (compiledRule.unless)
+	hides            bool // a match hides the shorter keywords inside it
 	// hidesNegation: a match hides the shorter negation words inside it
 	hidesNegation bool
 	nested        bool // it lies inside a longer keyword that hides, so a match may be hidden
 }
+
+// memberFlags sum up a keyword's memberships, so that a match's effects
+// that do not depend on the rule are known without reading them.
+type memberFlags uint8
+
+const (
+	memberFirst     memberFlags = 1 << iota // in some rule's first group
+	memberFirstFirm                         // in the first group of a rule ignoring negation
+	memberNegatable                         // in a rule a negated keyword does not count in
+	memberFirm                              // in a rule ignoring negation
+)
 
 type compiledRule struct {
 	event     int
 	negatable bool // a negated keyword does not count
 	groups    int
 	window    int
-	base      int // offset of this rule's groups in the per-analysis lastPos table
+	// anchor is the group whose keywords arm the rule in a sentence (see
+	// compiled.anchorRules).
+	anchor int32
+	base   int // offset of this rule's groups in the per-analysis lastPos table
 	// unless lists the keywords that stop the rule in their sentence
 	// (Rule.Unless).
 	unless []int32
@@ -288,6 +308,64 @@ type compiled struct {
 	defPrio       int
 	enrichBelow   int // hundredths
 	auto          automaton
+}
+
+// anchorRules picks each rule's anchor group and splits every keyword's
+// memberships into those in anchor groups and the others. Each match
+// counts in the anchor groups it belongs to; a rule of several groups is
+// armed in a sentence by its first anchor keyword there (its other
+// groups' last keywords are then looked up among the sentence's earlier
+// matches), and only an armed rule's other groups count a match, so the
+// common words of many rules' other groups cost little where those rules'
+// anchors do not occur. The anchor is the group whose keywords belong to
+// the fewest rules in all, counting its single words only (a guess at
+// the rarest group in text): a word in many rules, or a group of many
+// words, is likely to occur, and a phrase rarely is.
+func (c *compiled) anchorRules() {
+	cost := make([]int, c.totalGroups)
+	for i := range c.kws {
+		k := &c.kws[i]
+		if k.nWords > 1 {
+			continue // a phrase is rarely in a text
+		}
+		for _, mb := range k.members {
+			cost[mb.first+mb.group] += len(k.members)
+		}
+	}
+	for ri := range c.rules {
+		r := &c.rules[ri]
+		best := 0
+		for g := 1; g < r.groups; g++ {
+			if cost[r.base+g] < cost[r.base+best] {
+				best = g
+			}
+		}
+		r.anchor = int32(best)
+	}
+	for i := range c.kws {
+		k := &c.kws[i]
+		k.anchored, k.others, k.otherRules, k.flags = nil, nil, nil, 0
+		for _, mb := range k.members {
+			if mb.group == c.rules[mb.rule].anchor {
+				k.anchored = append(k.anchored, mb)
+			} else {
+				k.others = append(k.others, mb)
+				k.otherRules = append(k.otherRules, mb.rule)
+			}
+			switch {
+			case mb.negatable:
+				k.flags |= memberNegatable
+			default:
+				k.flags |= memberFirm
+			}
+			if mb.group == 0 {
+				k.flags |= memberFirst
+				if !mb.negatable {
+					k.flags |= memberFirstFirm
+				}
+			}
+		}
+	}
 }
 
 // noteNegAfter records the length and the first bytes of a NegationAfter
@@ -690,6 +768,7 @@ func compilePack(p *Pack) (*compiled, error) {
 		c.maxSpan = max(c.maxSpan, 2*len(k.text))
 	}
 	markNested(c.kws)
+	c.anchorRules()
 	// Rank events: priority descending, then pack order.
 	c.byRank = make([]int, len(c.events))
 	for i := range c.byRank {
