@@ -606,9 +606,16 @@ func (a *Analyzer) suppressNested(sc *scratch) {
 		endW, endB := m[y].endWord, m[y].endByte
 		startY := endW - int32(ky.nWords) + 1
 		byteY := endB - int32(len(ky.text))
+		// A hider of one word hides by bytes only (no keyword has fewer
+		// words), so the look back ends at its first byte even inside a
+		// long word (a run of CJK text).
+		wordReach := startY
+		if ky.nWords == 1 {
+			wordReach = math.MaxInt32
+		}
 		for x := y - 1; x >= 0; x-- {
 			if endW-m[x].endWord >= maxWords || endB-m[x].endByte > maxSpan ||
-				m[x].endWord < startY && m[x].endByte < byteY {
+				m[x].endWord < wordReach && m[x].endByte < byteY {
 				break
 			}
 			kx := &c.kws[m[x].kw]
