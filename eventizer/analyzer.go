@@ -727,10 +727,8 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 			negAfter && kw.roles&roleNegAfter == 0 && a.negatedAfter(sc, x) {
 			negated = true
 			sc.suppressed[x] = true // listed only if a rule ignoring negation uses it
-		} else {
-			if kw.vetoes {
-				sc.kwSent[mt.kw] = sent
-			}
+		} else if kw.vetoes {
+			sc.kwSent[mt.kw] = sent
 		}
 		if negated {
 			cnt[x] = countedNegated
@@ -797,11 +795,12 @@ func (sc *scratch) count(mb membership, w, sent int32) {
 }
 
 // recall sets, as rule mb.rule is armed at match x, the marks of its
-// groups other than the anchor from the sentence's earlier matches (from
-// from on): a group's mark is its last keyword the rule counted.
-func (a *Analyzer) recall(sc *scratch, mb membership, from, x int, sent int32) {
+// groups other than the anchor from the matches of the sentence before x,
+// which starts at match start: a group's mark is its last keyword the
+// rule counted.
+func (a *Analyzer) recall(sc *scratch, mb membership, start, x int, sent int32) {
 	need := mb.end - mb.first - 1
-	for y := x - 1; y >= from && need > 0; y-- {
+	for y := x - 1; y >= start && need > 0; y-- {
 		cy := sc.counted[y]
 		if cy == notCounted || cy == countedNegated && mb.negatable {
 			continue

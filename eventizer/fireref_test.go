@@ -12,7 +12,7 @@ import (
 
 // fireRulesReference is fireRules as it was before rules were armed by
 // their anchor group: every keyword updates every rule group it belongs
-// to at each match. TestFireRulesReference checks that fireRules gives
+// to at each match. TestEvaluateReference checks that fireRules gives
 // the same results.
 func (a *Analyzer) fireRulesReference(sc *scratch, r *Result) (doubt, evidence bool) {
 	c := a.c
@@ -152,7 +152,7 @@ func (a *Analyzer) suppressNestedReference(sc *scratch) {
 	}
 }
 
-// TestFireRulesReference checks that suppressNested, which looks back
+// TestEvaluateReference checks that suppressNested, which looks back
 // from the hiding matches, hides what looking forward from every nested
 // match hid, and that fireRules, which counts a keyword in
 // a rule's other groups only once the rule's anchor group has occurred in
@@ -160,7 +160,7 @@ func (a *Analyzer) suppressNestedReference(sc *scratch) {
 // every text of the event sets, of the evaluation set and of the
 // benchmarks, and on long texts made of them (many sentences, and
 // sentences of hundreds of matches).
-func TestFireRulesReference(t *testing.T) {
+func TestEvaluateReference(t *testing.T) {
 	t.Parallel()
 	a := newDefault(t)
 	var texts []string

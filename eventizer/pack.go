@@ -264,7 +264,7 @@ type compiledRule struct {
 	// anchor is the group whose keywords arm the rule in a sentence (see
 	// compiled.anchorRules).
 	anchor int32
-	base   int // offset of this rule's groups in the per-analysis lastPos table
+	base   int // offset of this rule's groups in the per-analysis group tables
 	// unless lists the keywords that stop the rule in their sentence
 	// (Rule.Unless).
 	unless []int32
