@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +76,24 @@ func (s *server) get(t *testing.T, path string) (int, []byte) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
+}
+
+// processIDs lists the ids of the live processes (GET /api/v1/processes).
+func (s *server) processIDs(t *testing.T) []int64 {
+	t.Helper()
+	code, body := s.get(t, "/api/v1/processes")
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	var list struct {
+		Processes []struct {
+			ID int64 `json:"id"`
+		} `json:"processes"`
+	}
+	require.NoError(t, json.Unmarshal(body, &list))
+	ids := make([]int64, 0, len(list.Processes))
+	for _, p := range list.Processes {
+		ids = append(ids, p.ID)
+	}
+	return ids
 }
 
 func (s *server) waitStatus(t *testing.T, id string, want store.Status) {
@@ -256,6 +275,8 @@ func TestServerPostgreSQL(t *testing.T) {
 	require.Equal(t, "completed", statuses[len(statuses)-1])
 
 	s.waitReady(t)
+	before := s.processIDs(t)
+	require.NotEmpty(t, before, "the worker has joined")
 	p.cut()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -293,6 +314,18 @@ func TestServerPostgreSQL(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "readyz did not recover")
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The cut ended the worker's session too. It may notice only at its
+	// next check, after /readyz is back, and then stops what it holds and
+	// joins again: wait for that, so that the task below runs under the
+	// new session.
+	for {
+		ids := s.processIDs(t)
+		if len(ids) > 0 && !slices.ContainsFunc(ids, func(id int64) bool { return slices.Contains(before, id) }) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the worker did not join again after the cut: %v\n%s", ids, s.Logs())
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	// A task in flight at SIGTERM finishes during the drain.
 	slow := s.createTask(t, `{"type":"sleep","description":"nap","params":{"ms":700}}`)
@@ -300,7 +333,7 @@ func TestServerPostgreSQL(t *testing.T) {
 	s.stop(t)
 	var status string
 	require.NoError(t, db.DB.Get(&status, `SELECT status FROM `+db.Schema+`.tasks WHERE id = $1`, slow.ID))
-	require.Equal(t, "completed", status)
+	require.Equal(t, "completed", status, "%s", s.Logs())
 }
 
 // proxy forwards TCP connections to PostgreSQL until cut.
