@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/seedcore/seedcore/eventizer"
 	"github.com/seedcore/seedcore/internal/pgtest"
 	"github.com/seedcore/seedcore/internal/proctest"
 	"github.com/seedcore/seedcore/internal/syncbuf"
@@ -21,6 +22,12 @@ import (
 func TestListTimeoutSilentDatabase(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.Silent(t)
+	// The command compiles the default eventizer pack before it connects,
+	// once per process: compile it first, so that the bound below is the
+	// connection's and not the compile's, which takes seconds under the
+	// race detector on a loaded machine.
+	_, err := eventizer.New(eventizer.Options{})
+	require.NoError(t, err)
 	type result struct {
 		code   int
 		stderr string
