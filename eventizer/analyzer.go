@@ -805,11 +805,12 @@ func (a *Analyzer) recall(sc *scratch, mb membership, start, x int, sent int32) 
 		if cy == notCounted || cy == countedNegated && mb.negatable {
 			continue
 		}
-		for _, o := range a.c.kws[sc.matches[y].kw].others {
-			if o.rule != mb.rule {
+		ky := &a.c.kws[sc.matches[y].kw]
+		for j, rule := range ky.otherRules {
+			if rule != mb.rule {
 				continue
 			}
-			if g := o.first + o.group; sc.lastSent[g] != sent {
+			if g := ky.others[j].first + ky.others[j].group; sc.lastSent[g] != sent {
 				sc.lastPos[g], sc.lastSent[g] = sc.matches[y].endWord, sent
 				need--
 			}
