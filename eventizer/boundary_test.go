@@ -94,8 +94,10 @@ func TestNormCandidateAgreesWithDecoding(t *testing.T) {
 	}
 }
 
-// TestHasNormLead checks the word-at-a-time test against normLead for
-// every byte at every position among fillers next to the wanted bytes.
+// TestHasNormLead checks the word-at-a-time test against normLead (and,
+// for 0xE3, the byte after) for every byte at every position among
+// fillers next to the wanted bytes, and for every pair of bytes after an
+// 0xE3.
 func TestHasNormLead(t *testing.T) {
 	for _, fill := range []byte{0x00, 'a', 0x80, 0xA0, 0xC1, 0xC3, 0xE1, 0xE4, 0xEE, 0xF0, 0xFF} {
 		for p := range 8 {
@@ -105,15 +107,34 @@ func TestHasNormLead(t *testing.T) {
 					w[k] = fill
 				}
 				w[p] = byte(b)
-				want := false
-				for _, c := range w {
-					want = want || normLead[c]
-				}
-				if got := hasNormLead(load64(string(w), 0)); got != want {
-					t.Fatalf("hasNormLead(% x) = %v, want %v", w, got, want)
-				}
+				checkHasNormLead(t, w)
 			}
 		}
+	}
+	for p := range 7 {
+		for b := range 256 {
+			for c := range 256 {
+				w := []byte("abcdefgh")
+				w[p], w[p+1] = 0xE3, byte(b)
+				if p+2 < 8 {
+					w[p+2] = byte(c)
+				}
+				checkHasNormLead(t, w)
+			}
+		}
+	}
+}
+
+// checkHasNormLead compares hasNormLead on the 8 bytes of w with a test
+// of each byte.
+func checkHasNormLead(t *testing.T, w []byte) {
+	t.Helper()
+	want := false
+	for k, c := range w {
+		want = want || normLead[c] && (c != 0xE3 || k == 7 || w[k+1] == 0x80)
+	}
+	if got := hasNormLead(load64(string(w), 0)); got != want {
+		t.Fatalf("hasNormLead(% x) = %v, want %v", w, got, want)
 	}
 }
 

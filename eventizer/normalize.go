@@ -88,16 +88,19 @@ func load64(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// hasNormLead reports whether a byte of w is 0xC2, 0xE2, 0xE3 or 0xEF.
-// Clearing bit 5 maps 0xE2 (and only it) onto 0xC2; each test is the
-// exact "has a zero byte" test on w XOR the wanted byte.
+// hasNormLead reports whether w holds a byte that may start a rune
+// normRune changes: 0xC2, 0xE2 or 0xEF, or 0xE3 followed by 0x80 (or last
+// in w, its next byte unseen). Kana, whose lead byte is 0xE3 too, never
+// passes. Clearing bit 5 maps 0xE2 (and only it) onto 0xC2; each test is
+// the exact "has a zero byte" test on w XOR the wanted byte.
 func hasNormLead(w uint64) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	if w&hi == 0 {
 		return false
 	}
 	zero := func(v uint64) uint64 { return (v - lo) &^ v & hi }
-	return zero((w&^(0x20*lo))^(0xC2*lo))|zero(w^(0xE3*lo))|zero(w^(0xEF*lo)) != 0
+	e3 := zero(w^(0xE3*lo)) & (zero(w^(0x80*lo))>>8 | 1<<63)
+	return zero((w&^(0x20*lo))^(0xC2*lo))|zero(w^(0xEF*lo))|e3 != 0
 }
 
 // normLead marks the lead bytes of the runes normRune changes.
