@@ -275,6 +275,27 @@ func scanWith[E uint16 | uint32](a *Analyzer, delta []E, sc *scratch, s string, 
 	for ; i < cut; i++ {
 		b := s[i]
 		c := col[b]
+		if !prevSep && c != 0 && (b^s[i-1]) < 0x80 {
+			// Inside a word, in one script: the step alone. Most
+			// bytes take it; its own loop keeps what it uses in
+			// registers.
+			for {
+				st = int(delta[int(c)+st])
+				if uint32(st) >= prefix {
+					sc.matches = prefixOuts(sc.matches, au, st, s, i, words-1)
+				}
+				if i+1 == cut {
+					break
+				}
+				b = s[i+1]
+				c = col[b]
+				if c == 0 || (b^s[i]) >= 0x80 {
+					break
+				}
+				i++
+			}
+			continue
+		}
 		if c == 0 { // a separator
 			if !prevSep {
 				// A word ends: the keywords that must end one and end
@@ -335,17 +356,8 @@ func scanWith[E uint16 | uint32](a *Analyzer, delta []E, sc *scratch, s string, 
 			}
 		}
 		st = int(delta[int(c)+st])
-		if uint32(st) < prefix {
-			continue
-		}
-		// A prefix keyword ends here, maybe with others: keep those that
-		// need not end a word, and the others if the word ends (the
-		// separator's step then lists nothing).
-		atEnd := i+1 == n || !wordTable[s[i+1]] || b < 0x80 && boundaryLead[s[i+1]]
-		for _, o := range au.outs[au.outStart[st]:au.outStart[st+1]] {
-			if atEnd || o&1 != 0 {
-				sc.matches = append(sc.matches, kwMatch{kw: o >> 1, endWord: words - 1, endByte: int32(i)})
-			}
+		if uint32(st) >= prefix {
+			sc.matches = prefixOuts(sc.matches, au, st, s, i, words-1)
 		}
 	}
 	if !prevSep && i == cut && (i == n || !wordTable[s[i]] || scriptBoundary(s, i)) {
@@ -387,6 +399,20 @@ func scanWith[E uint16 | uint32](a *Analyzer, delta []E, sc *scratch, s string, 
 		end = max(end, fs[len(fs)-1].End)
 	}
 	return end
+}
+
+// prefixOuts appends to m the keywords of state st, a state with a prefix
+// keyword, entered on the byte s[i] of word word: those that need not end
+// a word, and the others if the word ends there (the separator's step
+// then lists nothing).
+func prefixOuts(m []kwMatch, au *automaton, st int, s string, i int, word int32) []kwMatch {
+	atEnd := i+1 == len(s) || !wordTable[s[i+1]] || s[i] < 0x80 && boundaryLead[s[i+1]]
+	for _, o := range au.outs[au.outStart[st]:au.outStart[st+1]] {
+		if atEnd || o&1 != 0 {
+			m = append(m, kwMatch{kw: o >> 1, endWord: word, endByte: int32(i)})
+		}
+	}
+	return m
 }
 
 // appendOuts appends to m the keywords of state st, ending at the byte end
