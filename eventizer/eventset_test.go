@@ -382,6 +382,10 @@ func TestEventSetLater(t *testing.T) {
 		// work, purchasing, invoices) beside real faults, by two
 		// writers.
 		{"twenty_seventh_tuning", setFloors{0.90, 0.81, 0.85, 0.95}},
+		// Small hotels' security and privacy in plain words, and faults,
+		// luggage, emergencies and risk notices told indirectly, by two
+		// writers.
+		{"twenty_eighth_tuning", setFloors{0.89, 0.76, 0.78, 0.92}},
 	})
 }
 
@@ -430,12 +434,23 @@ func TestEventSetLaterHeldout(t *testing.T) {
 	})
 }
 
-// TestEventSetSixteenth scores the default pack on the sixteenth held-out
-// set (320 texts from an airport hotel, a casino resort, serviced
-// apartments and the managed IT provider that runs their systems, by a
-// writer who did not see the rules), scored first with the pack of the
-// twenty-seventh tuning set; its floors sit under what the pack reaches.
-func TestEventSetSixteenth(t *testing.T) {
+// TestEventSetSmallHeldout scores the default pack on the held-out sets
+// of 320 texts, each by a writer who did not see the rules and scored
+// first with the pack of the tuning set named; their floors sit under
+// what the pack reaches.
+func TestEventSetSmallHeldout(t *testing.T) {
 	t.Parallel()
-	scoreSet(t, newDefault(t), "sixteenth_heldout", 300, setFloors{0.92, 0.80, 0.85, 0}, false)
+	a := newDefault(t)
+	for _, set := range []namedSet{
+		// An airport hotel, a casino resort, serviced apartments and the
+		// managed IT provider that runs their systems (twenty-seventh).
+		{"sixteenth_heldout", setFloors{0.92, 0.80, 0.85, 0}},
+		// A cruise-port hotel and a ski resort with the IT and security
+		// team they share (twenty-seventh, after its rounds).
+		{"seventeenth_heldout", setFloors{0.93, 0.85, 0.84, 0}},
+	} {
+		t.Run(set.name, func(t *testing.T) {
+			scoreSet(t, a, set.name, 300, set.floors, false)
+		})
+	}
 }
