@@ -386,6 +386,9 @@ func TestEventSetLater(t *testing.T) {
 		// luggage, emergencies and risk notices told indirectly, by two
 		// writers.
 		{"twenty_eighth_tuning", setFloors{0.89, 0.76, 0.78, 0.92}},
+		// Facilities and IT operations in the staff's own words, and the
+		// back office's personal data and security, by two writers.
+		{"twenty_ninth_tuning", setFloors{0.90, 0.82, 0.82, 0.95}},
 	})
 }
 
@@ -448,6 +451,10 @@ func TestEventSetSmallHeldout(t *testing.T) {
 		// A cruise-port hotel and a ski resort with the IT and security
 		// team they share (twenty-seventh, after its rounds).
 		{"seventeenth_heldout", setFloors{0.93, 0.85, 0.84, 0}},
+		// A business hotel chain in five countries with its central
+		// reservations, IT and security teams (twenty-eighth, after its
+		// rounds).
+		{"eighteenth_heldout", setFloors{0.91, 0.77, 0.82, 0}},
 	} {
 		t.Run(set.name, func(t *testing.T) {
 			scoreSet(t, a, set.name, 300, set.floors, false)
