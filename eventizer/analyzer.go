@@ -276,9 +276,8 @@ func scanWith[E uint16 | uint32](a *Analyzer, delta []E, sc *scratch, s string, 
 		b := s[i]
 		c := col[b]
 		if !prevSep && c != 0 && (b^s[i-1]) < 0x80 {
-			// Inside a word, in one script: the step alone. Most
-			// bytes take it; its own loop keeps what it uses in
-			// registers.
+			// Inside a word, in one script: the step alone, which most
+			// bytes take, in a loop that checks nothing else.
 			for {
 				st = int(delta[int(c)+st])
 				if uint32(st) >= prefix {

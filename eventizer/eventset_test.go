@@ -452,8 +452,8 @@ func TestEventSetSmallHeldout(t *testing.T) {
 		// team they share (twenty-seventh, after its rounds).
 		{"seventeenth_heldout", setFloors{0.93, 0.85, 0.84, 0}},
 		// A business hotel chain in five countries with its central
-		// reservations, IT and security teams (twenty-eighth, after its
-		// rounds).
+		// reservations, IT and security teams (during the rounds on the
+		// twenty-ninth).
 		{"eighteenth_heldout", setFloors{0.91, 0.77, 0.82, 0}},
 		// A city hotel group in Europe and East Asia with its group IT
 		// service desk (twenty-ninth, after its rounds).
