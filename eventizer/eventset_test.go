@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -480,4 +481,22 @@ func TestEventSetSmallTuning(t *testing.T) {
 			scoreSet(t, a, set.name, 300, set.floors, testing.Verbose())
 		})
 	}
+}
+
+// TestEventSetPooledHeldout scores the default pack on every held-out set
+// at once (testdata/events/*heldout.tsv), the estimate for text nobody
+// tuned the pack for, and holds the pool to the goal: micro-F1 at least
+// 0.92 and no type's recall under 0.85.
+func TestEventSetPooledHeldout(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/events/*heldout.tsv")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 10)
+	var docs []eventDoc
+	for _, f := range files {
+		docs = append(docs, readEventSet(t, f)...)
+	}
+	s := scoreEventSet(t, newDefault(t), docs, false)
+	t.Logf("%d held-out sets pooled:%s", len(files), s.table())
+	s.requireFloors(t, "the pooled held-out sets", 0.92, 0.85, 0.85)
 }
