@@ -475,12 +475,13 @@ func (a *Analyzer) sentenceEnd(sc *scratch, s string, i int) {
 // the abbreviations hotel and IT tickets use before a number or a name
 // ("Zi. 322", "Nr. 4", "Mr. Sato", "ca. 20", "approx. 3").
 func abbreviated(s string, i int) bool {
+	// No abbreviation is longer than maxAbbrev: a longer word is not one.
 	j := i
-	for j > 0 && i-j < 8 && isAlnum(s[j-1]) {
+	for j > 0 && i-j <= maxAbbrev && alnumTable[s[j-1]] {
 		j--
 	}
-	if j == i || j > 0 && wordTable[s[j-1]] {
-		return false // no word, or longer than any abbreviation
+	if j == i || j > 0 && wordTable[s[j-1]] || i-j > maxAbbrev {
+		return false
 	}
 	w := s[j:i]
 	switch {
@@ -489,8 +490,15 @@ func abbreviated(s string, i int) bool {
 	case len(w) == 1:
 		return w[0] >= 'A' && w[0] <= 'Z'
 	}
-	_, ok := slices.BinarySearch(abbreviations, abbrevKey(w))
-	return ok
+	k := abbrevKey(w)
+	for h := abbrevSlot(k); ; h = (h + 1) % len(abbreviations) {
+		switch abbreviations[h] {
+		case k:
+			return true
+		case 0:
+			return false
+		}
+	}
 }
 
 // abbrevKey packs a word of up to eight ASCII letters and digits,
@@ -504,21 +512,41 @@ func abbrevKey(w string) uint64 {
 	return k
 }
 
-// abbreviations are the keys of those abbreviated recognises besides
-// ordinals and initials, sorted: none is a word that commonly ends a
-// sentence.
-var abbreviations = func() []uint64 {
-	var keys []uint64
+// abbrevSlot is where the look-up for key k starts in abbreviations.
+func abbrevSlot(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >> 58) }
+
+// alnumTable marks the ASCII letters and digits.
+var alnumTable = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c))
+	}
+	return t
+}()
+
+// maxAbbrev is the length of the longest of abbreviations.
+const maxAbbrev = 6
+
+// abbreviations holds the keys of those abbreviated recognises besides
+// ordinals and initials, in an open-addressed table of 64 slots (a zero
+// slot is empty): none is a word that commonly ends a sentence.
+var abbreviations = func() (t [64]uint64) {
 	for _, w := range []string{
 		"zi", "zim", "nr", "str", "ca", "bzw", "ggf", "evtl", "inkl", "tel",
 		"hr", "og", "eg", "ug", "mr", "mrs", "ms", "dr", "prof", "approx",
 		"rm", "apt", "bldg", "dept", "ext", "vs", "sr", "sra", "hab", "ch",
 		"mme", "mlle", "env", "sig", "dott",
 	} {
-		keys = append(keys, abbrevKey(w))
+		if len(w) > maxAbbrev {
+			panic("eventizer: abbreviation longer than maxAbbrev: " + w)
+		}
+		k := abbrevKey(w)
+		h := abbrevSlot(k)
+		for t[h] != 0 {
+			h = (h + 1) % len(t)
+		}
+		t[h] = k
 	}
-	slices.Sort(keys)
-	return keys
+	return t
 }()
 
 // The flags of sepFlags: a byte that can begin or anchor a finding, and a
@@ -616,26 +644,33 @@ func (a *Analyzer) evaluate(sc *scratch, r *Result) {
 func (a *Analyzer) suppressNested(sc *scratch) {
 	c := a.c
 	m := sc.matches
-	sup := sc.suppressed[:0]
-	for range m {
-		sup = append(sup, false)
-	}
+	sup := slices.Grow(sc.suppressed[:0], len(m))[:len(m)]
+	clear(sup)
 	sc.suppressed = sup
 	const ends = roleStop | roleClause
+	// A keyword that hides only negation words hides nothing in a text
+	// without one, and most keywords hide only those.
+	hiders := hotHides
+	for i := range m {
+		if c.hot[m[i].kw].roles&roleNegation != 0 {
+			hiders |= hotHidesNegation
+			break
+		}
+	}
 	maxWords, maxSpan := int32(c.maxWords), int32(c.maxSpan)
 	for y := range m {
-		ky := &c.kws[m[y].kw]
-		if !ky.hides && !ky.hidesNegation || ky.roles&ends != 0 {
+		hy := &c.hot[m[y].kw]
+		if hy.bits&hiders == 0 || hy.roles&ends != 0 {
 			continue
 		}
 		endW, endB := m[y].endWord, m[y].endByte
-		startY := endW - int32(ky.nWords) + 1
-		byteY := endB - int32(len(ky.text))
+		startY := endW - hy.nWords + 1
+		byteY := endB - hy.textLen
 		// A hider of one word hides by bytes only (no keyword has fewer
 		// words), so the look back ends at its first byte even inside a
 		// long word (a run of CJK text).
 		wordReach := startY
-		if ky.nWords == 1 {
+		if hy.nWords == 1 {
 			wordReach = math.MaxInt32
 		}
 		for x := y - 1; x >= 0; x-- {
@@ -643,18 +678,18 @@ func (a *Analyzer) suppressNested(sc *scratch) {
 				m[x].endWord < wordReach && m[x].endByte < byteY {
 				break
 			}
-			kx := &c.kws[m[x].kw]
-			if sup[x] || !kx.nested || kx.roles&ends != 0 || !hides(ky, kx) {
+			hx := &c.hot[m[x].kw]
+			if sup[x] || hx.bits&hotNested == 0 || hx.roles&ends != 0 || !hides(hy, hx) {
 				continue
 			}
-			if ky.nWords > kx.nWords && startY <= m[x].endWord-int32(kx.nWords)+1 ||
-				len(ky.text) > len(kx.text) && byteY <= m[x].endByte-int32(len(kx.text)) {
+			if hy.nWords > hx.nWords && startY <= m[x].endWord-hx.nWords+1 ||
+				hy.textLen > hx.textLen && byteY <= m[x].endByte-hx.textLen {
 				sup[x] = true
 			}
 		}
 		for x := y + 1; x < len(m) && m[x].endByte == endB; x++ {
-			kx := &c.kws[m[x].kw]
-			if kx.nested && kx.roles&ends == 0 && hides(ky, kx) && len(ky.text) > len(kx.text) {
+			hx := &c.hot[m[x].kw]
+			if hx.bits&hotNested != 0 && hx.roles&ends == 0 && hides(hy, hx) && hy.textLen > hx.textLen {
 				sup[x] = true
 			}
 		}
@@ -663,8 +698,8 @@ func (a *Analyzer) suppressNested(sc *scratch) {
 
 // hides reports whether a match of the longer keyword long hides a match
 // of short inside it.
-func hides(long, short *keyword) bool {
-	return long.hides || long.hidesNegation && short.roles&roleNegation != 0
+func hides(long, short *kwHot) bool {
+	return long.bits&hotHides != 0 || long.bits&hotHidesNegation != 0 && short.roles&roleNegation != 0
 }
 
 // fireRules walks the unsuppressed matches in order, one sentence at a
@@ -714,67 +749,79 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	}
 	sc.counted = cnt
 	sentStart := 0
+	// armedN counts the rules armed in the sentence: while none is, no
+	// match counts in other groups than its anchors.
+	armedN := 0
 	for x, mt := range sc.matches {
 		if sc.suppressed[x] {
 			continue
 		}
-		kw := &c.kws[mt.kw]
-		if kw.roles != 0 {
-			r.Attributes.HasUrgency = r.Attributes.HasUrgency || kw.roles&roleUrgency != 0
-			r.Attributes.HasLocation = r.Attributes.HasLocation || kw.roles&roleLocation != 0
-			r.Attributes.HasTimestamp = r.Attributes.HasTimestamp || kw.roles&roleTimestamp != 0
+		h := &c.hot[mt.kw]
+		if h.roles != 0 {
+			r.Attributes.HasUrgency = r.Attributes.HasUrgency || h.roles&roleUrgency != 0
+			r.Attributes.HasLocation = r.Attributes.HasLocation || h.roles&roleLocation != 0
+			r.Attributes.HasTimestamp = r.Attributes.HasTimestamp || h.roles&roleTimestamp != 0
 			switch {
-			case kw.roles&roleStop != 0:
+			case h.roles&roleStop != 0:
 				doubt = a.commitSentence(sc, sent) || doubt
 				sent++
 				sentStart = x + 1
+				armedN = 0
 				continue
-			case kw.roles&roleClause != 0:
+			case h.roles&roleClause != 0:
 				negSent = -1
 				continue
-			case kw.roles&roleNegation != 0:
+			case h.roles&roleNegation != 0:
 				negWord, negEnd, negSent = mt.endWord, mt.endByte, sent
-				if len(kw.members) == 0 {
+				if h.bits&hotMember == 0 {
 					continue
 				}
-			case kw.roles&roleNegAfter != 0 && len(kw.members) == 0:
+			case h.roles&roleNegAfter != 0 && h.bits&hotMember == 0:
 				continue
 			}
 		}
-		if len(kw.members) == 0 && !kw.vetoes {
+		if h.bits&(hotMember|hotVetoes) == 0 {
 			continue
 		}
 		negated := false
 		// A negation word reaches the keywords that start after it ("no"
 		// in "without a badge" negates nothing there).
-		if start := mt.endWord - int32(kw.nWords) + 1; negSent == sent && kw.roles&roleNegation == 0 &&
-			start-negWord <= int32(c.negWindow) && mt.endByte-int32(len(kw.text)) >= negEnd ||
-			negAfter && kw.roles&roleNegAfter == 0 && a.negatedAfter(sc, x) {
+		if start := mt.endWord - h.nWords + 1; negSent == sent && h.roles&roleNegation == 0 &&
+			start-negWord <= int32(c.negWindow) && mt.endByte-h.textLen >= negEnd ||
+			negAfter && h.roles&roleNegAfter == 0 && a.negatedAfter(sc, x) {
 			negated = true
 			sc.suppressed[x] = true // listed only if a rule ignoring negation uses it
-		} else if kw.vetoes {
+		} else if h.bits&hotVetoes != 0 {
 			sc.kwSent[mt.kw] = sent
 		}
 		if negated {
 			cnt[x] = countedNegated
-			doubt = doubt || kw.flags&memberNegatable != 0
-			evidence = evidence || kw.flags&memberFirstFirm != 0
-			if kw.flags&memberFirm != 0 {
+			doubt = doubt || h.flags&memberNegatable != 0
+			evidence = evidence || h.flags&memberFirstFirm != 0
+			if h.flags&memberFirm != 0 {
 				sc.suppressed[x] = false
 			}
 		} else {
 			cnt[x] = counted
-			evidence = evidence || kw.flags&memberFirst != 0
+			evidence = evidence || h.flags&memberFirst != 0
 		}
+		if h.bits&hotMember == 0 {
+			continue
+		}
+		kw := &c.kws[mt.kw]
 		for _, mb := range kw.anchored {
 			if negated && mb.negatable {
 				continue
 			}
 			if mb.end-mb.first > 1 && sc.armed[mb.rule] != sent {
 				sc.armed[mb.rule] = sent
+				armedN++
 				a.recall(sc, mb, sentStart, x, sent)
 			}
 			sc.count(mb, mt.endWord, sent)
+		}
+		if armedN == 0 {
+			continue
 		}
 		for j, rule := range kw.otherRules {
 			if sc.armed[rule] != sent {

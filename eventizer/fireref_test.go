@@ -132,7 +132,7 @@ func (a *Analyzer) suppressNestedReference(sc *scratch) {
 		byteX := m[x].endByte - int32(len(kx.text))
 		for y := x + 1; y < len(m) && m[y].endWord-m[x].endWord < int32(c.maxWords) && m[y].endByte-m[x].endByte <= int32(c.maxSpan); y++ {
 			ky := &c.kws[m[y].kw]
-			if ky.roles&ends != 0 || !hides(ky, kx) {
+			if ky.roles&ends != 0 || !refHides(ky, kx) {
 				continue
 			}
 			startY := m[y].endWord - int32(ky.nWords) + 1
@@ -145,7 +145,7 @@ func (a *Analyzer) suppressNestedReference(sc *scratch) {
 		for y := x - 1; y >= 0 && m[y].endByte == m[x].endByte && !sup[x]; y-- {
 			// Same end, longer pattern reported earlier at this byte.
 			ky := &c.kws[m[y].kw]
-			if hides(ky, kx) && m[y].endByte == m[x].endByte && len(ky.text) > len(kx.text) {
+			if refHides(ky, kx) && m[y].endByte == m[x].endByte && len(ky.text) > len(kx.text) {
 				sup[x] = true
 			}
 		}
@@ -210,4 +210,9 @@ func TestEvaluateReference(t *testing.T) {
 		}
 	}
 	t.Logf("%d texts", len(texts))
+}
+
+// refHides is hides as it was, on whole keywords.
+func refHides(long, short *keyword) bool {
+	return long.hides || long.hidesNegation && short.roles&roleNegation != 0
 }

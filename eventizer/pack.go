@@ -308,6 +308,50 @@ type compiled struct {
 	defPrio       int
 	enrichBelow   int // hundredths
 	auto          automaton
+	// hot holds per keyword what the evaluation reads of every match,
+	// packed apart from kws so that a text's matches touch few cache
+	// lines (see kwHot).
+	hot []kwHot
+}
+
+// kwHot is the part of a keyword that the evaluation reads for every
+// match; the rest of keyword is read only for the matches of keywords in
+// rules.
+type kwHot struct {
+	roles   kwRole
+	bits    hotBits
+	flags   memberFlags
+	nWords  int32
+	textLen int32
+}
+
+// hotBits are a keyword's flags in kwHot.
+type hotBits uint8
+
+const (
+	hotHides         hotBits = 1 << iota // keyword.hides
+	hotHidesNegation                     // keyword.hidesNegation
+	hotNested                            // keyword.nested
+	hotVetoes                            // keyword.vetoes
+	hotMember                            // it belongs to a rule
+)
+
+// packHot fills c.hot from c.kws.
+func (c *compiled) packHot() {
+	c.hot = make([]kwHot, len(c.kws))
+	for i := range c.kws {
+		k := &c.kws[i]
+		h := kwHot{roles: k.roles, flags: k.flags, nWords: int32(k.nWords), textLen: int32(len(k.text))}
+		for _, b := range []struct {
+			on  bool
+			bit hotBits
+		}{{k.hides, hotHides}, {k.hidesNegation, hotHidesNegation}, {k.nested, hotNested}, {k.vetoes, hotVetoes}, {len(k.members) > 0, hotMember}} {
+			if b.on {
+				h.bits |= b.bit
+			}
+		}
+		c.hot[i] = h
+	}
 }
 
 // anchorRules picks each rule's anchor group and splits every keyword's
@@ -769,6 +813,7 @@ func compilePack(p *Pack) (*compiled, error) {
 	}
 	markNested(c.kws)
 	c.anchorRules()
+	c.packHot()
 	// Rank events: priority descending, then pack order.
 	c.byRank = make([]int, len(c.events))
 	for i := range c.byRank {
