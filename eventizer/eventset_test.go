@@ -390,6 +390,10 @@ func TestEventSetLater(t *testing.T) {
 		// Facilities and IT operations in the staff's own words, and the
 		// back office's personal data and security, by two writers.
 		{"twenty_ninth_tuning", setFloors{0.90, 0.82, 0.82, 0.95}},
+		// A hotel group's service desk with its own website, app, Wi-Fi
+		// and payment terminals: security and privacy (half the texts)
+		// told in plain words, and the routine texts around them.
+		{"thirty_first_tuning", setFloors{0.88, 0.72, 0.76, 0.90}},
 	})
 }
 
@@ -435,6 +439,12 @@ func TestEventSetLaterHeldout(t *testing.T) {
 		// SOC, each by its own writer; scored first with the pack of the
 		// twenty-fifth tuning set.
 		{"fifteenth_heldout", setFloors{0.91, 0.71, 0.87, 0}},
+		// A hospitality-software provider's support queue for small
+		// hotels, and its engineers' alerts: security and privacy (half
+		// the texts) told by what happened, often in plain words; scored
+		// first with the pack of the thirty-first tuning set at 0.812,
+		// privacy recall 0.631 and security 0.696.
+		{"thirty_second_heldout", setFloors{0.79, 0.58, 0.60, 0}},
 	})
 }
 
