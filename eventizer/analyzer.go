@@ -76,14 +76,17 @@ type scratch struct {
 	kwSent     []int32      // per keyword that stops rules: the last sentence holding it
 	pendMark   []int32      // per rule: 1 + the sentence it matched in, while pending
 	armed      []int32      // per rule: the last sentence it was armed in
+	scoreMark  []int32      // per keyword: the first sentence of the last text that summed its weights
 	counted    []matchCount // per match: how fireRules counted it
 	nextSent   int32        // the number after the last sentence of the previous analysis
 	pending    []int32      // rules matched in the current sentence
 	deferred   []int32      // rules with unlessEvents or ifEvents matched in some sentence
 	fired      []bool
 	evFired    []bool
-	evKw       []int  // per event: distinct keywords supporting it
-	evMulti    []bool // per event: a rule of several groups matched
+	evKw       []int     // per event: distinct keywords supporting it
+	evMulti    []bool    // per event: a rule of several groups matched
+	evScore    []float64 // per event: the sum of its Score's weights over the text's keywords
+	evScored   []bool    // per event: matched by its Score, not by a rule
 	seen       []bool
 	redact     redactScratch
 	norm       []byte     // the normalised copy of the text, when needed
@@ -132,10 +135,13 @@ func New(opts Options) (*Analyzer, error) {
 			kwSent:     make([]int32, len(c.kws)),
 			pendMark:   make([]int32, len(c.rules)),
 			armed:      make([]int32, len(c.rules)),
+			scoreMark:  make([]int32, len(c.kws)),
 			fired:      make([]bool, len(c.rules)),
 			evFired:    make([]bool, len(c.events)),
 			evKw:       make([]int, len(c.events)),
 			evMulti:    make([]bool, len(c.events)),
+			evScore:    make([]float64, len(c.events)),
+			evScored:   make([]bool, len(c.events)),
 			seen:       make([]bool, len(c.kws)),
 		}
 	}
@@ -590,6 +596,7 @@ const (
 	confStep       = 10 // per further keyword of the top event
 	confCeiling    = 95
 	confDoubt      = 20 // a negated keyword or a rule stopped by an unless word
+	confScored     = 55 // an event matched by its Score, not by a rule
 	confLoose      = 15 // an event keyword that completed no rule
 	// confUnexplained caps the confidence of a text with several event
 	// types, or with a run of unexplainedRun words that no fired rule
@@ -616,6 +623,11 @@ func (a *Analyzer) evaluate(sc *scratch, r *Result) {
 		doubt, loose = a.fireRules(sc, r)
 	} else {
 		clear(sc.evFired)
+		clear(sc.evScore)
+	}
+	clear(sc.evScored)
+	if a.c.scored {
+		a.scoreEvents(sc)
 	}
 	top := a.rankEvents(sc, r)
 	conf := confRoutine
@@ -628,6 +640,18 @@ func (a *Analyzer) evaluate(sc *scratch, r *Result) {
 	r.Confidence = float64(conf) / 100
 	r.EnrichmentAdvised = conf < a.c.enrichBelow
 	r.Urgency = urgencyOf(r.Priority, r.Attributes.HasUrgency)
+}
+
+// scoreEvents matches, by its Score, each scored event type that no rule
+// matched, on the sums fireRules made of the weights of the distinct
+// keywords it counted (not negated, not hidden).
+func (a *Analyzer) scoreEvents(sc *scratch) {
+	for ev := range a.c.events {
+		if e := &a.c.events[ev]; e.scored && !sc.evFired[ev] && sc.evScore[ev] > e.scoreMin {
+			sc.evFired[ev] = true
+			sc.evScored[ev] = true
+		}
+	}
 }
 
 // suppressNested marks in sc.suppressed each keyword match that lies inside
@@ -732,9 +756,13 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 		clear(sc.kwSent)
 		clear(sc.pendMark)
 		clear(sc.armed)
+		clear(sc.scoreMark)
 		sc.nextSent = 0
 	}
 	sent := sc.nextSent + 1
+	// firstSent marks the keywords whose weights this text has summed.
+	firstSent := sent
+	clear(sc.evScore)
 	negWord, negEnd, negSent := int32(0), int32(0), int32(-1)
 	negAfter := false
 	for _, b := range c.negAfterBytes {
@@ -804,6 +832,13 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 		} else {
 			cnt[x] = counted
 			evidence = evidence || h.flags&memberFirst != 0
+			if h.bits&hotScored != 0 && sc.scoreMark[mt.kw] != firstSent {
+				// Its weights, once a text (see Score).
+				sc.scoreMark[mt.kw] = firstSent
+				for _, t := range c.kws[mt.kw].scores {
+					sc.evScore[t.event] += t.w
+				}
+			}
 		}
 		if h.bits&hotMember == 0 {
 			continue
@@ -1112,6 +1147,9 @@ func (a *Analyzer) collectKeywords(sc *scratch, r *Result, doubt bool) int {
 			e = confMultiGroup
 		}
 		conf = min(conf, e+confStep*(max(1, sc.evKw[ev])-1))
+	}
+	if slices.Contains(sc.evScored, true) {
+		conf = min(conf, confScored)
 	}
 	if doubt {
 		conf -= confDoubt

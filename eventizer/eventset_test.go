@@ -393,7 +393,7 @@ func TestEventSetLater(t *testing.T) {
 		// A hotel group's service desk with its own website, app, Wi-Fi
 		// and payment terminals: security and privacy (half the texts)
 		// told in plain words, and the routine texts around them.
-		{"thirty_first_tuning", setFloors{0.88, 0.72, 0.76, 0.90}},
+		{"thirty_first_tuning", setFloors{0.90, 0.74, 0.76, 0.95}},
 	})
 }
 
@@ -443,8 +443,9 @@ func TestEventSetLaterHeldout(t *testing.T) {
 		// hotels, and its engineers' alerts: security and privacy (half
 		// the texts) told by what happened, often in plain words; scored
 		// first with the pack of the thirty-first tuning set at 0.812,
-		// privacy recall 0.631 and security 0.696.
-		{"thirty_second_heldout", setFloors{0.79, 0.58, 0.60, 0}},
+		// privacy recall 0.631 and security 0.696 (0.862, 0.775 and 0.832
+		// with the scores).
+		{"thirty_second_heldout", setFloors{0.84, 0.60, 0.75, 0}},
 	})
 }
 
@@ -495,8 +496,9 @@ func TestEventSetSmallTuning(t *testing.T) {
 
 // TestEventSetPooledHeldout scores the default pack on every held-out set
 // at once (testdata/events/*heldout.tsv), the estimate for text nobody
-// tuned the pack for, and holds the pool to the goal: micro-F1 at least
-// 0.92 and no type's recall under 0.85.
+// tuned the pack for, and holds the pool over the goal (micro-F1 0.90,
+// no type's recall under 0.80): micro-F1 at least 0.93 and no type's
+// recall under 0.89.
 func TestEventSetPooledHeldout(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/events/*heldout.tsv")
@@ -508,5 +510,5 @@ func TestEventSetPooledHeldout(t *testing.T) {
 	}
 	s := scoreEventSet(t, newDefault(t), docs, false)
 	t.Logf("%d held-out sets pooled:%s", len(files), s.table())
-	s.requireFloors(t, "the pooled held-out sets", 0.92, 0.85, 0.85)
+	s.requireFloors(t, "the pooled held-out sets", 0.93, 0.85, 0.89)
 }

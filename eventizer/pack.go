@@ -18,6 +18,12 @@ const defaultNegationWindow = 3
 //go:embed rules/default.json
 var defaultPackJSON []byte
 
+// defaultScoresJSON holds the built-in pack's Scores by event type, fitted
+// to the tuning sets (see TestScoresFitted).
+//
+//go:embed rules/scores.json
+var defaultScoresJSON []byte
+
 // Pack is a rule pack: the event types, their rules and priorities, and the
 // word lists behind the attributes. It is data: [DefaultPack] returns the
 // built-in pack, [ParsePack] reads a user's own from JSON.
@@ -99,6 +105,32 @@ type EventType struct {
 	Domain string `json:"domain,omitempty"`
 	// Rules: the event type matches when any rule matches. At least one.
 	Rules []Rule `json:"rules"`
+	// Score, when set, also matches the event type in a text where no
+	// rule matched it but the text's keywords, weighed together, point to
+	// it (see [Score]).
+	Score *Score `json:"score,omitempty"`
+}
+
+// Score weighs the keywords of a text as evidence for one event type, for
+// the texts that tell an event in words no single rule combines. The
+// event type matches, when none of its rules did, if the logistic function
+// of Bias plus the Weights of the distinct keywords the text holds is above
+// Threshold. A keyword counts as a rule would count it: not negated, not
+// inside a longer keyword, and only if it is a keyword or an unless word
+// of some rule. Such a match lowers the confidence (see
+// [Result.Confidence]). The built-in pack's scores are fitted to its
+// labelled tuning texts (see the package documentation).
+type Score struct {
+	// Bias is the log-odds of the event type in a text with none of the
+	// weighed keywords.
+	Bias float64 `json:"bias"`
+	// Threshold is the probability above which the event type matches,
+	// strictly between 0 and 1.
+	Threshold float64 `json:"threshold"`
+	// Weights maps keywords, written as in rules ("leak*"), to how much
+	// each adds to the log-odds. Each must be a keyword or an unless word
+	// of some rule of the pack.
+	Weights map[string]float64 `json:"weights"`
 }
 
 // Rule is one way to detect an event type. Exactly one of Any and All is
@@ -144,17 +176,40 @@ func DefaultPack() *Pack {
 	// The built-in pack is validated when it is first compiled (see
 	// defaultCompiled) and by the tests; decoding alone spares each call
 	// the tens of milliseconds a compilation of it takes.
-	p, err := decodePack(defaultPackJSON)
+	p, err := decodeDefaultPack()
 	if err != nil {
 		panic("eventizer: built-in rule pack is invalid: " + err.Error())
 	}
 	return p
 }
 
+// decodeDefaultPack reads the built-in pack, its rules and its Scores,
+// without validating it.
+func decodeDefaultPack() (*Pack, error) {
+	p, err := decodePack(defaultPackJSON)
+	if err != nil {
+		return nil, err
+	}
+	var scores map[string]*Score
+	dec := json.NewDecoder(bytes.NewReader(defaultScoresJSON))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&scores); err != nil {
+		return nil, fmt.Errorf("%w: scores: %w", ErrInvalidPack, err)
+	}
+	for i := range p.Events {
+		p.Events[i].Score = scores[p.Events[i].Type]
+		delete(scores, p.Events[i].Type)
+	}
+	for ev := range scores {
+		return nil, fmt.Errorf("%w: scores: no event type %q", ErrInvalidPack, ev)
+	}
+	return p, nil
+}
+
 // defaultCompiled is the built-in pack, compiled once for every
 // [Analyzer] built without a Pack: the compiled form is read-only.
 var defaultCompiled = sync.OnceValues(func() (*compiled, error) {
-	p, err := decodePack(defaultPackJSON)
+	p, err := decodeDefaultPack()
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +298,8 @@ type keyword struct {
 	// hidesNegation: a match hides the shorter negation words inside it
 	hidesNegation bool
 	nested        bool // it lies inside a longer keyword that hides, so a match may be hidden
+	// scores are its weights in the events' Scores.
+	scores []scoreTerm
 }
 
 // memberFlags sum up a keyword's memberships, so that a match's effects
@@ -283,6 +340,16 @@ type compiledEvent struct {
 	priority int
 	domain   string
 	order    int // rank: priority descending, then pack order
+	// scored: the event has a Score, which matches it when the weights of
+	// a text's keywords sum to more than scoreMin.
+	scored   bool
+	scoreMin float64
+}
+
+// scoreTerm is a keyword's weight for one event's Score.
+type scoreTerm struct {
+	event int32
+	w     float64
 }
 
 type compiled struct {
@@ -312,6 +379,8 @@ type compiled struct {
 	// packed apart from kws so that a text's matches touch few cache
 	// lines (see kwHot).
 	hot []kwHot
+	// scored: some event has a Score.
+	scored bool
 }
 
 // kwHot is the part of a keyword that the evaluation reads for every
@@ -334,7 +403,20 @@ const (
 	hotNested                            // keyword.nested
 	hotVetoes                            // keyword.vetoes
 	hotMember                            // it belongs to a rule
+	hotScored                            // it has weights in Scores
 )
+
+// written returns the keyword as a pack writes it, with its '*' marks.
+func (k *keyword) written() string {
+	w := k.text
+	if k.prefix {
+		w += "*"
+	}
+	if k.infix {
+		w = "*" + w
+	}
+	return w
+}
 
 // packHot fills c.hot from c.kws.
 func (c *compiled) packHot() {
@@ -345,13 +427,59 @@ func (c *compiled) packHot() {
 		for _, b := range []struct {
 			on  bool
 			bit hotBits
-		}{{k.hides, hotHides}, {k.hidesNegation, hotHidesNegation}, {k.nested, hotNested}, {k.vetoes, hotVetoes}, {len(k.members) > 0, hotMember}} {
+		}{{k.hides, hotHides}, {k.hidesNegation, hotHidesNegation}, {k.nested, hotNested}, {k.vetoes, hotVetoes}, {len(k.members) > 0, hotMember}, {len(k.scores) > 0, hotScored}} {
 			if b.on {
 				h.bits |= b.bit
 			}
 		}
 		c.hot[i] = h
 	}
+}
+
+// compileScore checks sc, the Score of event ev, and records its weights
+// on the keywords of index (the pack's keywords by their written form).
+func (c *compiled) compileScore(ev int32, where string, sc *Score, index map[string]int) error {
+	finite := func(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+	if !(sc.Threshold > 0 && sc.Threshold < 1) {
+		return packErr("%s.threshold %v: want a probability strictly between 0 and 1", where, sc.Threshold)
+	}
+	if !finite(sc.Bias) {
+		return packErr("%s.bias %v: not a finite number", where, sc.Bias)
+	}
+	// Sorted, so that the sums, and the first error, do not depend on
+	// the map's order.
+	words := slices.Sorted(maps.Keys(sc.Weights))
+	for _, w := range words {
+		wt := sc.Weights[w]
+		if !finite(wt) {
+			return packErr("%s.weights[%q] %v: not a finite number", where, w, wt)
+		}
+		text, prefix, infix, err := normalizeKeyword(w)
+		if err != nil {
+			return packErr("%s.weights[%q]: %w", where, w, err)
+		}
+		key := text
+		if prefix {
+			key += "*"
+		}
+		if infix {
+			key = "*" + key
+		}
+		id, ok := index[key]
+		if !ok || len(c.kws[id].members) == 0 && !c.kws[id].vetoes {
+			return packErr("%s.weights[%q]: not a keyword or unless word of any rule", where, w)
+		}
+		k := &c.kws[id]
+		if slices.ContainsFunc(k.scores, func(t scoreTerm) bool { return t.event == ev }) {
+			return packErr("%s.weights[%q]: the same keyword as another weight", where, w)
+		}
+		k.scores = append(k.scores, scoreTerm{event: ev, w: wt})
+	}
+	e := &c.events[ev]
+	e.scored = true
+	e.scoreMin = math.Log(sc.Threshold/(1-sc.Threshold)) - sc.Bias
+	c.scored = true
+	return nil
 }
 
 // anchorRules picks each rule's anchor group and splits every keyword's
@@ -791,6 +919,13 @@ func compilePack(p *Pack) (*compiled, error) {
 				return nil, packErr("%s.%s[%d] %q: in both unless_events and if_events", ref.where, ref.field, i, name)
 			}
 			*list = append(*list, ei)
+		}
+	}
+	for ei, ev := range p.Events {
+		if ev.Score != nil {
+			if err := c.compileScore(int32(ei), fmt.Sprintf("events[%d].score", ei), ev.Score, index); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for i := range c.kws {

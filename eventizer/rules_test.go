@@ -453,16 +453,17 @@ func TestCleanTextAllocatesNothing(t *testing.T) {
 	require.Zero(t, allocs)
 }
 
-// TestFindingsAllocateTheirResults pins that a text with findings
-// allocates only its two results, the findings and the redacted text (sized
-// exactly, even where tokens are longer than the values they replace).
+// TestFindingsAllocateTheirResults pins that a text with findings and no
+// event type allocates only its two results, the findings and the redacted
+// text (sized exactly, even where tokens are longer than the values they
+// replace).
 func TestFindingsAllocateTheirResults(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
 	}
 	texts := []string{
 		"Mail jane.doe@example.com about the booking.",
-		"ip 10.0.0.1 and 10.0.0.2, card 4111 1111 1111 1111, password: x, again 10.0.0.1",
+		"ip 10.0.0.1 and 10.0.0.2, card 4111 1111 1111 1111, secret: x, again 10.0.0.1",
 	}
 	for _, tokens := range []TokenStyle{TokensLabel, TokensNumbered} {
 		a, err := New(Options{Tokens: tokens})
