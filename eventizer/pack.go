@@ -446,8 +446,8 @@ func (c *compiled) compileScore(ev int32, where string, sc *Score, index map[str
 	if !finite(sc.Bias) {
 		return packErr("%s.bias %v: not a finite number", where, sc.Bias)
 	}
-	// Sorted, so that the sums, and the first error, do not depend on
-	// the map's order.
+	// Sorted, so that the error reported first does not depend on the
+	// map's order.
 	words := slices.Sorted(maps.Keys(sc.Weights))
 	for _, w := range words {
 		wt := sc.Weights[w]
