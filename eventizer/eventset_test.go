@@ -401,6 +401,9 @@ func TestEventSetLater(t *testing.T) {
 		// A resort with a conference centre, water park and golf course,
 		// and its building-management and IT team: emergencies, faults
 		// and risk notices told the way people on the ground report them.
+		// A group of luxury hotels and residences: vip and privacy told
+		// indirectly, allergies and luggage in passing.
+		{"thirty_fourth_tuning", setFloors{0.86, 0.63, 0.78, 0.85}},
 		{"thirty_fifth_tuning", setFloors{0.88, 0.80, 0.76, 0.92}},
 	})
 }
