@@ -1107,8 +1107,9 @@ func (a *Analyzer) collectKeywords(sc *scratch, r *Result, doubt bool) int {
 				sc.evKw[ev]++
 			}
 		}
+		// Every match of a keyword gives what its first gave.
+		sc.seen[mt.kw] = true
 		if used {
-			sc.seen[mt.kw] = true
 			nk++
 			continue
 		}
@@ -1128,9 +1129,9 @@ func (a *Analyzer) collectKeywords(sc *scratch, r *Result, doubt bool) int {
 		if sc.suppressed[x] || sc.seen[mt.kw] {
 			continue
 		}
+		sc.seen[mt.kw] = true
 		for _, mb := range c.kws[mt.kw].members {
 			if sc.fired[mb.rule] {
-				sc.seen[mt.kw] = true
 				r.Keywords = append(r.Keywords, c.kws[mt.kw].text)
 				break
 			}
