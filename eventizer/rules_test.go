@@ -463,14 +463,20 @@ func TestFindingsAllocateTheirResults(t *testing.T) {
 	}
 	texts := []string{
 		"Mail jane.doe@example.com about the booking.",
-		"ip 10.0.0.1 and 10.0.0.2, card 4111 1111 1111 1111, secret: x, again 10.0.0.1",
+		"ip 10.0.0.1 and 10.0.0.2, card 4111 1111 1111 1111, password: x, again 10.0.0.1",
 	}
+	// A pack whose one event these texts do not name, so that no event
+	// type is allocated whatever the default pack makes of them.
+	p, err := ParsePack([]byte(`{"version":1,"default_domain":"d","default_priority":1,"enrich_below":0,
+		"events":[{"type":"x","priority":1,"rules":[{"any":["zzz"]}]}]}`))
+	require.NoError(t, err)
 	for _, tokens := range []TokenStyle{TokensLabel, TokensNumbered} {
-		a, err := New(Options{Tokens: tokens})
+		a, err := New(Options{Tokens: tokens, Pack: p})
 		require.NoError(t, err)
 		for _, text := range texts {
 			r := a.Analyze(text)
 			require.NotEmpty(t, r.Findings, text)
+			require.Empty(t, r.EventTypes, text)
 			allocs := testing.AllocsPerRun(100, func() { a.Analyze(text) })
 			require.Equal(t, 2.0, allocs, "tokens %v: %q", tokens, text)
 		}
