@@ -53,7 +53,7 @@ var defaultScoresJSON []byte
 // sentence by a negation word ("no allergies", "kein Notfall"), or
 // followed right after it by a NegationAfter word ("アレルギーはありません"),
 // counts for no rule, and a rule does not match in a sentence holding one
-// of its Unless words ("fire" with "drill").
+// of its Unless words, or of its event type's ("fire" with "drill").
 // A rule with UnlessEvents or IfEvents is decided last, over the whole
 // text: it does not match when a rule without either matched one of its
 // UnlessEvents in any sentence, or when such rules matched none of its
@@ -103,6 +103,10 @@ type EventType struct {
 	Priority int `json:"priority"`
 	// Domain, when set, is the domain a match implies.
 	Domain string `json:"domain,omitempty"`
+	// Unless lists words that stop every rule of the event type in a
+	// sentence that holds one of them, as if each rule listed them in its
+	// own Unless, except a rule that has the word among its keywords.
+	Unless []string `json:"unless,omitempty"`
 	// Rules: the event type matches when any rule matches. At least one.
 	Rules []Rule `json:"rules"`
 	// Score, when set, also matches the event type in a text where no
@@ -817,6 +821,17 @@ func compilePack(p *Pack) (*compiled, error) {
 			return nil, packErr("%s: no rules", where)
 		}
 		c.events = append(c.events, compiledEvent{name: ev.Type, priority: ev.Priority, domain: ev.Domain})
+		var evUnless []int
+		for ui, w := range ev.Unless {
+			id, err := intern(fmt.Sprintf("%s.unless[%d]", where, ui), w)
+			if err != nil {
+				return nil, err
+			}
+			if slices.Contains(evUnless, id) {
+				return nil, packErr("%s.unless[%d] %q: duplicate", where, ui, w)
+			}
+			evUnless = append(evUnless, id)
+		}
 		for ri, r := range ev.Rules {
 			rwhere := fmt.Sprintf("%s.rules[%d]", where, ri)
 			if r.Lang != "" && !validLang(r.Lang) {
@@ -889,9 +904,18 @@ func compilePack(p *Pack) (*compiled, error) {
 				if _, ok := seen[id]; ok {
 					return nil, packErr("%s: keyword %q is both a keyword and an unless word", rwhere, w)
 				}
+				if slices.Contains(evUnless, id) {
+					return nil, packErr("%s.unless[%d] %q: also in %s.unless", rwhere, ui, w, where)
+				}
 				c.kws[id].vetoes = true
 				if u := &c.rules[ruleID].unless; !slices.Contains(*u, int32(id)) {
 					*u = append(*u, int32(id))
+				}
+			}
+			for _, id := range evUnless {
+				if _, ok := seen[id]; !ok {
+					c.kws[id].vetoes = true
+					c.rules[ruleID].unless = append(c.rules[ruleID].unless, int32(id))
 				}
 			}
 		}

@@ -743,3 +743,31 @@ func TestScriptBoundary(t *testing.T) {
 	// The count of words does not change at the join.
 	require.Equal(t, 1, a.Analyze("明天有VIP入住").Attributes.WordCount)
 }
+
+// TestEventUnless checks that an event type's unless words stop each of
+// its rules in their sentence, except a rule that has the word among its
+// keywords, and that they are validated.
+func TestEventUnless(t *testing.T) {
+	t.Parallel()
+	a := newTestPack(t, `"events":[
+		{"type":"fire","priority":9,"unless":["drill"],"rules":[{"any":["fire"]},{"all":[["smoke"],["kitchen"]]},{"all":[["drill"],["alarm"]],"unless":["planned"]}]},
+		{"type":"other","priority":1,"rules":[{"any":["kitchen"]}]}]`)
+	for text, want := range map[string][]string{
+		"Fire in the lobby.":                      {"fire"},
+		"Fire drill in the lobby.":                nil,
+		"Smoke in the kitchen, drill at noon.":    {"other"},
+		"Smoke in the kitchen. The drill is done": {"fire", "other"},
+		// The third rule has the word as a keyword: not stopped by it.
+		"Drill alarm going off.": {"fire"},
+		"A planned drill alarm.": nil,
+	} {
+		require.Equal(t, want, a.Analyze(text).EventTypes, text)
+	}
+	for _, tc := range []struct{ events, err string }{
+		{`[{"type":"a","priority":1,"unless":["x","X"],"rules":[{"any":["y"]}]}]`, `events[0].unless[1] "X": duplicate`},
+		{`[{"type":"a","priority":1,"unless":["x"],"rules":[{"any":["y"],"unless":["x"]}]}]`, `events[0].rules[0].unless[0] "x": also in events[0].unless`},
+		{`[{"type":"a","priority":1,"unless":["x**"],"rules":[{"any":["y"]}]}]`, `events[0].unless[0]`},
+	} {
+		requireEventsInvalid(t, tc.events, tc.err)
+	}
+}
