@@ -777,9 +777,6 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 	}
 	sc.counted = cnt
 	sentStart := 0
-	// armedN counts the rules armed in the sentence: while none is, no
-	// match counts in other groups than its anchors.
-	armedN := 0
 	for x, mt := range sc.matches {
 		if sc.suppressed[x] {
 			continue
@@ -794,7 +791,6 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 				doubt = a.commitSentence(sc, sent) || doubt
 				sent++
 				sentStart = x + 1
-				armedN = 0
 				continue
 			case h.roles&roleClause != 0:
 				negSent = -1
@@ -850,13 +846,9 @@ func (a *Analyzer) fireRules(sc *scratch, r *Result) (doubt, evidence bool) {
 			}
 			if mb.end-mb.first > 1 && sc.armed[mb.rule] != sent {
 				sc.armed[mb.rule] = sent
-				armedN++
 				a.recall(sc, mb, sentStart, x, sent)
 			}
 			sc.count(mb, mt.endWord, sent)
-		}
-		if armedN == 0 {
-			continue
 		}
 		for j, rule := range kw.otherRules {
 			if sc.armed[rule] != sent {

@@ -398,12 +398,12 @@ func TestEventSetLater(t *testing.T) {
 		// in everyday words, and routine IT and admin requests beside real
 		// faults.
 		{"thirty_third_tuning", setFloors{0.91, 0.82, 0.86, 0.93}},
-		// A resort with a conference centre, water park and golf course,
-		// and its building-management and IT team: emergencies, faults
-		// and risk notices told the way people on the ground report them.
 		// A group of luxury hotels and residences: vip and privacy told
 		// indirectly, allergies and luggage in passing.
 		{"thirty_fourth_tuning", setFloors{0.86, 0.63, 0.78, 0.85}},
+		// A resort with a conference centre, water park and golf course,
+		// and its building-management and IT team: emergencies, faults
+		// and risk notices told the way people on the ground report them.
 		{"thirty_fifth_tuning", setFloors{0.88, 0.80, 0.76, 0.92}},
 		// A hotel management company's shared service centre in
 		// Asia-Pacific, a real queue's mix (first scored 0.933).
