@@ -95,6 +95,8 @@ func FuzzAnalyze(f *testing.F) {
 func FuzzParsePack(f *testing.F) {
 	f.Add(defaultPackJSON)
 	f.Add([]byte(`{"version":1,"default_domain":"d","events":[{"type":"a","rules":[{"all":[["x*"],["y z"]],"window":1}]}]}`))
+	f.Add([]byte(`{"version":1,"default_domain":"d","events":[{"type":"a","unless":["q"],"rules":[{"any":["x*","y"]}],` +
+		`"score":{"bias":-1,"threshold":0.5,"weights":{"x*":2,"y":-1}}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParsePack(data)
 		if err != nil {
