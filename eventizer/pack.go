@@ -411,15 +411,18 @@ const (
 )
 
 // written returns the keyword as a pack writes it, with its '*' marks.
-func (k *keyword) written() string {
-	w := k.text
-	if k.prefix {
-		w += "*"
+func (k *keyword) written() string { return writtenForm(k.text, k.prefix, k.infix) }
+
+// writtenForm is a normalised keyword with the '*' marks of a prefix and
+// an infix keyword, the key under which compilePack interns it.
+func writtenForm(text string, prefix, infix bool) string {
+	if prefix {
+		text += "*"
 	}
-	if k.infix {
-		w = "*" + w
+	if infix {
+		text = "*" + text
 	}
-	return w
+	return text
 }
 
 // packHot fills c.hot from c.kws.
@@ -462,13 +465,7 @@ func (c *compiled) compileScore(ev int32, where string, sc *Score, index map[str
 		if err != nil {
 			return packErr("%s.weights[%q]: %w", where, w, err)
 		}
-		key := text
-		if prefix {
-			key += "*"
-		}
-		if infix {
-			key = "*" + key
-		}
+		key := writtenForm(text, prefix, infix)
 		id, ok := index[key]
 		if !ok || len(c.kws[id].members) == 0 && !c.kws[id].vetoes {
 			return packErr("%s.weights[%q]: not a keyword or unless word of any rule", where, w)
@@ -730,13 +727,7 @@ func compilePack(p *Pack) (*compiled, error) {
 		if err != nil {
 			return 0, packErr("%s: %w", where, err)
 		}
-		key := text
-		if prefix {
-			key += "*"
-		}
-		if infix {
-			key = "*" + key
-		}
+		key := writtenForm(text, prefix, infix)
 		if id, ok := index[key]; ok {
 			return id, nil
 		}
